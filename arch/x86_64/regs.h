@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* The register frame the trampolines build; offsets are shared with trampoline.S. */
+#ifndef FRT_ARCH_REGS_H
+#define FRT_ARCH_REGS_H
+
+#define REGS_RDI 0
+#define REGS_RSI 8
+#define REGS_RDX 16
+#define REGS_RCX 24
+#define REGS_R8	 32
+#define REGS_R9	 40
+#define REGS_RAX 48
+#define REGS_R10 56
+#define REGS_R11 64
+#define REGS_RBP 72
+#define REGS_SP	 80 /* rsp at the function's entry: points at the return address */
+#define REGS_IP	 88 /* return into the function, just after the site */
+#define REGS_VEC 128 /* vector argument registers, 64-byte aligned */
+#define REGS_FRAME (REGS_VEC + 8 * 64)
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+struct ftrace_rt_regs {
+	unsigned long di, si, dx, cx, r8, r9, ax, r10, r11;
+	unsigned long bp;
+	unsigned long sp;
+	unsigned long ip;
+	unsigned long pad[4];
+	unsigned char vec[8][64];
+};
+
+_Static_assert(__builtin_offsetof(struct ftrace_rt_regs, r11) == REGS_R11, "regs layout");
+_Static_assert(__builtin_offsetof(struct ftrace_rt_regs, ip) == REGS_IP, "regs layout");
+_Static_assert(__builtin_offsetof(struct ftrace_rt_regs, vec) == REGS_VEC, "regs layout");
+_Static_assert(sizeof(struct ftrace_rt_regs) == REGS_FRAME, "regs layout");
+
+/* Integer argument registers in System V order. */
+static inline unsigned long arch_regs_arg(const struct ftrace_rt_regs *r, unsigned int n)
+{
+	switch (n) {
+	case 0: return r->di;
+	case 1: return r->si;
+	case 2: return r->dx;
+	case 3: return r->cx;
+	case 4: return r->r8;
+	case 5: return r->r9;
+	default:
+		/* stack arguments sit above the return address */
+		return ((const unsigned long *)r->sp)[1 + (n - 6)];
+	}
+}
+#endif
+
+#endif

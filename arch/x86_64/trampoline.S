@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Common trampolines. A patched site executes "call veneer" (or calls the
+ * trampoline directly when it is in rel32 range); on entry here:
+ *	0(%rsp)  return into the traced function, just after its site
+ *	8(%rsp)  the traced function's own return address
+ * The traced function has not run yet, so everything the ABI lets a caller
+ * rely on at a call is live: the integer argument registers, %rax (vector
+ * count for varargs), %r10 (static chain), %r11, and the vector argument
+ * registers at full width. All are saved in a struct ftrace_rt_regs and
+ * restored. The direction flag is clear on entry to any function by the ABI
+ * and the C code keeps it so. The C dispatcher reads the ops pointer only
+ * inside its RCU read-side section; nothing here loads it.
+ *
+ * Three copies differ only in vector width (SSE, AVX, AVX-512) and are chosen
+ * at start-up from CPUID/XCR0. Trampolines are never unmapped.
+ */
+#include "regs.h"
+#ifdef __CET__
+#include <cet.h> /* marks the object IBT/SHSTK compatible */
+#endif
+
+	.text
+
+.macro SAVE_GPRS
+	movq	%rdi, REGS_RDI(%rsp)
+	movq	%rsi, REGS_RSI(%rsp)
+	movq	%rdx, REGS_RDX(%rsp)
+	movq	%rcx, REGS_RCX(%rsp)
+	movq	%r8, REGS_R8(%rsp)
+	movq	%r9, REGS_R9(%rsp)
+	movq	%rax, REGS_RAX(%rsp)
+	movq	%r10, REGS_R10(%rsp)
+	movq	%r11, REGS_R11(%rsp)
+	movq	0(%rbp), %rax
+	movq	%rax, REGS_RBP(%rsp)
+	leaq	16(%rbp), %rax
+	movq	%rax, REGS_SP(%rsp)
+	movq	8(%rbp), %rax
+	movq	%rax, REGS_IP(%rsp)
+.endm
+
+.macro RESTORE_GPRS
+	movq	REGS_RDI(%rsp), %rdi
+	movq	REGS_RSI(%rsp), %rsi
+	movq	REGS_RDX(%rsp), %rdx
+	movq	REGS_RCX(%rsp), %rcx
+	movq	REGS_R8(%rsp), %r8
+	movq	REGS_R9(%rsp), %r9
+	movq	REGS_RAX(%rsp), %rax
+	movq	REGS_R10(%rsp), %r10
+	movq	REGS_R11(%rsp), %r11
+.endm
+
+
+
+/* save/restore vector register \n at full width */
+.macro VSAVE vec, n
+.ifc \vec,sse
+	movdqu	%xmm\n, REGS_VEC+64*\n(%rsp)
+.endif
+.ifc \vec,avx
+	vmovdqu	%ymm\n, REGS_VEC+64*\n(%rsp)
+.endif
+.ifc \vec,avx512
+	vmovdqu64 %zmm\n, REGS_VEC+64*\n(%rsp)
+.endif
+.endm
+
+.macro VRESTORE vec, n
+.ifc \vec,sse
+	movdqu	REGS_VEC+64*\n(%rsp), %xmm\n
+.endif
+.ifc \vec,avx
+	vmovdqu	REGS_VEC+64*\n(%rsp), %ymm\n
+.endif
+.ifc \vec,avx512
+	vmovdqu64 REGS_VEC+64*\n(%rsp), %zmm\n
+.endif
+.endm
+
+/* After saving the wide registers, run the C code with clean upper halves. */
+.macro VZERO vec
+.ifnc \vec,sse
+	vzeroupper
+.endif
+.endm
+
+/*
+ * \kind = slot: the ops pointer is in the 8-aligned slot ahead of the entry.
+ * \kind = lookup: the C side finds the site's record by address.
+ */
+.macro TRAMPOLINE name, kind, vec
+	.globl	\name
+	.hidden	\name
+	.type	\name, @function
+	.p2align 4
+\name:
+	.cfi_startproc
+	endbr64
+	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register %rbp
+	subq	$REGS_FRAME, %rsp
+	andq	$-64, %rsp
+	SAVE_GPRS
+	VSAVE	\vec, 0
+	VSAVE	\vec, 1
+	VSAVE	\vec, 2
+	VSAVE	\vec, 3
+	VSAVE	\vec, 4
+	VSAVE	\vec, 5
+	VSAVE	\vec, 6
+	VSAVE	\vec, 7
+	VZERO	\vec
+	movq	8(%rbp), %rdi
+.ifc \kind,slot
+	subq	$13, %rdi
+	andq	$-8, %rdi		/* slot = (ret - 13) & ~7 */
+.else
+	subq	$5, %rdi		/* site address */
+.endif
+	movq	16(%rbp), %rsi		/* parent ip */
+	movq	%rsp, %rdx		/* regs */
+.ifc \kind,slot
+	call	frt_dispatch_slot
+.else
+	call	frt_dispatch_lookup
+.endif
+	VRESTORE \vec, 0
+	VRESTORE \vec, 1
+	VRESTORE \vec, 2
+	VRESTORE \vec, 3
+	VRESTORE \vec, 4
+	VRESTORE \vec, 5
+	VRESTORE \vec, 6
+	VRESTORE \vec, 7
+	RESTORE_GPRS
+	movq	%rbp, %rsp
+	popq	%rbp
+	.cfi_def_cfa %rsp, 8
+	ret
+	.cfi_endproc
+	.size	\name, .-\name
+.endm
+
+/*
+ * function_graph return hook: a hooked function "returns" here. Its return
+ * values (%rax, %rdx, vector 0 and 1 at full width) are live; the C side
+ * pops the thread's shadow stack and gives back the real return address,
+ * which is put where this hook's own return address goes.
+ */
+.macro RETHOOK name, vec
+	.globl	\name
+	.hidden	\name
+	.type	\name, @function
+	.p2align 4
+\name:
+	.cfi_startproc
+	.cfi_undefined rip
+	endbr64
+	subq	$8, %rsp		/* becomes the real return address */
+	pushq	%rbp
+	movq	%rsp, %rbp
+	subq	$REGS_FRAME, %rsp
+	andq	$-64, %rsp
+	movq	%rax, REGS_RAX(%rsp)
+	movq	%rdx, REGS_RDX(%rsp)
+	VSAVE	\vec, 0
+	VSAVE	\vec, 1
+	VZERO	\vec
+	leaq	16(%rbp), %rdi		/* rsp as the function returned */
+	movq	%rsp, %rsi
+	call	frt_graph_return
+	movq	%rax, 8(%rbp)
+	VRESTORE \vec, 0
+	VRESTORE \vec, 1
+	movq	REGS_RAX(%rsp), %rax
+	movq	REGS_RDX(%rsp), %rdx
+	movq	%rbp, %rsp
+	popq	%rbp
+	ret
+	.cfi_endproc
+	.size	\name, .-\name
+.endm
+
+TRAMPOLINE frt_tramp_slot_sse, slot, sse
+TRAMPOLINE frt_tramp_lookup_sse, lookup, sse
+TRAMPOLINE frt_tramp_slot_avx, slot, avx
+TRAMPOLINE frt_tramp_lookup_avx, lookup, avx
+TRAMPOLINE frt_tramp_slot_avx512, slot, avx512
+TRAMPOLINE frt_tramp_lookup_avx512, lookup, avx512
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+/* Choice of trampoline by the vector width the CPU and OS save. */
+#include <cpuid.h>
+
+#include "arch.h"
+
+extern char frt_tramp_slot_sse[], frt_tramp_lookup_sse[];
+extern char frt_tramp_slot_avx[], frt_tramp_lookup_avx[];
+extern char frt_tramp_slot_avx512[], frt_tramp_lookup_avx512[];
+
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (uint64_t)hi << 32 | lo;
+}
+
+void arch_select_tramps(struct arch_tramps *t)
+{
+	unsigned int a, b, c, d;
+	bool avx = false, avx512 = false;
+
+	if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_OSXSAVE) && (c & bit_AVX)) {
+		uint64_t xcr0 = xgetbv0();
+
+		/* the OS must save the upper halves (YMM) and the AVX-512 state */
+		avx = (xcr0 & 0x6) == 0x6;
+		if (avx && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX512F))
+			avx512 = (xcr0 & 0xe6) == 0xe6;
+	}
+	if (avx512) {
+		*t = (struct arch_tramps){(uintptr_t)frt_tramp_slot_avx512,
+					  (uintptr_t)frt_tramp_lookup_avx512,
+					  0, "avx512"};
+	} else if (avx) {
+		*t = (struct arch_tramps){(uintptr_t)frt_tramp_slot_avx,
+					  (uintptr_t)frt_tramp_lookup_avx,
+					  0, "avx"};
+	} else {
+		*t = (struct arch_tramps){(uintptr_t)frt_tramp_slot_sse,
+					  (uintptr_t)frt_tramp_lookup_sse,
+					  0, "sse"};
+	}
+}

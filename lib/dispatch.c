@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The C half of the trampolines. The ops pointer is loaded only inside the
+ * RCU read-side section: a thread preempted between the site's call and this
+ * load holds no pointer, so once the slot is repointed and a grace period
+ * has passed, nobody can call the old ops. The per-thread guard keeps a
+ * callback that calls traced functions from recursing (those calls are
+ * counted as misses). errno is preserved for the traced function's caller.
+ */
+#include <errno.h>
+
+#include "runtime.h"
+
+__thread int frt_in_callback FRT_TLS;
+
+static inline bool enter(void)
+{
+	if (unlikely(frt_in_callback)) {
+		__atomic_fetch_add(&frt_counters.recursion_misses, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	frt_in_callback = 1;
+	return true;
+}
+
+void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,
+		       struct ftrace_rt_regs *regs)
+{
+	struct ftrace_rt_ops *op;
+	int saved;
+
+	if (!enter())
+		return;
+	saved = errno;
+	urcu_bp_read_lock();
+	op = rcu_dereference(*slot);
+	op->func((unsigned long)slot + ARCH_SLOT_SIZE, parent_ip, op, regs);
+	urcu_bp_read_unlock();
+	errno = saved;
+	frt_in_callback = 0;
+}
+
+void frt_dispatch_lookup(uintptr_t site, unsigned long parent_ip, struct ftrace_rt_regs *regs)
+{
+	struct frt_object *o;
+	int saved;
+
+	if (!enter())
+		return;
+	saved = errno;
+	urcu_bp_read_lock();
+	o = frt_object_by_addr(site);
+	if (o) {
+		struct frt_site *s = frt_object_site(o, site);
+		struct ftrace_rt_ops *op = s ? rcu_dereference(s->ops) : NULL;
+
+		if (op)
+			op->func(site - s->entry_off, parent_ip, op, regs);
+	}
+	urcu_bp_read_unlock();
+	errno = saved;
+	frt_in_callback = 0;
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dlopen/dlclose hooks: after a successful dlopen the new objects are scanned
+ * and, if ops are registered, their sites enabled; a dlclose runs under the
+ * patch lock so no transaction can write into an object being unmapped, and
+ * the object's sites leave the table before anyone patches again.
+ *
+ * glibc resolves a bare library name with the RPATH/RUNPATH of the object
+ * that called dlopen. Interposed, that caller would be this library, so the
+ * caller's own search path is applied here first, in the loader's order
+ * (RPATH before LD_LIBRARY_PATH, RUNPATH after it).
+ */
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "runtime.h"
+
+static void *(*real_dlopen)(const char *, int);
+static int (*real_dlclose)(void *);
+
+static void resolve(void)
+{
+	if (!real_dlopen)
+		real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+	if (!real_dlclose)
+		real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+}
+
+/* Try each directory of the ':'-separated @dirs; $ORIGIN is @origin. */
+static bool search(const char *dirs, const char *origin, const char *file, char *out, size_t len)
+{
+	const char *p = dirs;
+
+	while (p && *p) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char dir[4096];
+		size_t w = 0;
+
+		for (size_t i = 0; i < n && w < sizeof(dir) - 1;) {
+			if (!strncmp(p + i, "$ORIGIN", 7) || !strncmp(p + i, "${ORIGIN}", 9)) {
+				size_t k = p[i + 1] == '{' ? 9 : 7;
+				int m = snprintf(dir + w, sizeof(dir) - w, "%s", origin);
+
+				if (m < 0 || (size_t)m >= sizeof(dir) - w)
+					break;
+				w += (size_t)m;
+				i += k;
+			} else {
+				dir[w++] = p[i++];
+			}
+		}
+		dir[w] = 0;
+		if (w && strchr(dir, '$') == NULL) {
+			int m = snprintf(out, len, "%s/%s", dir, file);
+
+			if (m > 0 && (size_t)m < len && access(out, F_OK) == 0)
+				return true;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* The caller's DT_RPATH and DT_RUNPATH strings and its directory. */
+static void caller_paths(const void *caller, const char **rpath, const char **runpath,
+			 char *origin, size_t olen)
+{
+	struct link_map *lm = NULL;
+	Dl_info info;
+	const char *strtab = NULL;
+	ElfW(Addr) rp = 0, rup = 0;
+	bool has_rp = false, has_rup = false;
+
+	*rpath = *runpath = NULL;
+	if (!dladdr1(caller, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm || !lm->l_ld)
+		return;
+	for (ElfW(Dyn) *d = lm->l_ld; d->d_tag != DT_NULL; d++) {
+		if (d->d_tag == DT_STRTAB) {
+			ElfW(Addr) a = d->d_un.d_ptr;
+
+			/* glibc relocates d_ptr in place where .dynamic is writable */
+			strtab = (const char *)(a < lm->l_addr ? a + lm->l_addr : a);
+		} else if (d->d_tag == DT_RPATH) {
+			rp = d->d_un.d_val;
+			has_rp = true;
+		} else if (d->d_tag == DT_RUNPATH) {
+			rup = d->d_un.d_val;
+			has_rup = true;
+		}
+	}
+	if (!strtab)
+		return;
+	if (has_rup)
+		*runpath = strtab + rup;
+	else if (has_rp)
+		*rpath = strtab + rp;
+	if (lm->l_name && lm->l_name[0]) {
+		snprintf(origin, olen, "%s", lm->l_name);
+	} else {
+		ssize_t n = readlink("/proc/self/exe", origin, olen - 1);
+
+		origin[n > 0 ? n : 0] = 0;
+	}
+	char *slash = strrchr(origin, '/');
+	if (slash)
+		*slash = 0;
+}
+
+static void *open_as_caller(const char *file, int mode, const void *caller)
+{
+	const char *rpath, *runpath;
+	char origin[4096] = "", path[4096];
+	void *h;
+
+	if (!file || strchr(file, '/'))
+		return real_dlopen(file, mode);
+	h = real_dlopen(file, RTLD_NOLOAD | (mode & RTLD_NODELETE) | RTLD_LAZY);
+	if (h) { /* already loaded: the name resolves to it whoever asks */
+		real_dlclose(h);
+		return real_dlopen(file, mode);
+	}
+	caller_paths(caller, &rpath, &runpath, origin, sizeof(origin));
+	if (rpath && search(rpath, origin, file, path, sizeof(path)))
+		return real_dlopen(path, mode);
+	if (runpath) {
+		const char *llp = getenv("LD_LIBRARY_PATH");
+
+		if (!(llp && search(llp, origin, file, path, sizeof(path))) &&
+		    search(runpath, origin, file, path, sizeof(path)))
+			return real_dlopen(path, mode);
+	}
+	return real_dlopen(file, mode);
+}
+
+static void rescan(void)
+{
+	if (frt_in_callback || frt_lock_held_here())
+		return; /* picked up by the next transaction */
+	frt_lock();
+	if (!frt_objects_sync() && frt_ops_registered())
+		frt_update_sites();
+	frt_unlock();
+}
+
+void *frt_hook_dlopen(const char *file, int mode, const void *caller)
+{
+	void *h;
+
+	resolve();
+	if (!real_dlopen)
+		return NULL;
+	h = open_as_caller(file, mode, caller);
+	if (h) {
+		frt_init();
+		rescan();
+	}
+	return h;
+}
+
+int frt_hook_dlclose(void *handle)
+{
+	int ret;
+
+	resolve();
+	if (!real_dlclose)
+		return -1;
+	if (frt_in_callback || frt_lock_held_here())
+		return real_dlclose(handle);
+	frt_init();
+	frt_lock();
+	ret = real_dlclose(handle);
+	if (!frt_objects_sync() && frt_ops_registered())
+		frt_update_sites();
+	frt_unlock();
+	return ret;
+}

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The table of loaded objects and their sites, kept in step with the dynamic
+ * loader: every sync walks dl_iterate_phdr, scans objects it has not seen and
+ * drops those that are gone. Readers (the lookup dispatcher) walk the list
+ * under RCU; writers hold frt_lock.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+#include <urcu/rculist.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "runtime.h"
+
+struct cds_list_head frt_objects = CDS_LIST_HEAD_INIT(frt_objects);
+int frt_list_fd = -1;
+
+struct seen {
+	char *path;
+	uintptr_t bias;
+	const ElfW(Phdr) *phdr;
+	int phnum;
+	bool first;
+};
+
+struct seen_list {
+	struct seen *v;
+	size_t n, cap;
+	int err;
+};
+
+static int collect(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct seen_list *l = arg;
+	(void)size;
+
+	if (frt_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v))) {
+		l->err = -ENOMEM;
+		return 1;
+	}
+	l->v[l->n] = (struct seen){frt_strdup(info->dlpi_name ? info->dlpi_name : ""),
+				   info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum, l->n == 0};
+	if (!l->v[l->n].path) {
+		l->err = -ENOMEM;
+		return 1;
+	}
+	l->n++;
+	return 0;
+}
+
+static bool holds(const struct seen *s, const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	for (int i = 0; i < s->phnum; i++)
+		if (s->phdr[i].p_type == PT_LOAD && a >= s->bias + s->phdr[i].p_vaddr &&
+		    a < s->bias + s->phdr[i].p_vaddr + s->phdr[i].p_memsz)
+			return true;
+	return false;
+}
+
+/* The runtime never traces itself or the libraries it runs on. */
+static bool excluded(const struct seen *s)
+{
+	const void *own[] = {(const void *)frt_init, (const void *)elf_version,
+			     (const void *)urcu_bp_synchronize_rcu, (const void *)write,
+			     (const void *)dlsym};
+	unsigned long vdso = getauxval(AT_SYSINFO_EHDR);
+
+	if (vdso && holds(s, (const void *)vdso))
+		return true;
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (holds(s, own[i]))
+			return true;
+	return false;
+}
+
+static unsigned int free_idx(void)
+{
+	unsigned int idx = 0;
+	struct frt_object *o;
+
+again:
+	cds_list_for_each_entry(o, &frt_objects, node) {
+		if (o->idx == idx) {
+			idx++;
+			goto again;
+		}
+	}
+	return idx;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static void object_free(struct frt_object *o)
+{
+	frt_veneer_free(o);
+	frt_free(o->sites);
+	frt_free(o->names);
+	frt_free(o->path);
+	frt_free(o->name);
+	frt_free(o);
+}
+
+static struct frt_object *object_new(const struct seen *s)
+{
+	char err[256], exe[4096];
+	const char *open_path = s->path;
+	struct frt_mem mem = {s->bias, s->phdr, s->phnum};
+	struct frt_scan sc;
+	struct frt_object *o;
+	int fd;
+
+	o = frt_calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->bias = s->bias;
+	o->key = s->phdr;
+	o->is_main = s->first && !*s->path;
+	o->path = frt_strdup(s->path);
+	if (o->is_main) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+		exe[n > 0 ? n : 0] = 0;
+		open_path = "/proc/self/exe";
+		frt_free(o->path);
+		o->path = frt_strdup(n > 0 ? exe : "main");
+	}
+	o->name = o->path ? frt_strdup(base_name(o->path)) : NULL;
+	if (!o->path || !o->name) {
+		object_free(o);
+		return NULL;
+	}
+	o->idx = free_idx();
+	if (!*open_path)
+		return o; /* nameless object: nothing to read */
+	fd = open(open_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		frt_info(1, "%s: cannot open: %s", o->path, strerror(errno));
+		return o;
+	}
+	if (frt_scan_elf(fd, &mem, &sc, err, sizeof(err))) {
+		frt_info(1, "%s: skipped: %s", o->path, err);
+		close(fd);
+		return o;
+	}
+	close(fd);
+	if (sc.nsites) {
+		o->sites = frt_calloc(sc.nsites, sizeof(*o->sites));
+		if (!o->sites) {
+			frt_scan_free(&sc);
+			frt_msg("%s: out of memory; not traced", o->path);
+			return o;
+		}
+		for (size_t i = 0; i < sc.nsites; i++) {
+			const struct frt_scan_site *ss = &sc.sites[i];
+			struct frt_site *st = &o->sites[i];
+
+			st->addr = s->bias + ss->entry + ss->site_off;
+			st->name = ss->name;
+			st->layout = ss->layout;
+			st->flags = ss->flags;
+			st->insn = ss->insn;
+			st->entry_off = ss->site_off;
+		}
+		o->nsites = sc.nsites;
+		o->names = sc.names;
+		o->names_len = sc.names_len;
+		sc.names = NULL;
+		o->lo = o->sites[0].addr;
+		o->hi = o->sites[o->nsites - 1].addr + ARCH_SITE_SIZE;
+	}
+	for (int i = 0; i < FRT_SKIP_NR; i++) {
+		o->nskipped += sc.skipped[i];
+		if (sc.skipped[i])
+			frt_info(1, "%s: %u records skipped: %s", o->path, sc.skipped[i],
+				 frt_skip_name(i));
+	}
+	frt_scan_free(&sc);
+	frt_info(2, "%s: %zu sites", o->path, o->nsites);
+	return o;
+}
+
+/* Objects without sites are kept too (without memory for sites), so they are not rescanned. */
+int frt_objects_sync(void)
+{
+	struct seen_list l = {0};
+	struct frt_object *o, *tmp;
+	CDS_LIST_HEAD(gone);
+	bool any_gone = false;
+	int ret = 0;
+
+	dl_iterate_phdr(collect, &l);
+	if (l.err) {
+		ret = l.err;
+		goto out;
+	}
+	cds_list_for_each_entry(o, &frt_objects, node)
+		o->seen = false;
+	for (size_t i = 0; i < l.n; i++) {
+		bool known = false;
+
+		cds_list_for_each_entry(o, &frt_objects, node) {
+			if (o->key == l.v[i].phdr && o->bias == l.v[i].bias) {
+				o->seen = known = true;
+				break;
+			}
+		}
+		if (known || excluded(&l.v[i]))
+			continue;
+		o = object_new(&l.v[i]);
+		if (!o) {
+			ret = -ENOMEM;
+			continue;
+		}
+		o->seen = true;
+		if (o->nsites) {
+			frt_convert_runs(o);
+			if (frt_veneer_setup(o)) {
+				frt_msg("%s: no veneer within call range; its %zu sites are not traced",
+					o->path, o->nsites);
+				o->nsites = 0;
+			}
+		}
+		cds_list_add_tail_rcu(&o->node, &frt_objects);
+		frt_ops_object_added(o);
+		if (frt_list_fd >= 0)
+			frt_list_object(frt_list_fd, o);
+	}
+	cds_list_for_each_entry_safe(o, tmp, &frt_objects, node) {
+		if (o->seen)
+			continue;
+		cds_list_del_rcu(&o->node);
+		frt_ops_object_removed(o);
+		cds_list_add(&o->node, &gone); /* no reader can reach it after the grace period */
+		any_gone = true;
+	}
+	if (any_gone) {
+		urcu_bp_synchronize_rcu();
+		cds_list_for_each_entry_safe(o, tmp, &gone, node) {
+			frt_info(2, "%s: unloaded", o->path);
+			object_free(o);
+		}
+	}
+out:
+	for (size_t i = 0; i < l.n; i++)
+		frt_free(l.v[i].path);
+	frt_free(l.v);
+	return ret;
+}
+
+struct frt_object *frt_object_by_addr(uintptr_t a)
+{
+	struct frt_object *o;
+
+	cds_list_for_each_entry_rcu(o, &frt_objects, node)
+		if (a >= o->lo && a < o->hi)
+			return o;
+	return NULL;
+}
+
+struct frt_site *frt_object_site(struct frt_object *o, uintptr_t a)
+{
+	size_t lo = 0, hi = o->nsites;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (o->sites[mid].addr == a)
+			return &o->sites[mid];
+		if (o->sites[mid].addr < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* A site by its address or its function's entry. */
+struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op)
+{
+	struct frt_object *o = frt_object_by_addr(ip);
+	struct frt_site *s;
+
+	if (!o)
+		o = frt_object_by_addr(ip + ARCH_ENDBR_SIZE);
+	if (!o)
+		return NULL;
+	s = frt_object_site(o, ip);
+	if (!s)
+		s = frt_object_site(o, ip + ARCH_ENDBR_SIZE);
+	if (s && frt_site_entry(s) != ip && s->addr != ip)
+		s = NULL;
+	if (op)
+		*op = o;
+	return s;
+}
+
+void frt_objects_counts(unsigned long *objects, unsigned long *sites, unsigned long *enabled,
+			unsigned long *skipped, unsigned long *unaligned)
+{
+	struct frt_object *o;
+
+	*objects = *sites = *enabled = *skipped = *unaligned = 0;
+	cds_list_for_each_entry(o, &frt_objects, node) {
+		if (!o->nsites && !o->nskipped)
+			continue;
+		(*objects)++;
+		*skipped += o->nskipped + o->nunconverted;
+		for (size_t i = 0; i < o->nsites; i++) {
+			const struct frt_site *s = &o->sites[i];
+
+			if (s->insn == ARCH_INSN_NOP1RUN)
+				continue;
+			(*sites)++;
+			*enabled += s->insn == ARCH_INSN_CALL;
+			*unaligned += !frt_site_has_slot(s);
+		}
+	}
+}
+
+void frt_list_object(int fd, const struct frt_object *o)
+{
+	for (size_t i = 0; i < o->nsites; i++) {
+		const struct frt_site *s = &o->sites[i];
+		char line[1024];
+		int n = snprintf(line, sizeof(line), "%s %s %#lx %s %s%s%s\n", o->name,
+				 frt_site_name(o, s), frt_site_entry(s), frt_layout_name(s->layout),
+				 frt_site_has_slot(s)			? "slot"
+				 : (s->flags & FRT_SITE_F_SLOT_UNAL) ? "slot-unaligned"
+								      : "noslot",
+				 (s->flags & FRT_SITE_F_ENDBR) ? " endbr" : "",
+				 s->insn == ARCH_INSN_NOP1RUN ? " unconverted" : "");
+
+		if (n > (int)sizeof(line) - 1)
+			n = sizeof(line) - 1;
+		if (write(fd, line, (size_t)n) < 0)
+			return;
+	}
+}

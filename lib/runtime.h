@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal interfaces of the runtime core (not installed). */
+#ifndef FRT_RUNTIME_H
+#define FRT_RUNTIME_H
+
+#define _LGPL_SOURCE
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <urcu-bp.h>
+#include <urcu/list.h>
+
+#include <ftrace_rt/ftrace_rt.h>
+
+#include "arch.h"
+#include "elf_scan.h"
+#include "pattern.h"
+
+#define FRT_HIDDEN __attribute__((visibility("hidden")))
+#define FRT_TLS	   __attribute__((tls_model("initial-exec")))
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* One patch site: 24 bytes. */
+struct frt_site {
+	uintptr_t addr;		   /* the 5-byte site */
+	struct ftrace_rt_ops *ops; /* what it dispatches to while enabled; read by lookup sites */
+	uint32_t name;		   /* offset into the object's names */
+	uint8_t layout;		   /* enum frt_layout */
+	uint8_t flags;		   /* FRT_SITE_F_* */
+	uint8_t insn;		   /* enum arch_insn now at the site */
+	uint8_t entry_off;	   /* addr - function entry */
+};
+
+struct frt_object {
+	struct cds_list_head node; /* frt_objects, RCU */
+	unsigned int idx;	   /* small integer, reused after removal */
+	char *path;		   /* as the loader names it ("" for the executable) */
+	char *name;		   /* file name used for @MODULE patterns */
+	bool is_main;
+	uintptr_t bias;
+	const void *key; /* dlpi_phdr: identity while loaded */
+	uintptr_t lo, hi; /* address range of the sites */
+	struct frt_site *sites;
+	size_t nsites;
+	char *names;
+	size_t names_len;
+	uintptr_t call_slot, call_lookup; /* targets of enabled sites */
+	void *veneer;			  /* page of veneers, or NULL */
+	unsigned int nskipped;		  /* records found but not patchable */
+	unsigned int nunconverted;	  /* GCC NOP runs that could not be made NOP5 */
+	bool seen;			  /* scratch for frt_objects_sync */
+	struct rcu_head rcu;
+};
+
+static inline uintptr_t frt_site_entry(const struct frt_site *s)
+{
+	return s->addr - s->entry_off;
+}
+
+static inline bool frt_site_has_slot(const struct frt_site *s)
+{
+	return s->flags & FRT_SITE_F_SLOT;
+}
+
+static inline struct ftrace_rt_ops **frt_site_slot(const struct frt_site *s)
+{
+	return (struct ftrace_rt_ops **)(frt_site_entry(s) - ARCH_SLOT_SIZE);
+}
+
+static inline const char *frt_site_name(const struct frt_object *o, const struct frt_site *s)
+{
+	return o->names + s->name;
+}
+
+/* Counters; written under frt_lock except where noted. */
+struct frt_counters {
+	unsigned long transactions, syncs, mprotects;
+	unsigned long recursion_misses; /* atomic */
+	unsigned long anomalies;	/* sites whose bytes changed behind our back */
+};
+
+extern struct frt_counters frt_counters FRT_HIDDEN;
+extern struct cds_list_head frt_objects FRT_HIDDEN; /* RCU list of struct frt_object */
+extern struct ftrace_rt_ops frt_nop_ops FRT_HIDDEN;
+extern struct arch_tramps frt_tramps FRT_HIDDEN;
+
+/* init.c: the one lock serializing patchers and changes of the object table */
+void frt_init(void) FRT_HIDDEN;
+void frt_lock(void) FRT_HIDDEN;
+void frt_unlock(void) FRT_HIDDEN;
+bool frt_lock_held_here(void) FRT_HIDDEN;
+extern __thread int frt_in_callback FRT_TLS FRT_HIDDEN;
+extern bool frt_preloaded FRT_HIDDEN;
+
+/* sync.c */
+int frt_sync_init(void) FRT_HIDDEN;
+void frt_sync_core(void) FRT_HIDDEN;
+const char *frt_sync_mode(void) FRT_HIDDEN;
+
+/* maps.c: stream /proc/self/maps without allocating */
+struct frt_map {
+	uintptr_t start, end;
+	int prot;
+	const char *path; /* valid during the callback only */
+};
+int frt_maps_foreach(int (*cb)(const struct frt_map *m, void *arg), void *arg) FRT_HIDDEN;
+
+/* text.c: page protections around patching */
+struct frt_prot {
+	uintptr_t start, end;
+	int prot;
+};
+struct frt_text {
+	struct frt_prot *v;
+	size_t n, cap;
+};
+/* Make the pages holding [addr, addr+len) of each range writable (keeping exec). */
+int frt_text_unprotect(uintptr_t *pages, size_t npages, struct frt_text *t) FRT_HIDDEN;
+void frt_text_restore(struct frt_text *t) FRT_HIDDEN;
+
+/* objects.c */
+int frt_objects_sync(void) FRT_HIDDEN; /* under frt_lock */
+struct frt_object *frt_object_by_addr(uintptr_t a) FRT_HIDDEN; /* RCU or frt_lock */
+struct frt_site *frt_object_site(struct frt_object *o, uintptr_t a) FRT_HIDDEN;
+struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op) FRT_HIDDEN;
+void frt_objects_counts(unsigned long *objects, unsigned long *sites, unsigned long *enabled,
+			unsigned long *skipped, unsigned long *unaligned) FRT_HIDDEN;
+/* called for each object added or removed, under frt_lock */
+void frt_ops_object_added(struct frt_object *o) FRT_HIDDEN;
+void frt_ops_object_removed(struct frt_object *o) FRT_HIDDEN;
+/* hook for `ftrace-rt list -- PROG`: prints each object's sites as it is added */
+void frt_list_object(int fd, const struct frt_object *o) FRT_HIDDEN;
+extern int frt_list_fd FRT_HIDDEN;
+
+/* nopconv.c: make GCC NOP runs NOP5 when no thread can be inside them */
+int frt_convert_runs(struct frt_object *o) FRT_HIDDEN;
+
+/* veneer.c */
+int frt_veneer_setup(struct frt_object *o) FRT_HIDDEN;
+void frt_veneer_free(struct frt_object *o) FRT_HIDDEN;
+
+/* txn.c */
+struct frt_change {
+	struct frt_object *obj;
+	struct frt_site *site;
+	struct ftrace_rt_ops *ops; /* new dispatch target (nop ops when turning off) */
+	uint8_t insn;		   /* ARCH_INSN_NOP5 or ARCH_INSN_CALL */
+};
+int frt_txn_apply(struct frt_change *v, size_t n) FRT_HIDDEN;
+
+/* ops.c */
+int frt_update_sites(void) FRT_HIDDEN; /* recompute every site from the registered ops */
+unsigned long frt_ops_registered(void) FRT_HIDDEN;
+
+/* dispatch.c */
+void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,
+		       struct ftrace_rt_regs *regs) FRT_HIDDEN;
+void frt_dispatch_lookup(uintptr_t site, unsigned long parent_ip,
+			 struct ftrace_rt_regs *regs) FRT_HIDDEN;
+
+#endif

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+/* Process start and exit: the runtime, then the tracer the environment asks for. */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "runtime.h"
+
+/* Was this library named in LD_PRELOAD (rather than linked for the API)? */
+static bool named_in_preload(void)
+{
+	const char *pl = getenv("LD_PRELOAD");
+	Dl_info self;
+	const char *base;
+
+	if (!pl || !*pl || !dladdr((void *)frt_init, &self) || !self.dli_fname)
+		return false;
+	base = strrchr(self.dli_fname, '/');
+	base = base ? base + 1 : self.dli_fname;
+	for (const char *p = pl; *p;) {
+		size_t n = strcspn(p, ": \t");
+		const char *b = p;
+
+		for (size_t i = 0; i < n; i++)
+			if (p[i] == '/')
+				b = p + i + 1;
+		if ((size_t)(p + n - b) == strlen(base) && !strncmp(b, base, strlen(base)))
+			return true;
+		p += n;
+		p += strspn(p, ": \t");
+	}
+	return false;
+}
+
+void frt_runtime_start(void)
+{
+	frt_preloaded = named_in_preload();
+	frt_init();
+}
+
+void frt_runtime_stop(void)
+{
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Transactions: all site changes of one API call applied as one batch.
+ *
+ *   1. make the touched pages writable (only them; execute stays on)
+ *   2. store every new ops pointer (slot, or the site record for lookup sites)
+ *   3. for each of the ARCH_PATCH_STEPS steps: apply it to every changing
+ *      site, then sync_core once
+ *   4. restore the page protections exactly
+ *
+ * So a transaction costs ARCH_PATCH_STEPS syncs whatever the number of sites,
+ * and one mprotect pair per contiguous page range. A refused mprotect fails
+ * it before any byte is written. Ops pointers are stored before the code that
+ * reads them becomes reachable; the sync after each step orders them for
+ * every thread.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "runtime.h"
+
+struct code {
+	uint8_t bytes[ARCH_SITE_SIZE];
+	bool on;
+};
+
+static uintptr_t call_target(const struct frt_object *o, const struct frt_site *s)
+{
+	return frt_site_has_slot(s) ? o->call_slot : o->call_lookup;
+}
+
+/* Are the site's bytes what we last put there? */
+static bool site_as_expected(const struct frt_object *o, const struct frt_site *s)
+{
+	uintptr_t target = 0;
+	enum arch_insn now = arch_site_insn((const uint8_t *)s->addr, ARCH_SITE_SIZE, s->addr, &target);
+
+	if (now != s->insn)
+		return false;
+	return now != ARCH_INSN_CALL || target == call_target(o, s);
+}
+
+int frt_txn_apply(struct frt_change *v, size_t n)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE), np = 0;
+	uintptr_t *pages;
+	struct code *code;
+	struct frt_text t = {0};
+	bool any_code = false;
+	int ret;
+
+	if (!n)
+		return 0;
+	pages = frt_malloc(3 * n * sizeof(*pages));
+	code = frt_calloc(n, sizeof(*code));
+	if (!pages || !code) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct frt_site *s = v[i].site;
+
+		if (v[i].insn != s->insn) {
+			pages[np++] = s->addr & ~(psz - 1);
+			pages[np++] = (s->addr + ARCH_SITE_SIZE - 1) & ~(psz - 1);
+		}
+		if (frt_site_has_slot(s) && v[i].ops != s->ops)
+			pages[np++] = (uintptr_t)frt_site_slot(s) & ~(psz - 1);
+	}
+	ret = frt_text_unprotect(pages, np, &t);
+	if (ret) {
+		frt_msg("cannot make code writable: %s; nothing was changed", strerror(-ret));
+		goto out;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		struct frt_site *s = v[i].site;
+		struct frt_change *c = &v[i];
+
+		if (c->insn != s->insn) {
+			if (!site_as_expected(c->obj, s)) {
+				frt_counters.anomalies++;
+				frt_info(1, "%s: %s: bytes changed behind the runtime; left alone",
+					 c->obj->path, frt_site_name(c->obj, s));
+				continue;
+			}
+			if (c->insn == ARCH_INSN_CALL) {
+				if (!arch_encode_call(code[i].bytes, s->addr, call_target(c->obj, s))) {
+					frt_counters.anomalies++;
+					continue;
+				}
+			} else {
+				arch_encode_nop(code[i].bytes);
+			}
+			code[i].on = any_code = true;
+		}
+		if (c->ops != s->ops) {
+			if (frt_site_has_slot(s))
+				__atomic_store_n(frt_site_slot(s), c->ops, __ATOMIC_RELEASE);
+			__atomic_store_n(&s->ops, c->ops, __ATOMIC_RELEASE);
+		}
+	}
+	if (any_code) {
+		for (int step = 0; step < ARCH_PATCH_STEPS; step++) {
+			for (size_t i = 0; i < n; i++)
+				if (code[i].on)
+					arch_patch_step(step, (uint8_t *)v[i].site->addr, code[i].bytes);
+			frt_sync_core();
+		}
+		for (size_t i = 0; i < n; i++)
+			if (code[i].on)
+				v[i].site->insn = v[i].insn;
+	}
+	frt_text_restore(&t);
+	frt_counters.transactions++;
+out:
+	frt_free(t.v);
+	frt_free(pages);
+	frt_free(code);
+	return ret;
+}
