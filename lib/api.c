@@ -49,6 +49,9 @@ int ftrace_rt_get_stats(struct ftrace_rt_stats *st)
 	st->mprotects = frt_counters.mprotects;
 	st->recursion_misses = __atomic_load_n(&frt_counters.recursion_misses, __ATOMIC_RELAXED);
 	st->ops_registered = frt_ops_registered();
+	st->nop_runs_converted = frt_counters.runs_converted;
+	st->quiesces = frt_counters.quiesces;
+	st->threads_moved = __atomic_load_n(&frt_counters.threads_moved, __ATOMIC_RELAXED);
 	frt_unlock();
 	return 0;
 }

@@ -37,7 +37,7 @@
 #include "runtime.h"
 
 #define MAX_THREADS 8192
-#define ACK_TIMEOUT_NS (2LL * 1000 * 1000 * 1000)
+#define ACK_TIMEOUT_NS (1000LL * 1000 * 1000)
 
 static struct {
 	const uintptr_t *runs; /* sorted run addresses */
@@ -155,8 +155,10 @@ static void handler(int sig, siginfo_t *si, void *uc_)
 		else
 			hi = mid;
 	}
-	if (lo && pc > q.runs[lo - 1] && pc < q.runs[lo - 1] + ARCH_SITE_SIZE)
+	if (lo && pc > q.runs[lo - 1] && pc < q.runs[lo - 1] + ARCH_SITE_SIZE) {
 		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(q.runs[lo - 1] + ARCH_SITE_SIZE);
+		__atomic_fetch_add(&frt_counters.threads_moved, 1, __ATOMIC_RELAXED);
+	}
 	q.tids[__atomic_fetch_add(&q.acked, 1, __ATOMIC_SEQ_CST)] = gettid_();
 	futex(&q.acked, FUTEX_WAKE_PRIVATE, 1, NULL);
 	while (!__atomic_load_n(&q.release, __ATOMIC_ACQUIRE))
@@ -185,8 +187,11 @@ static bool parked(pid_t tid)
 }
 
 /*
- * Park every other thread in the handler. Returns 0 with all parked, or a
- * negative error with those that did park still waiting for release.
+ * Park every other thread in the handler. A thread that blocks the signal is
+ * not sent it (a sigwait() loop would take it as its own); it is asked again
+ * until the deadline, as such blocking is usually brief (urcu grace periods,
+ * thread start-up). Returns 0 with all parked, or a negative error with those
+ * that did park still waiting for release.
  */
 static int park_all(pid_t *sent, int *nsent, pid_t *tasks)
 {
@@ -194,7 +199,7 @@ static int park_all(pid_t *sent, int *nsent, pid_t *tasks)
 	int64_t deadline = now_ns() + ACK_TIMEOUT_NS;
 
 	for (;;) {
-		int n = list_tasks(tasks, MAX_THREADS), fresh = 0;
+		int n = list_tasks(tasks, MAX_THREADS), fresh = 0, blocked = 0;
 
 		if (n < 0)
 			return n;
@@ -209,20 +214,18 @@ static int park_all(pid_t *sent, int *nsent, pid_t *tasks)
 			case -1:
 				continue; /* exited */
 			case 1:
-				frt_info(1, "thread %d blocks signal %d", tasks[i], q.sig);
-				return -EAGAIN;
+				blocked++;
+				continue;
 			}
 			if (syscall(SYS_tgkill, getpid(), tasks[i], q.sig) && errno == ESRCH)
 				continue;
 			sent[(*nsent)++] = tasks[i];
 			fresh++;
 		}
-		if (!fresh && *nsent == 0)
-			return 0;
 		/* wait until each signalled thread parked or exited */
 		for (;;) {
 			int waiting = 0, seen = __atomic_load_n(&q.acked, __ATOMIC_ACQUIRE);
-			struct timespec ts = {0, 10 * 1000 * 1000};
+			struct timespec ts = {0, 5 * 1000 * 1000};
 
 			for (int j = 0; j < *nsent; j++)
 				if (!parked(sent[j]) && task_alive(sent[j]))
@@ -235,8 +238,17 @@ static int park_all(pid_t *sent, int *nsent, pid_t *tasks)
 			}
 			futex(&q.acked, FUTEX_WAIT_PRIVATE, seen, &ts);
 		}
-		if (!fresh)
-			return 0; /* nobody new since the last pass: all are parked */
+		if (!fresh && !blocked)
+			return 0; /* nobody new since the last pass and all parked */
+		if (blocked) {
+			struct timespec ts = {0, 1000 * 1000};
+
+			if (now_ns() > deadline) {
+				frt_info(1, "%d threads keep signal %d blocked", blocked, q.sig);
+				return -EAGAIN;
+			}
+			nanosleep(&ts, NULL);
+		}
 	}
 }
 
@@ -273,6 +285,7 @@ static int rewrite(struct frt_object *o, uintptr_t *runs, size_t n)
 			continue;
 		arch_convert_nop_run((uint8_t *)s->addr);
 		s->insn = ARCH_INSN_NOP5;
+		frt_counters.runs_converted++;
 	}
 	frt_text_restore(&t);
 	frt_free(t.v);
@@ -323,8 +336,10 @@ static int quiesced_rewrite(struct frt_object *o, uintptr_t *runs, size_t n, boo
 		goto out;
 	}
 	ret = park_all(sent, &nsent, tasks);
-	if (!ret)
+	if (!ret) {
 		ret = rewrite(o, runs, n);
+		frt_counters.quiesces++;
+	}
 	/* let everyone go, and wait until every parked handler is out before reusing q */
 	__atomic_store_n(&q.release, 1, __ATOMIC_RELEASE);
 	futex(&q.release, FUTEX_WAKE_PRIVATE, MAX_THREADS, NULL);
@@ -384,10 +399,14 @@ int frt_convert_runs(struct frt_object *o)
 	else
 		ret = quiesced_rewrite(o, runs, n, &keep_runs);
 	if (ret) {
+		static unsigned int reported;
+
 		o->nunconverted = (unsigned int)n;
-		frt_msg("%s: %zu functions with GCC NOP runs are not traceable: the runs could not be "
-			"made NOP5 safely while threads run (%s)",
-			o->path, n, strerror(-ret));
+		if (reported++ < 3)
+			frt_msg("%s: %zu functions with GCC NOP runs are not traceable: the runs could "
+				"not be made NOP5 safely while threads run (%s)%s",
+				o->path, n, strerror(-ret),
+				reported == 3 ? "; further such messages suppressed" : "");
 	}
 	if (!keep_runs) /* else a late signal handler may still read it */
 		frt_free(runs);

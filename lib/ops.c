@@ -555,3 +555,44 @@ unsigned long frt_ops_registered(void)
 {
 	return nregistered;
 }
+
+int ftrace_rt_for_each_site(const char *patterns,
+			    int (*cb)(const struct ftrace_rt_site_info *site, void *arg), void *arg)
+{
+	struct frt_patterns pats = {0};
+	struct frt_object *o;
+	char err[512];
+	int ret;
+
+	if (!cb)
+		return -EINVAL;
+	ret = api_enter();
+	if (ret)
+		return ret;
+	ret = frt_patterns_parse(patterns, &pats, err, sizeof(err));
+	if (ret) {
+		frt_info(1, "%s", err);
+		goto out;
+	}
+	cds_list_for_each_entry(o, &frt_objects, node) {
+		for (size_t i = 0; i < o->nsites && !ret; i++) {
+			const struct frt_site *s = &o->sites[i];
+			struct ftrace_rt_site_info info;
+
+			if (s->insn == ARCH_INSN_NOP1RUN || (pats.n && !patterns_match(&pats, o, s)))
+				continue;
+			info.module = o->name;
+			info.function = frt_site_name(o, s);
+			info.ip = frt_site_entry(s);
+			info.flags = (s->insn == ARCH_INSN_CALL ? FTRACE_RT_SITE_ENABLED : 0) |
+				     (frt_site_has_slot(s) ? FTRACE_RT_SITE_SLOT : 0);
+			ret = cb(&info, arg);
+		}
+		if (ret)
+			break;
+	}
+out:
+	frt_patterns_free(&pats);
+	frt_unlock();
+	return ret;
+}

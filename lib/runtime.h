@@ -80,6 +80,8 @@ struct frt_counters {
 	unsigned long transactions, syncs, mprotects;
 	unsigned long recursion_misses; /* atomic */
 	unsigned long anomalies;	/* sites whose bytes changed behind our back */
+	unsigned long runs_converted, quiesces;
+	unsigned long threads_moved; /* atomic */
 };
 
 extern struct frt_counters frt_counters FRT_HIDDEN;

@@ -101,10 +101,33 @@ struct ftrace_rt_stats {
 	unsigned long mprotects;	/* mprotect calls made while patching */
 	unsigned long recursion_misses; /* calls not traced because a callback was running */
 	unsigned long ops_registered;
+	unsigned long nop_runs_converted; /* GCC 1-byte NOP runs made one NOP5 */
+	unsigned long quiesces;		  /* conversions done with other threads stopped */
+	unsigned long threads_moved;	  /* threads moved out of a NOP run while stopped */
 };
 
 /* Fill @st with the runtime's counters. */
 FTRACE_RT_API int ftrace_rt_get_stats(struct ftrace_rt_stats *st);
+
+struct ftrace_rt_site_info {
+	const char *module;   /* the object's file name */
+	const char *function; /* symbol name, or sub_<address> without one */
+	unsigned long ip;     /* entry address */
+	unsigned long flags;  /* FTRACE_RT_SITE_* */
+};
+
+#define FTRACE_RT_SITE_ENABLED (1UL << 0) /* calls the trampoline now */
+#define FTRACE_RT_SITE_SLOT    (1UL << 1) /* ops found through the slot (else by lookup) */
+
+/*
+ * Call @cb for every traceable function whose name matches @patterns (all
+ * when NULL or empty), like the kernel's available_filter_functions. Stops
+ * when @cb returns non-zero and returns that value. @cb must not call this
+ * API (-EDEADLK). -EINVAL for a malformed pattern.
+ */
+FTRACE_RT_API int ftrace_rt_for_each_site(const char *patterns,
+					  int (*cb)(const struct ftrace_rt_site_info *site, void *arg),
+					  void *arg);
 
 #ifdef __cplusplus
 }
