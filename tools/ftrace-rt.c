@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <link.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -63,14 +64,37 @@ const char *tool_find_lib(void)
 	return path;
 }
 
+#ifdef __SANITIZE_ADDRESS__
+/* A sanitizer build of the runtime needs the ASan runtime first in the process. */
+static int find_asan(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	if (info->dlpi_name && strstr(info->dlpi_name, "libasan.so")) {
+		*(const char **)arg = info->dlpi_name;
+		return 1;
+	}
+	return 0;
+}
+#endif
+
 /* LD_PRELOAD with the runtime first, keeping what the user preloads. */
 int tool_setenv_preload(void)
 {
 	const char *lib = tool_find_lib();
 	const char *old = getenv("LD_PRELOAD");
 	char *v;
+#ifdef __SANITIZE_ADDRESS__
+	const char *asan = NULL;
+	static char withasan[2 * PATH_MAX];
 
-	if (access(lib, R_OK)) {
+	dl_iterate_phdr(find_asan, &asan);
+	if (asan) {
+		snprintf(withasan, sizeof(withasan), "%s:%s", asan, lib);
+		lib = withasan;
+	}
+#endif
+
+	if (access(tool_find_lib(), R_OK)) {
 		fprintf(stderr, "%s: cannot find libftrace_rt.so (tried %s); set FTRACE_RT_LIB\n", prog,
 			lib);
 		return -1;

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Build the stress test in every layout: build.sh OUTDIR INCLUDEDIR LIBDIR [EXTRA_CFLAGS]
+# Build the stress test in every layout:
+#   build.sh OUTDIR INCLUDEDIR LIBDIR [EXTRA_CFLAGS] [COMPILERS]
+# COMPILERS defaults to "gcc clang" (a sanitizer build uses only the compiler of
+# the runtime, whose sanitizer runtime must be the one in the process).
 # Writes OUTDIR/layouts.txt with one layout name per line.
 set -eu
 src=$(cd "$(dirname "$0")" && pwd)
-out=$1 inc=$2 lib=$3 extra=${4:-}
+out=$1 inc=$2 lib=$3 extra=${4:-} compilers=${5:-gcc clang}
 mkdir -p "$out"
 cd "$out"
 : > layouts.txt.new
@@ -21,7 +24,7 @@ build() {
 	echo "$name" >> layouts.txt.new
 }
 
-for cc in gcc clang; do
+for cc in $compilers; do
 	have $cc || continue
 	build "$cc-O2" $cc "-O2 $PFE" ""
 	build "$cc-O2-cet" $cc "-O2 $PFE -fcf-protection" ""
@@ -29,7 +32,7 @@ for cc in gcc clang; do
 	build "$cc-O0-unaligned" $cc "-O0 -fpatchable-function-entry=13,8" ""
 	build "$cc-O2-pfe5" $cc "-O2 -fpatchable-function-entry=5,0" ""
 done
-if have gcc; then
+if have gcc && echo " $compilers " | grep -q " gcc "; then
 	build gcc-O2-mcount gcc "-O2 -pg -mfentry -mnop-mcount -mrecord-mcount -fno-pie" "-no-pie" \
 		"-O2 $PFE"
 fi

@@ -1,0 +1,14 @@
+#!/bin/sh
+# The whole test suite: install what is missing, build, run every test, then
+# build again with AddressSanitizer and UndefinedBehaviorSanitizer and run the
+# unit and stress tests under them.
+set -eu
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+[ -d build ] || meson setup build >/dev/null
+ninja -C build
+meson test -C build --print-errorlogs
+[ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --print-errorlogs

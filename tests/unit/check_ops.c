@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+/*
+ * API and per-site state computation, through the public interface: which
+ * sites are enabled for which set of ops, exact callback counts, errors,
+ * recursion, and a constant number of syncs per transaction. This file is
+ * built with patchable entries so its own functions are the sites.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ftrace_rt/ftrace_rt.h>
+
+#define NOINLINE __attribute__((noinline))
+
+NOINLINE int op_alpha(int x) { return x + 1; }
+NOINLINE int op_beta(int x) { return x + 2; }
+NOINLINE int op_gamma(int x) { return x + 3; }
+NOINLINE int op_delta(int x) { return x + 4; }
+
+static int (*volatile fns[4])(int) = {op_alpha, op_beta, op_gamma, op_delta};
+
+struct counter {
+	struct ftrace_rt_ops ops;
+	unsigned long hits[4];
+	unsigned long other;
+	int api_ret;  /* what an API call from inside the callback returned */
+	int call_api; /* make one */
+	int recurse;  /* call a traced function from the callback */
+};
+
+static void count(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
+		  struct ftrace_rt_regs *regs)
+{
+	struct counter *c = (struct counter *)op;
+	(void)parent_ip, (void)regs;
+
+	for (int i = 0; i < 4; i++)
+		if (ip == (unsigned long)fns[i]) {
+			c->hits[i]++;
+			goto done;
+		}
+	c->other++;
+done:
+	if (c->call_api)
+		c->api_ret = ftrace_rt_set_filter(op, "op_alpha", 1);
+	if (c->recurse)
+		fns[0](1);
+}
+
+static void call_each(int n)
+{
+	for (int r = 0; r < n; r++)
+		for (int i = 0; i < 4; i++)
+			ck_assert_int_eq(fns[i](r), r + i + 1);
+}
+
+static struct counter *counter_new(void)
+{
+	struct counter *c = calloc(1, sizeof(*c));
+
+	c->ops.func = count;
+	return c;
+}
+
+struct enabled {
+	unsigned long mask; /* bit i: fns[i] enabled */
+	unsigned long slot_mask;
+};
+
+static int site_cb(const struct ftrace_rt_site_info *s, void *arg)
+{
+	struct enabled *e = arg;
+
+	for (int i = 0; i < 4; i++)
+		if (s->ip == (unsigned long)fns[i]) {
+			if (s->flags & FTRACE_RT_SITE_ENABLED)
+				e->mask |= 1UL << i;
+			if (s->flags & FTRACE_RT_SITE_SLOT)
+				e->slot_mask |= 1UL << i;
+		}
+	return 0;
+}
+
+static unsigned long enabled_mask(void)
+{
+	struct enabled e = {0, 0};
+
+	ck_assert_int_eq(ftrace_rt_for_each_site("op_*", site_cb, &e), 0);
+	return e.mask;
+}
+
+START_TEST(test_single_filter)
+{
+	struct counter *c = counter_new();
+
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_alpha op_gamma", 1), 0);
+	ck_assert_uint_eq(enabled_mask(), 0); /* not registered yet */
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
+	ck_assert(c->ops.flags & FTRACE_RT_OPS_F_ENABLED);
+	ck_assert_uint_eq(enabled_mask(), 0x5);
+	call_each(10);
+	ck_assert_uint_eq(c->hits[0], 10);
+	ck_assert_uint_eq(c->hits[1], 0);
+	ck_assert_uint_eq(c->hits[2], 10);
+	ck_assert_uint_eq(c->hits[3], 0);
+	/* live refilter */
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_delta", 0), 0);
+	ck_assert_uint_eq(enabled_mask(), 0xd);
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_beta", 1), 0);
+	ck_assert_uint_eq(enabled_mask(), 0x2);
+	call_each(5);
+	ck_assert_uint_eq(c->hits[1], 5);
+	ck_assert_uint_eq(c->hits[0], 10);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	ck_assert(!(c->ops.flags & FTRACE_RT_OPS_F_ENABLED));
+	ck_assert_ptr_null(c->ops.internal);
+	ck_assert_uint_eq(enabled_mask(), 0);
+	call_each(5);
+	ck_assert_uint_eq(c->hits[1], 5);
+	free(c);
+}
+END_TEST
+
+START_TEST(test_overlap_and_notrace)
+{
+	struct counter *a = counter_new(), *b = counter_new();
+
+	ck_assert_int_eq(ftrace_rt_set_filter(&a->ops, "op_*", 1), 0);
+	ck_assert_int_eq(ftrace_rt_set_notrace(&a->ops, "op_delta", 1), 0);
+	ck_assert_int_eq(ftrace_rt_set_filter(&b->ops, "op_gamma,op_delta", 1), 0);
+	ck_assert_int_eq(ftrace_rt_register_ops(&a->ops), 0);
+	ck_assert_int_eq(ftrace_rt_register_ops(&b->ops), 0);
+	ck_assert_uint_eq(enabled_mask(), 0xf);
+	call_each(7);
+	/* gamma has both ops: each called once per call through the list ops */
+	ck_assert_uint_eq(a->hits[0], 7);
+	ck_assert_uint_eq(a->hits[2], 7);
+	ck_assert_uint_eq(a->hits[3], 0); /* notrace wins */
+	ck_assert_uint_eq(b->hits[2], 7);
+	ck_assert_uint_eq(b->hits[3], 7);
+	ck_assert_uint_eq(b->hits[0], 0);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&a->ops), 0);
+	ck_assert_uint_eq(enabled_mask(), 0xc);
+	call_each(1);
+	ck_assert_uint_eq(b->hits[2], 8);
+	ck_assert_uint_eq(a->hits[2], 7);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&b->ops), 0);
+	ck_assert_uint_eq(enabled_mask(), 0);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_empty_filter_is_all)
+{
+	struct counter *c = counter_new();
+
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
+	ck_assert_uint_eq(enabled_mask(), 0xf);
+	call_each(3);
+	for (int i = 0; i < 4; i++)
+		ck_assert_uint_eq(c->hits[i], 3);
+	ck_assert_uint_gt(c->other, 0); /* call_each itself and the check helpers are traced */
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	free(c);
+}
+END_TEST
+
+START_TEST(test_filter_ip)
+{
+	struct counter *c = counter_new();
+
+	ck_assert_int_eq(ftrace_rt_set_filter_ip(&c->ops, (unsigned long)op_beta, 0, 1), 0);
+	ck_assert_int_eq(ftrace_rt_set_filter_ip(&c->ops, (unsigned long)op_delta, 0, 0), 0);
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
+	ck_assert_uint_eq(enabled_mask(), 0xa);
+	ck_assert_int_eq(ftrace_rt_set_filter_ip(&c->ops, (unsigned long)op_beta, 1, 0), 0);
+	ck_assert_uint_eq(enabled_mask(), 0x8);
+	ck_assert_int_eq(ftrace_rt_set_filter_ip(&c->ops, (unsigned long)op_beta, 1, 0), -ENOENT);
+	ck_assert_int_eq(ftrace_rt_set_filter_ip(&c->ops, (unsigned long)malloc, 0, 0), -ENOENT);
+	ck_assert_int_eq(ftrace_rt_set_filter_ip(&c->ops, (unsigned long)op_beta + 1, 0, 0), -ENOENT);
+	ck_assert_uint_eq(enabled_mask(), 0x8);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	free(c);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	struct counter *c = counter_new();
+	struct ftrace_rt_ops nofunc = {0};
+
+	ck_assert_int_eq(ftrace_rt_register_ops(NULL), -EINVAL);
+	ck_assert_int_eq(ftrace_rt_register_ops(&nofunc), -EINVAL);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), -ENOENT);
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_[", 1), -EINVAL);
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "no_such_function_anywhere", 1), -ENOENT);
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_alpha,no_such_fn", 1), -ENOENT);
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_alpha@no_such_module", 1), -ENOENT);
+	ck_assert_int_eq(ftrace_rt_set_notrace(&c->ops, "zzz_nothing", 1), -ENOENT);
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_alpha@main", 1), 0);
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), -EBUSY);
+	/* a failed change leaves the filter as it was */
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_beta,[", 1), -EINVAL);
+	ck_assert_uint_eq(enabled_mask(), 0x1);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), -ENOENT);
+	ck_assert_str_eq(ftrace_rt_strerror(-EDEADLK), "called from inside a callback or the runtime");
+	ck_assert_ptr_nonnull(ftrace_rt_strerror(-12345));
+	free(c);
+}
+END_TEST
+
+START_TEST(test_api_from_callback_and_recursion)
+{
+	struct counter *c = counter_new();
+	struct ftrace_rt_stats st0, st1;
+
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_alpha,op_beta", 1), 0);
+	c->call_api = 1;
+	c->api_ret = 1;
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
+	fns[1](1);
+	ck_assert_int_eq(c->api_ret, -EDEADLK);
+	c->call_api = 0;
+	ck_assert_int_eq(ftrace_rt_get_stats(&st0), 0);
+	c->recurse = 1;
+	fns[1](1); /* the callback calls op_alpha: not traced, counted as a miss */
+	c->recurse = 0;
+	ck_assert_int_eq(ftrace_rt_get_stats(&st1), 0);
+	ck_assert_uint_eq(c->hits[0], 0);
+	ck_assert_uint_eq(c->hits[1], 2);
+	ck_assert_uint_eq(st1.recursion_misses - st0.recursion_misses, 1);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	free(c);
+}
+END_TEST
+
+START_TEST(test_constant_syncs)
+{
+	struct counter *c = counter_new();
+	struct ftrace_rt_stats st0, st1, st2;
+
+	ck_assert_int_eq(ftrace_rt_get_stats(&st0), 0);
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0); /* every site in the process */
+	ck_assert_int_eq(ftrace_rt_get_stats(&st1), 0);
+	ck_assert_uint_gt(st1.sites_enabled, 4);
+	ck_assert_uint_eq(st1.transactions - st0.transactions, 1);
+	ck_assert_uint_eq(st1.syncs - st0.syncs, 3);
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_alpha", 1), 0);
+	ck_assert_int_eq(ftrace_rt_get_stats(&st2), 0);
+	ck_assert_uint_eq(st2.sites_enabled, 1);
+	ck_assert_uint_eq(st2.syncs - st1.syncs, 3);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	free(c);
+}
+END_TEST
+
+START_TEST(test_args)
+{
+	struct counter *c = counter_new();
+
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_gamma", 1), 0);
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
+	ck_assert_int_eq(fns[2](41), 44);
+	ck_assert_uint_eq(c->hits[2], 1);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	ck_assert_uint_eq(ftrace_rt_regs_get_arg(NULL, 0), 0);
+	free(c);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ops");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_single_filter);
+	tcase_add_test(tc, test_overlap_and_notrace);
+	tcase_add_test(tc, test_empty_filter_is_all);
+	tcase_add_test(tc, test_filter_ip);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_api_from_callback_and_recursion);
+	tcase_add_test(tc, test_constant_syncs);
+	tcase_add_test(tc, test_args);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
