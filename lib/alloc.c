@@ -57,3 +57,9 @@ int frt_grow(void **v, size_t *cap, size_t need, size_t elem)
 	*cap = ncap;
 	return 0;
 }
+
+void frt_sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, size, cmp);
+}

@@ -18,6 +18,9 @@ void frt_free(void *p);
 char *frt_strdup(const char *s);
 char *frt_strndup(const char *s, size_t n);
 
+/* qsort that accepts an empty (possibly NULL) array. */
+void frt_sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 /* Grow *v (of element size @elem, capacity *cap) to hold at least @need elements. */
 int frt_grow(void **v, size_t *cap, size_t need, size_t elem);
 

@@ -13,6 +13,7 @@
 
 __thread int frt_in_callback FRT_TLS;
 
+
 static inline bool enter(void)
 {
 	if (unlikely(frt_in_callback)) {

@@ -558,9 +558,9 @@ static int scan(struct ctx *c)
 		return fail(c, "out of memory");
 	if (!c->out->has_pfe && !c->out->has_mcount)
 		return 0;
-	qsort(c->syms, c->nsyms, sizeof(*c->syms), cmp_sym);
-	qsort(c->starts, c->nstarts, sizeof(*c->starts), cmp_u64);
-	qsort(c->rels, c->nrels, sizeof(*c->rels), cmp_rel);
+	frt_sort(c->syms, c->nsyms, sizeof(*c->syms), cmp_sym);
+	frt_sort(c->starts, c->nstarts, sizeof(*c->starts), cmp_u64);
+	frt_sort(c->rels, c->nrels, sizeof(*c->rels), cmp_rel);
 
 	/* second pass: the site records */
 	scn = NULL;
@@ -583,7 +583,7 @@ static int scan(struct ctx *c)
 	}
 
 	/* sorted by entry, one site per entry */
-	qsort(c->out->sites, c->out->nsites, sizeof(*c->out->sites), cmp_site);
+	frt_sort(c->out->sites, c->out->nsites, sizeof(*c->out->sites), cmp_site);
 	if (c->out->nsites) {
 		size_t w = 1;
 

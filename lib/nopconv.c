@@ -393,7 +393,7 @@ int frt_convert_runs(struct frt_object *o)
 	for (size_t i = 0; i < o->nsites; i++)
 		if (o->sites[i].insn == ARCH_INSN_NOP1RUN)
 			runs[n++] = o->sites[i].addr;
-	qsort(runs, n, sizeof(*runs), cmp_uptr);
+	frt_sort(runs, n, sizeof(*runs), cmp_uptr);
 	if (count_threads() == 1)
 		ret = rewrite(o, runs, n);
 	else

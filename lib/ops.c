@@ -453,7 +453,8 @@ static int set_patterns(struct ftrace_rt_ops *ops, const char *patterns, int res
 			goto out;
 		}
 		saved = *dst; /* same entries, the old count */
-		memcpy(dst->v + dst->n, add.v, add.n * sizeof(*add.v));
+		if (add.n)
+			memcpy(dst->v + dst->n, add.v, add.n * sizeof(*add.v));
 		dst->n += add.n;
 		add.n = 0; /* entries now owned by dst */
 	}
@@ -541,7 +542,7 @@ int ftrace_rt_set_filter_ip(struct ftrace_rt_ops *ops, unsigned long ip, int rem
 			goto out;
 		}
 		st->ips[st->nips++] = s->addr;
-		qsort(st->ips, st->nips, sizeof(*st->ips), cmp_uptr);
+		frt_sort(st->ips, st->nips, sizeof(*st->ips), cmp_uptr);
 	}
 	masks_drop(st);
 	if (st->registered)

@@ -64,7 +64,7 @@ int frt_text_unprotect(uintptr_t *pages, size_t npages, struct frt_text *t)
 	t->n = 0;
 	if (!npages)
 		return 0;
-	qsort(pages, npages, sizeof(*pages), cmp_uptr);
+	frt_sort(pages, npages, sizeof(*pages), cmp_uptr);
 	for (size_t i = 0; i < npages; i++)
 		if (!c.npages || pages[c.npages - 1] != pages[i])
 			pages[c.npages++] = pages[i];
