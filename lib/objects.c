@@ -129,6 +129,17 @@ static struct frt_object *object_new(const struct seen *s)
 		return NULL;
 	o->bias = s->bias;
 	o->key = s->phdr;
+	o->map_start = UINTPTR_MAX;
+	for (int i = 0; i < s->phnum; i++) {
+		const ElfW(Phdr) *p = &s->phdr[i];
+
+		if (p->p_type != PT_LOAD)
+			continue;
+		if (s->bias + (p->p_vaddr & ~(uintptr_t)0xfff) < o->map_start)
+			o->map_start = s->bias + (p->p_vaddr & ~(uintptr_t)0xfff);
+		if ((p->p_flags & PF_X) && s->bias + p->p_vaddr + p->p_memsz > o->map_end)
+			o->map_end = s->bias + p->p_vaddr + p->p_memsz;
+	}
 	o->is_main = s->first && !*s->path;
 	o->path = frt_strdup(s->path);
 	if (o->is_main) {

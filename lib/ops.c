@@ -9,6 +9,7 @@
  * the nop ops.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <urcu/rculist.h>
@@ -407,7 +408,13 @@ static bool pattern_hits(const struct frt_pattern *p)
 	return false;
 }
 
-static int set_patterns(struct ftrace_rt_ops *ops, const char *patterns, int reset, bool notrace)
+/*
+ * @strict: a pattern that matches no function fails the call (the API).
+ * Otherwise such patterns are kept for objects loaded later, and @unmatched
+ * (if given) receives them, separated by spaces.
+ */
+static int set_patterns(struct ftrace_rt_ops *ops, const char *patterns, int reset, bool notrace,
+			bool strict, char *unmatched, size_t unmatched_len)
 {
 	struct frt_patterns add = {0}, saved;
 	struct frt_ops_state *st;
@@ -426,12 +433,23 @@ static int set_patterns(struct ftrace_rt_ops *ops, const char *patterns, int res
 		frt_info(1, "%s", err);
 		goto out;
 	}
+	if (unmatched && unmatched_len)
+		unmatched[0] = 0;
 	for (size_t i = 0; i < add.n; i++) {
-		if (!pattern_hits(&add.v[i])) {
-			frt_info(1, "pattern '%s%s%s' matches no function", add.v[i].glob,
-				 add.v[i].module ? "@" : "", add.v[i].module ? add.v[i].module : "");
+		if (pattern_hits(&add.v[i]))
+			continue;
+		frt_info(1, "pattern '%s%s%s' matches no function", add.v[i].glob,
+			 add.v[i].module ? "@" : "", add.v[i].module ? add.v[i].module : "");
+		if (strict) {
 			ret = -ENOENT;
 			goto out;
+		}
+		if (unmatched && unmatched_len) {
+			size_t l = strlen(unmatched);
+
+			snprintf(unmatched + l, unmatched_len - l, "%s%s%s%s", l ? " " : "",
+				 add.v[i].glob, add.v[i].module ? "@" : "",
+				 add.v[i].module ? add.v[i].module : "");
 		}
 	}
 	st = state_of(ops, true);
@@ -485,12 +503,18 @@ out:
 
 int ftrace_rt_set_filter(struct ftrace_rt_ops *ops, const char *patterns, int reset)
 {
-	return set_patterns(ops, patterns, reset, false);
+	return set_patterns(ops, patterns, reset, false, true, NULL, 0);
 }
 
 int ftrace_rt_set_notrace(struct ftrace_rt_ops *ops, const char *patterns, int reset)
 {
-	return set_patterns(ops, patterns, reset, true);
+	return set_patterns(ops, patterns, reset, true, true, NULL, 0);
+}
+
+int frt_set_patterns_lenient(struct ftrace_rt_ops *ops, const char *patterns, bool notrace,
+			     char *unmatched, size_t len)
+{
+	return set_patterns(ops, patterns, 1, notrace, false, unmatched, len);
 }
 
 static int cmp_uptr(const void *a, const void *b)

@@ -43,6 +43,7 @@ struct frt_object {
 	uintptr_t bias;
 	const void *key; /* dlpi_phdr: identity while loaded */
 	uintptr_t lo, hi; /* address range of the sites */
+	uintptr_t map_start, map_end; /* first loadable segment to end of the last executable one */
 	struct frt_site *sites;
 	size_t nsites;
 	char *names;
@@ -156,6 +157,9 @@ int frt_txn_apply(struct frt_change *v, size_t n) FRT_HIDDEN;
 /* ops.c */
 int frt_update_sites(void) FRT_HIDDEN; /* recompute every site from the registered ops */
 unsigned long frt_ops_registered(void) FRT_HIDDEN;
+/* set (reset) patterns, keeping those that match nothing yet; they are listed in @unmatched */
+int frt_set_patterns_lenient(struct ftrace_rt_ops *ops, const char *patterns, bool notrace,
+			     char *unmatched, size_t len) FRT_HIDDEN;
 
 /* dispatch.c */
 void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,

@@ -3,10 +3,15 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
 
 #include "hooks.h"
 #include "log.h"
-#include "runtime.h"
+#include "trace.h"
+#include "tracer.h"
+
+static bool inert;
 
 /* Was this library named in LD_PRELOAD (rather than linked for the API)? */
 static bool named_in_preload(void)
@@ -34,12 +39,29 @@ static bool named_in_preload(void)
 	return false;
 }
 
+static void fork_child(void)
+{
+	if (frt_recording_on) {
+		frt_output_fork_child(getppid());
+		frt_recording_fork_child();
+	}
+}
+
 void frt_runtime_start(void)
 {
+	/* setuid/setgid programs: the environment is not to be trusted, stay inert */
+	if (getauxval(AT_SECURE)) {
+		inert = true;
+		return;
+	}
 	frt_preloaded = named_in_preload();
 	frt_init();
+	pthread_atfork(NULL, NULL, fork_child);
+	frt_config_start();
 }
 
 void frt_runtime_stop(void)
 {
+	if (!inert)
+		frt_tracer_finish();
 }

@@ -1,12 +1,28 @@
 // SPDX-License-Identifier: MIT
 /*
- * The LD_PRELOAD shim: start-up and exit, and the dynamic loader hooks that
- * keep the site table in step with dlopen/dlclose. The same library serves a
- * program that links it for the API; everything here only calls into lib/.
+ * The LD_PRELOAD shim: start-up and exit, and the hooks that must be
+ * exported symbols: the dynamic loader's dlopen/dlclose (keep the site table
+ * in step), exec (write the data before the image goes), and the unwinder
+ * entry points (function_graph's hooked return addresses must not be seen by
+ * an unwinder). The same library serves programs that link it for the API;
+ * everything here only calls into lib/.
  */
 #include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <unistd.h>
 
 #include "hooks.h"
+#include "unwind.h"
+
+#define EXPORT __attribute__((visibility("default")))
+/* the next definition of @name: libc's, libgcc_s's, libstdc++'s */
+#define REAL(ret, name, args)                                                                       \
+	static ret(*real_##name) args;                                                              \
+	if (!real_##name)                                                                           \
+	*(void **)&real_##name = dlsym(RTLD_NEXT, #name)
 
 __attribute__((constructor)) static void ftrace_rt_ctor(void)
 {
@@ -18,12 +34,143 @@ __attribute__((destructor)) static void ftrace_rt_dtor(void)
 	frt_runtime_stop();
 }
 
-__attribute__((visibility("default"))) void *dlopen(const char *file, int mode)
+EXPORT void *dlopen(const char *file, int mode)
 {
 	return frt_hook_dlopen(file, mode, __builtin_return_address(0));
 }
 
-__attribute__((visibility("default"))) int dlclose(void *handle)
+EXPORT int dlclose(void *handle)
 {
 	return frt_hook_dlclose(handle);
+}
+
+/* exec: the data recorded so far is written before the image is replaced */
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	REAL(int, execve, (const char *, char *const[], char *const[]));
+	frt_before_exec();
+	return real_execve(path, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+	REAL(int, execv, (const char *, char *const[]));
+	frt_before_exec();
+	return real_execv(path, argv);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	REAL(int, execvp, (const char *, char *const[]));
+	frt_before_exec();
+	return real_execvp(file, argv);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	REAL(int, execvpe, (const char *, char *const[], char *const[]));
+	frt_before_exec();
+	return real_execvpe(file, argv, envp);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	REAL(int, fexecve, (int, char *const[], char *const[]));
+	frt_before_exec();
+	return real_fexecve(fd, argv, envp);
+}
+
+/* the execl family: collect the arguments (and for execle the environment) */
+static char **collect_args(const char *arg0, va_list ap, char **argv, size_t max, char ***envp)
+{
+	size_t n = 0;
+
+	argv[n++] = (char *)arg0;
+	while (n < max && (argv[n] = va_arg(ap, char *)))
+		n++;
+	if (n == max)
+		return NULL;
+	if (envp)
+		*envp = va_arg(ap, char **);
+	return argv;
+}
+
+#define MAX_ARGS 8192
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	char **argv = __builtin_alloca(MAX_ARGS * sizeof(char *));
+	va_list ap;
+
+	va_start(ap, arg);
+	argv = collect_args(arg, ap, argv, MAX_ARGS, NULL);
+	va_end(ap);
+	return argv ? execv(path, argv) : (errno = E2BIG, -1);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	char **argv = __builtin_alloca(MAX_ARGS * sizeof(char *));
+	va_list ap;
+
+	va_start(ap, arg);
+	argv = collect_args(arg, ap, argv, MAX_ARGS, NULL);
+	va_end(ap);
+	return argv ? execvp(file, argv) : (errno = E2BIG, -1);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+	char **argv = __builtin_alloca(MAX_ARGS * sizeof(char *)), **envp = NULL;
+	va_list ap;
+
+	va_start(ap, arg);
+	argv = collect_args(arg, ap, argv, MAX_ARGS, &envp);
+	va_end(ap);
+	return argv ? execve(path, argv, envp) : (errno = E2BIG, -1);
+}
+
+/* the unwinder (libgcc_s, libstdc++) */
+
+struct _Unwind_Exception;
+
+EXPORT int _Unwind_RaiseException(struct _Unwind_Exception *e)
+{
+	REAL(int, _Unwind_RaiseException, (struct _Unwind_Exception *));
+	frt_before_unwind();
+	return real__Unwind_RaiseException ? real__Unwind_RaiseException(e) : 3 /* FATAL_PHASE1 */;
+}
+
+EXPORT int _Unwind_Resume_or_Rethrow(struct _Unwind_Exception *e)
+{
+	REAL(int, _Unwind_Resume_or_Rethrow, (struct _Unwind_Exception *));
+	frt_before_unwind();
+	return real__Unwind_Resume_or_Rethrow ? real__Unwind_Resume_or_Rethrow(e) : 3;
+}
+
+EXPORT void _Unwind_Resume(struct _Unwind_Exception *e)
+{
+	REAL(void, _Unwind_Resume, (struct _Unwind_Exception *));
+	frt_before_unwind();
+	real__Unwind_Resume(e);
+	__builtin_unreachable();
+}
+
+EXPORT void *__cxa_begin_catch(void *e)
+{
+	REAL(void *, __cxa_begin_catch, (void *));
+	void *r = real___cxa_begin_catch(e);
+
+	/* the catching frame's stack pointer: frames below it are gone */
+	frt_after_catch((uintptr_t)__builtin_dwarf_cfa());
+	return r;
+}
+
+EXPORT void pthread_exit(void *ret)
+{
+	REAL(void, pthread_exit, (void *));
+	frt_before_unwind();
+	real_pthread_exit(ret);
+	__builtin_unreachable();
 }

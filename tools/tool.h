@@ -9,5 +9,10 @@ void tool_usage(FILE *f);
 const char *tool_find_lib(void);
 int tool_setenv_preload(void);
 int tool_run(char **argv);
+extern const char *tool_prog;
+
+int cmd_list(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

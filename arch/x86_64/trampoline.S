@@ -188,9 +188,12 @@
 
 TRAMPOLINE frt_tramp_slot_sse, slot, sse
 TRAMPOLINE frt_tramp_lookup_sse, lookup, sse
+RETHOOK frt_rethook_sse, sse
 TRAMPOLINE frt_tramp_slot_avx, slot, avx
 TRAMPOLINE frt_tramp_lookup_avx, lookup, avx
+RETHOOK frt_rethook_avx, avx
 TRAMPOLINE frt_tramp_slot_avx512, slot, avx512
 TRAMPOLINE frt_tramp_lookup_avx512, lookup, avx512
+RETHOOK frt_rethook_avx512, avx512
 
 	.section .note.GNU-stack, "", @progbits

@@ -4,9 +4,9 @@
 
 #include "arch.h"
 
-extern char frt_tramp_slot_sse[], frt_tramp_lookup_sse[];
-extern char frt_tramp_slot_avx[], frt_tramp_lookup_avx[];
-extern char frt_tramp_slot_avx512[], frt_tramp_lookup_avx512[];
+extern char frt_tramp_slot_sse[], frt_tramp_lookup_sse[], frt_rethook_sse[];
+extern char frt_tramp_slot_avx[], frt_tramp_lookup_avx[], frt_rethook_avx[];
+extern char frt_tramp_slot_avx512[], frt_tramp_lookup_avx512[], frt_rethook_avx512[];
 
 static uint64_t xgetbv0(void)
 {
@@ -32,14 +32,14 @@ void arch_select_tramps(struct arch_tramps *t)
 	if (avx512) {
 		*t = (struct arch_tramps){(uintptr_t)frt_tramp_slot_avx512,
 					  (uintptr_t)frt_tramp_lookup_avx512,
-					  0, "avx512"};
+					  (uintptr_t)frt_rethook_avx512, "avx512"};
 	} else if (avx) {
 		*t = (struct arch_tramps){(uintptr_t)frt_tramp_slot_avx,
 					  (uintptr_t)frt_tramp_lookup_avx,
-					  0, "avx"};
+					  (uintptr_t)frt_rethook_avx, "avx"};
 	} else {
 		*t = (struct arch_tramps){(uintptr_t)frt_tramp_slot_sse,
 					  (uintptr_t)frt_tramp_lookup_sse,
-					  0, "sse"};
+					  (uintptr_t)frt_rethook_sse, "sse"};
 	}
 }

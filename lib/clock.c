@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+#include <cpuid.h>
+#include <pthread.h>
+
+#include "clock.h"
+
+bool frt_clock_tsc;
+
+/* ns = base_ns + (raw - base_raw) * mult >> 32 */
+static uint64_t base_raw, base_ns;
+static uint64_t mult;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool invariant_tsc(void)
+{
+	unsigned int a, b, c, d;
+
+	if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000007)
+		return false;
+	__get_cpuid(0x80000007, &a, &b, &c, &d);
+	return d & (1u << 8);
+}
+
+/* A (raw, ns) pair taken as close together as we can: the tightest of a few tries. */
+static void sample(uint64_t *raw, uint64_t *ns)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t r0 = frt_clock_raw(), n = frt_clock_mono_ns(), r1 = frt_clock_raw();
+
+		if (r1 - r0 < best) {
+			best = r1 - r0;
+			*raw = r0 + (r1 - r0) / 2;
+			*ns = n;
+		}
+	}
+}
+
+void frt_clock_init(void)
+{
+	uint64_t r, n;
+
+	frt_clock_tsc = invariant_tsc();
+	if (!frt_clock_tsc)
+		return;
+	sample(&base_raw, &base_ns);
+	/* a first estimate over ~50us; refined at every flush */
+	do
+		sample(&r, &n);
+	while (n - base_ns < 50000);
+	mult = ((n - base_ns) << 32) / (r - base_raw);
+}
+
+void frt_clock_recalibrate(void)
+{
+	uint64_t r, n;
+
+	if (!frt_clock_tsc)
+		return;
+	pthread_mutex_lock(&lock);
+	sample(&r, &n);
+	if (r > base_raw && n > base_ns + 1000000) /* at least 1 ms of baseline */
+		__atomic_store_n(&mult, (uint64_t)(((unsigned __int128)(n - base_ns) << 32) /
+						   (r - base_raw)),
+				 __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&lock);
+}
+
+uint64_t frt_clock_to_ns(uint64_t raw)
+{
+	uint64_t m = __atomic_load_n(&mult, __ATOMIC_RELAXED);
+
+	if (!frt_clock_tsc)
+		return raw;
+	if (raw < base_raw) /* a core whose TSC lags the one we calibrated on */
+		return base_ns - (uint64_t)(((unsigned __int128)(base_raw - raw) * m) >> 32);
+	return base_ns + (uint64_t)(((unsigned __int128)(raw - base_raw) * m) >> 32);
+}
+
+uint64_t frt_clock_delta_ns(uint64_t d)
+{
+	if (!frt_clock_tsc)
+		return d;
+	return (uint64_t)(((unsigned __int128)d * __atomic_load_n(&mult, __ATOMIC_RELAXED)) >> 32);
+}

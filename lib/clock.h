@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Timestamps. The hot path reads the TSC (constant and invariant on every
+ * x86_64 this targets); the flusher turns raw values into CLOCK_MONOTONIC
+ * nanoseconds with a calibration whose baseline grows with the run, so the
+ * ratio only gets better. Without an invariant TSC, CLOCK_MONOTONIC is read
+ * directly (vDSO).
+ */
+#ifndef FRT_CLOCK_H
+#define FRT_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+extern bool frt_clock_tsc __attribute__((visibility("hidden")));
+
+static inline uint64_t frt_clock_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A raw timestamp: TSC ticks, or ns when there is no usable TSC. */
+static inline uint64_t frt_clock_raw(void)
+{
+	if (__builtin_expect(frt_clock_tsc, 1)) {
+		uint32_t lo, hi;
+
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		return (uint64_t)hi << 32 | lo;
+	}
+	return frt_clock_mono_ns();
+}
+
+void frt_clock_init(void) __attribute__((visibility("hidden")));
+/* Refresh the calibration (called by the flusher before converting a batch). */
+void frt_clock_recalibrate(void) __attribute__((visibility("hidden")));
+/* A difference of raw timestamps in ns. */
+uint64_t frt_clock_delta_ns(uint64_t raw_delta) __attribute__((visibility("hidden")));
+/* Raw timestamp to CLOCK_MONOTONIC ns with the current calibration. */
+uint64_t frt_clock_to_ns(uint64_t raw) __attribute__((visibility("hidden")));
+
+#endif

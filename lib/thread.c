@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-thread recording state and the flusher.
+ *
+ * Each thread writes its own records into one half of its buffer; when the
+ * half is full it hands it to the flusher thread and goes on in the other
+ * half. If the other half has not been written out yet, records are dropped
+ * and counted, and a LOST record tells the reader how many once there is
+ * room: the program is never blocked. Thread state is mmap'ed (the dispatch
+ * path must not call any malloc: a signal may have interrupted one). Data is
+ * written when halves fill, when a thread exits, on request, and at exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "trace.h"
+
+__thread struct frt_thread *frt_self FRT_TLS;
+volatile int frt_recording_on;
+
+static struct frt_thread *threads;	      /* all, newest first */
+static pthread_mutex_t thread_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_key_t exit_key;
+static size_t half_cap;
+static pthread_t flusher;
+static bool flusher_running;
+static int work;   /* futex: bumped when a half is full */
+static int quit;   /* flusher should exit */
+static pid_t owner_pid;
+/* totals of threads already gone */
+static unsigned long gone_events, gone_lost, gone_overflow, nthreads;
+
+static long futex(int *a, int op, int v, const struct timespec *ts)
+{
+	return syscall(SYS_futex, a, op, v, ts, NULL, 0);
+}
+
+static void *map(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void on_thread_exit(void *arg)
+{
+	struct frt_thread *t = arg;
+
+	if (t && !t->dead)
+		frt_thread_exit(t);
+}
+
+struct frt_thread *frt_thread_create(void)
+{
+	struct frt_thread *t;
+	size_t bytes = half_cap * sizeof(struct frt_rec);
+
+	if (frt_self)
+		return NULL; /* dead: its key destructor has run */
+	t = map(sizeof(*t));
+	if (!t)
+		return NULL;
+	t->half[0] = map(bytes);
+	t->half[1] = map(bytes);
+	if (!t->half[0] || !t->half[1]) {
+		if (t->half[0])
+			munmap(t->half[0], bytes);
+		munmap(t, sizeof(*t));
+		return NULL;
+	}
+	t->cap = half_cap;
+	t->tid = (pid_t)syscall(SYS_gettid);
+	t->pid = getpid();
+	t->fd = -1;
+	pthread_mutex_init(&t->flush_lock, NULL);
+	frt_output_task(t, frt_clock_raw());
+	pthread_mutex_lock(&thread_lock);
+	t->next = threads;
+	threads = t;
+	nthreads++;
+	pthread_mutex_unlock(&thread_lock);
+	frt_self = t;
+	pthread_setspecific(exit_key, t);
+	return t;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			static int reported;
+
+			if (!reported++)
+				frt_msg("writing trace data failed: %s; recording continues, data lost",
+					n < 0 ? strerror(errno) : "short write");
+			return;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Convert raw times of @n records from @src and write them out. Under flush_lock. */
+static void write_records(struct frt_thread *t, const struct frt_rec *src, size_t n)
+{
+	struct frt_rec stage[512];
+
+	if (t->fd < 0)
+		t->fd = frt_output_thread_fd(t->tid);
+	if (t->fd < 0)
+		return;
+	while (n) {
+		size_t k = n < 512 ? n : 512;
+
+		for (size_t i = 0; i < k; i++) {
+			uint64_t ns = frt_clock_to_ns(src[i].time);
+
+			if (ns < t->last_ns) /* per-thread order must not go backwards */
+				ns = t->last_ns;
+			t->last_ns = ns;
+			stage[i].time = ns;
+			stage[i].word = src[i].word;
+		}
+		write_all(t->fd, stage, k * sizeof(*stage));
+		src += k;
+		n -= k;
+	}
+}
+
+/* Write out full halves, and with @partial what is in the current one. */
+static void flush_thread(struct frt_thread *t, bool partial)
+{
+	pthread_mutex_lock(&t->flush_lock);
+	/* at most one half is full at a time (the writer drops rather than overtake) */
+	for (unsigned int h = 0; h < 2; h++) {
+		if (!__atomic_load_n(&t->full[h], __ATOMIC_ACQUIRE))
+			continue;
+		if (t->fill[h] > t->flushed[h])
+			write_records(t, t->half[h] + t->flushed[h], t->fill[h] - t->flushed[h]);
+		t->flushed[h] = 0; /* before the writer may reuse it */
+		__atomic_store_n(&t->full[h], 0, __ATOMIC_RELEASE);
+	}
+	if (partial) {
+		unsigned int h = __atomic_load_n(&t->cur, __ATOMIC_ACQUIRE);
+		size_t pos = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
+
+		if (!__atomic_load_n(&t->full[h], __ATOMIC_ACQUIRE) && pos > t->flushed[h]) {
+			write_records(t, t->half[h] + t->flushed[h], pos - t->flushed[h]);
+			t->flushed[h] = pos;
+		}
+	}
+	pthread_mutex_unlock(&t->flush_lock);
+}
+
+/* The half is full: hand it over if the other one is free. Called by the writer. */
+void frt_buffer_switch(struct frt_thread *t)
+{
+	unsigned int other = t->cur ^ 1;
+
+	if (__atomic_load_n(&t->full[other], __ATOMIC_ACQUIRE))
+		return; /* flusher behind: the caller drops the record */
+	/* no lock: the flusher reset flushed[other] before it cleared full[other] */
+	t->fill[t->cur] = t->pos;
+	__atomic_store_n(&t->full[t->cur], 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->pos, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->cur, other, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&work, 1, __ATOMIC_RELEASE);
+	futex(&work, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+void frt_threads_foreach(frt_thread_fn fn, void *arg)
+{
+	pthread_mutex_lock(&thread_lock);
+	for (struct frt_thread *t = threads; t; t = t->next)
+		fn(t, arg);
+	pthread_mutex_unlock(&thread_lock);
+}
+
+static void reap_dead(void)
+{
+	struct frt_thread **pp = &threads, *t;
+
+	while ((t = *pp)) {
+		if (!t->dead) {
+			pp = &t->next;
+			continue;
+		}
+		*pp = t->next;
+		gone_events += t->events;
+		gone_lost += t->lost;
+		gone_overflow += t->overflow;
+		if (t->fd >= 0)
+			close(t->fd);
+		munmap(t->half[0], t->cap * sizeof(struct frt_rec));
+		munmap(t->half[1], t->cap * sizeof(struct frt_rec));
+		if (t->prof)
+			munmap(t->prof, t->prof_cap * sizeof(*t->prof));
+		munmap(t, sizeof(*t));
+	}
+}
+
+static void *flusher_main(void *arg)
+{
+	(void)arg;
+	frt_in_callback = 1; /* never traced, whatever it calls */
+	while (!__atomic_load_n(&quit, __ATOMIC_ACQUIRE)) {
+		int w = __atomic_load_n(&work, __ATOMIC_ACQUIRE);
+		struct timespec ts = {1, 0};
+
+		frt_clock_recalibrate();
+		pthread_mutex_lock(&thread_lock);
+		for (struct frt_thread *t = threads; t; t = t->next)
+			if (!t->dead)
+				flush_thread(t, false);
+		reap_dead();
+		pthread_mutex_unlock(&thread_lock);
+		if (w == __atomic_load_n(&work, __ATOMIC_ACQUIRE))
+			futex(&work, FUTEX_WAIT_PRIVATE, w, &ts);
+	}
+	return NULL;
+}
+
+/* Its thread is exiting: close open frames, write everything, stop using it. */
+void frt_thread_exit(struct frt_thread *t)
+{
+	frt_in_callback = 1;
+	frt_fgraph_close_all(t, frt_clock_raw());
+	frt_clock_recalibrate();
+	flush_thread(t, true);
+	frt_profile_exit(t, NULL, 0); /* merges the thread's table */
+	__atomic_store_n(&t->dead, true, __ATOMIC_RELEASE);
+	frt_in_callback = 0;
+}
+
+static int start_flusher(void)
+{
+	sigset_t all, old;
+	int ret;
+
+	/* the flusher must not take the program's signals */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	__atomic_store_n(&quit, 0, __ATOMIC_RELEASE);
+	ret = pthread_create(&flusher, NULL, flusher_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret)
+		return -ret;
+	pthread_setname_np(flusher, "ftrace_rt-flush");
+	flusher_running = true;
+	return 0;
+}
+
+int frt_recording_start(size_t bufsize)
+{
+	static bool key_made;
+	int ret;
+
+	if (!key_made) {
+		if (pthread_key_create(&exit_key, on_thread_exit))
+			return -EAGAIN;
+		key_made = true;
+	}
+	half_cap = bufsize / 2 / sizeof(struct frt_rec);
+	if (half_cap < 16)
+		half_cap = 16;
+	owner_pid = getpid();
+	ret = start_flusher();
+	if (ret)
+		return ret;
+	__atomic_store_n(&frt_recording_on, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void frt_threads_flush_all(bool final)
+{
+	frt_clock_recalibrate();
+	pthread_mutex_lock(&thread_lock);
+	for (struct frt_thread *t = threads; t; t = t->next) {
+		if (t->dead)
+			continue;
+		/* only this thread's own frames: other threads may still be writing */
+		if (final && t == frt_self)
+			frt_fgraph_close_all(t, frt_clock_raw());
+		flush_thread(t, true);
+	}
+	pthread_mutex_unlock(&thread_lock);
+}
+
+/* Process exit: stop recording, write what every thread has. */
+void frt_recording_stop(void)
+{
+	if (!frt_recording_on || owner_pid != getpid())
+		return;
+	__atomic_store_n(&frt_recording_on, 0, __ATOMIC_RELEASE);
+	if (flusher_running) {
+		__atomic_store_n(&quit, 1, __ATOMIC_RELEASE);
+		__atomic_fetch_add(&work, 1, __ATOMIC_RELEASE);
+		futex(&work, FUTEX_WAKE_PRIVATE, 1, NULL);
+		pthread_join(flusher, NULL);
+		flusher_running = false;
+	}
+	frt_threads_flush_all(true);
+}
+
+void frt_recording_totals(unsigned long *nthr, unsigned long *events, unsigned long *lost,
+			  unsigned long *overflow)
+{
+	pthread_mutex_lock(&thread_lock);
+	*nthr = nthreads;
+	*events = gone_events;
+	*lost = gone_lost;
+	*overflow = gone_overflow;
+	for (struct frt_thread *t = threads; t; t = t->next) {
+		*events += t->events;
+		*lost += t->lost;
+		*overflow += t->overflow;
+	}
+	pthread_mutex_unlock(&thread_lock);
+}
+
+/*
+ * In a forked child only the forking thread exists. Its records so far are
+ * the parent's to write; its open frames continue here and are re-entered at
+ * the top of the child's own file so that every exit has its entry.
+ */
+void frt_recording_fork_child(void)
+{
+	struct frt_thread *self = frt_self, *t, *next;
+
+	pthread_mutex_init(&thread_lock, NULL);
+	for (t = threads; t; t = next) {
+		next = t->next;
+		if (t == self)
+			continue;
+		munmap(t->half[0], t->cap * sizeof(struct frt_rec));
+		munmap(t->half[1], t->cap * sizeof(struct frt_rec));
+		if (t->prof)
+			munmap(t->prof, t->prof_cap * sizeof(*t->prof));
+		munmap(t, sizeof(*t));
+	}
+	threads = NULL;
+	nthreads = 0;
+	gone_events = gone_lost = gone_overflow = 0;
+	flusher_running = false;
+	owner_pid = getpid();
+	if (self) {
+		self->next = NULL;
+		threads = self;
+		nthreads = 1;
+		pthread_mutex_init(&self->flush_lock, NULL);
+		self->tid = (pid_t)syscall(SYS_gettid);
+		self->pid = getpid();
+		self->fd = -1;
+		self->cur = 0;
+		self->pos = 0;
+		self->full[0] = self->full[1] = 0;
+		self->flushed[0] = self->flushed[1] = 0;
+		self->events = self->lost = self->lost_pending = self->overflow = 0;
+		self->last_ns = 0;
+		self->prof_n = 0;
+		if (self->prof)
+			memset(self->prof, 0, self->prof_cap * sizeof(*self->prof));
+		frt_output_task(self, self->depth ? self->shadow[0].start : frt_clock_raw());
+		for (unsigned int i = 0; i < self->depth; i++)
+			self->shadow[i].recorded = frt_rec_put(self, FRT_REC_ENTRY, i,
+							       self->shadow[i].ip,
+							       self->shadow[i].start);
+	}
+	if (frt_recording_on && start_flusher())
+		frt_msg("no flusher thread in the forked child: data is written at exit only");
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Recording: per-thread single-writer buffers of uftrace records, the
+ * per-thread shadow stack of function_graph, and the data directory.
+ */
+#ifndef FRT_TRACE_H
+#define FRT_TRACE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "clock.h"
+#include "runtime.h"
+
+/* struct uftrace_record: the on-disk record is the in-memory one (time raw until flushed) */
+struct frt_rec {
+	uint64_t time;
+	uint64_t word; /* type:2 more:1 magic:3 depth:10 addr:48 */
+};
+
+enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2 };
+#define FRT_REC_MAGIC	 5
+#define FRT_MAX_DEPTH	 1023 /* 10-bit depth field */
+#define FRT_SHADOW_MAX	 1024
+#define FRT_GRAVEYARD	 1024
+
+static inline uint64_t frt_rec_word(unsigned int type, unsigned int depth, uint64_t addr)
+{
+	return (uint64_t)type | (uint64_t)FRT_REC_MAGIC << 3 | (uint64_t)(depth & 0x3ff) << 6 |
+	       (addr & 0xffffffffffffULL) << 16;
+}
+
+/* A function whose return was hijacked. */
+struct frt_shadow {
+	uintptr_t loc; /* stack slot that held the return address */
+	uintptr_t ret; /* the real return address */
+	uintptr_t ip;  /* the function */
+	uint64_t start;	     /* raw entry time (profile) */
+	uint64_t child;	     /* raw time spent in callees (profile) */
+	uint32_t recorded;   /* its ENTRY record was written */
+	uint32_t depth;
+};
+
+struct frt_prof_ent {
+	uintptr_t ip;
+	uint64_t calls, total, self; /* times raw */
+};
+
+struct frt_thread {
+	struct frt_thread *next; /* all threads, under thread_lock */
+	pid_t tid, pid;
+	bool dead;		/* its thread has exited: nothing writes here any more */
+	pthread_mutex_t flush_lock; /* flusher, thread exit and process exit */
+	int fd;			/* <tid>.dat, opened on first flush */
+
+	/* two halves: the thread fills cur while the flusher writes the other */
+	struct frt_rec *half[2];
+	size_t cap;		/* records per half */
+	unsigned int cur;	/* written by the thread, read by the flusher */
+	size_t pos;		/* records in half[cur] */
+	size_t fill[2];		/* records in a full half */
+	int full[2];		/* 1: waiting for the flusher */
+	size_t flushed[2];	/* records of a half already written out */
+	uint64_t last_ns;	/* flusher: keeps times non-decreasing in the file */
+
+	unsigned long events;	/* records written */
+	unsigned long lost;	/* records dropped, total */
+	unsigned long lost_pending; /* dropped since the last LOST record */
+
+	/* function_graph */
+	unsigned int depth;
+	unsigned long overflow; /* calls not hooked: shadow stack full */
+	struct frt_shadow shadow[FRT_SHADOW_MAX];
+	struct frt_shadow graveyard[FRT_GRAVEYARD]; /* popped but maybe still live (longjmp, coroutines) */
+	unsigned int grave_pos;
+
+	/* profile: open addressing by ip */
+	struct frt_prof_ent *prof;
+	size_t prof_cap, prof_n;
+};
+
+/* thread.c */
+extern __thread struct frt_thread *frt_self FRT_TLS FRT_HIDDEN;
+struct frt_thread *frt_thread_create(void) FRT_HIDDEN;
+void frt_threads_flush_all(bool final) FRT_HIDDEN;
+void frt_thread_exit(struct frt_thread *t) FRT_HIDDEN;
+int frt_recording_start(size_t bufsize) FRT_HIDDEN;
+void frt_recording_stop(void) FRT_HIDDEN;
+void frt_recording_totals(unsigned long *threads, unsigned long *events, unsigned long *lost,
+			  unsigned long *overflow) FRT_HIDDEN;
+void frt_recording_fork_child(void) FRT_HIDDEN;
+extern volatile int frt_recording_on FRT_HIDDEN;
+typedef void (*frt_thread_fn)(struct frt_thread *t, void *arg);
+void frt_threads_foreach(frt_thread_fn fn, void *arg) FRT_HIDDEN;
+void frt_buffer_switch(struct frt_thread *t) FRT_HIDDEN;
+
+static inline struct frt_thread *frt_thread_self(void)
+{
+	struct frt_thread *t = frt_self;
+
+	if (__builtin_expect(t != NULL, 1))
+		return t->dead ? NULL : t;
+	return frt_recording_on ? frt_thread_create() : NULL;
+}
+
+/* Append one record; false if it was dropped (counted). Single writer: this thread. */
+static inline bool frt_rec_put(struct frt_thread *t, unsigned int type, unsigned int depth,
+			       uint64_t addr, uint64_t time)
+{
+	struct frt_rec *r;
+
+	if (__builtin_expect(t->pos >= t->cap || t->lost_pending, 0)) {
+		if (t->pos >= t->cap)
+			frt_buffer_switch(t);
+		if (t->pos >= t->cap) {
+			t->lost++;
+			t->lost_pending++;
+			return false;
+		}
+		if (t->lost_pending) {
+			/* tell the reader how many records are missing here */
+			if (t->pos + 1 >= t->cap) {
+				t->lost++;
+				t->lost_pending++;
+				return false;
+			}
+			r = &t->half[t->cur][t->pos];
+			r->time = time;
+			r->word = frt_rec_word(FRT_REC_LOST, depth, t->lost_pending);
+			t->lost_pending = 0;
+			__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
+		}
+	}
+	r = &t->half[t->cur][t->pos];
+	r->time = time;
+	r->word = frt_rec_word(type, depth, addr);
+	t->events++;
+	__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* output.c: the uftrace data directory */
+int frt_output_open(const char *dir) FRT_HIDDEN;
+void frt_output_task(struct frt_thread *t, uint64_t raw_time) FRT_HIDDEN;
+int frt_output_thread_fd(pid_t tid) FRT_HIDDEN;
+void frt_output_object(const struct frt_object *o) FRT_HIDDEN;
+void frt_output_finish(void) FRT_HIDDEN;
+void frt_output_fork_child(pid_t ppid) FRT_HIDDEN;
+const char *frt_output_dir(void) FRT_HIDDEN;
+void frt_output_profile(struct frt_prof_ent *v, size_t n, unsigned long threads) FRT_HIDDEN;
+extern bool frt_output_active FRT_HIDDEN;
+
+/* fgraph.c */
+void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_regs *regs,
+		      bool record) FRT_HIDDEN;
+uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs) FRT_HIDDEN;
+void frt_fgraph_close_all(struct frt_thread *t, uint64_t now) FRT_HIDDEN;
+void frt_fgraph_unhook_all(struct frt_thread *t) FRT_HIDDEN;
+void frt_fgraph_rehook_live(struct frt_thread *t, uintptr_t sp) FRT_HIDDEN;
+
+/* tracers.c */
+enum frt_tracer_kind { FRT_TRACER_NONE, FRT_TRACER_FUNCTION, FRT_TRACER_GRAPH, FRT_TRACER_PROFILE };
+extern volatile int frt_tracer_kind FRT_HIDDEN;
+void frt_profile_exit(struct frt_thread *t, struct frt_shadow *s, uint64_t now) FRT_HIDDEN;
+
+#endif

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The built-in tracers. Each is an ordinary ops registered through the
+ * public API:
+ *   function        an entry event per call
+ *   function_graph  entry and exit events, through the return hook
+ *   profile         per-function calls and total/self time, a table at exit
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "tracer.h"
+#include "trace.h"
+
+volatile int frt_tracer_kind;
+static struct ftrace_rt_ops tracer_ops;
+static bool registered;
+static char *cur_filter, *cur_notrace; /* kept: unregistering forgets an ops' filters */
+static pthread_mutex_t prof_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct frt_prof_ent *gprof; /* merged tables of exited threads */
+static size_t gprof_n, gprof_cap;
+static unsigned long prof_threads;
+
+static const char *const names[] = {
+	[FRT_TRACER_NONE] = "none",
+	[FRT_TRACER_FUNCTION] = "function",
+	[FRT_TRACER_GRAPH] = "function_graph",
+	[FRT_TRACER_PROFILE] = "profile",
+};
+
+const char *frt_tracer_name(int kind)
+{
+	return kind >= 0 && kind <= FRT_TRACER_PROFILE ? names[kind] : "?";
+}
+
+int frt_tracer_parse(const char *s)
+{
+	for (int k = 0; k <= FRT_TRACER_PROFILE; k++)
+		if (!strcmp(s, names[k]))
+			return k;
+	return -1;
+}
+
+/*
+ * The uftrace format has no entry-only record: each call is an entry and
+ * an exit with the same time, at depth 0, written together or not at all.
+ */
+static void function_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
+			struct ftrace_rt_regs *regs)
+{
+	struct frt_thread *t = frt_thread_self();
+	uint64_t now;
+	(void)parent_ip, (void)op, (void)regs;
+
+	if (!t)
+		return;
+	now = frt_clock_raw();
+	if (t->pos + 1 == t->cap)
+		frt_buffer_switch(t); /* the pair must not straddle halves */
+	if (t->pos + 2 > t->cap && !t->lost_pending) {
+		t->lost += 2;
+		t->lost_pending += 2;
+		return;
+	}
+	if (frt_rec_put(t, FRT_REC_ENTRY, 0, ip, now))
+		frt_rec_put(t, FRT_REC_EXIT, 0, ip, now);
+}
+
+static void graph_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
+		     struct ftrace_rt_regs *regs)
+{
+	struct frt_thread *t = frt_thread_self();
+	(void)parent_ip, (void)op;
+
+	if (t)
+		frt_fgraph_entry(t, ip, regs, true);
+}
+
+static void profile_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
+		       struct ftrace_rt_regs *regs)
+{
+	struct frt_thread *t = frt_thread_self();
+	(void)parent_ip, (void)op;
+
+	if (t)
+		frt_fgraph_entry(t, ip, regs, false);
+}
+
+static size_t hash_ip(uintptr_t ip, size_t cap)
+{
+	return (size_t)((ip * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+}
+
+static struct frt_prof_ent *table_slot(struct frt_prof_ent *v, size_t cap, uintptr_t ip)
+{
+	for (size_t h = hash_ip(ip, cap);; h = (h + 1) & (cap - 1))
+		if (v[h].ip == ip || !v[h].ip)
+			return &v[h];
+}
+
+/* Grow a thread's table (mmap: this runs in the dispatch path). */
+static bool prof_grow(struct frt_thread *t)
+{
+	size_t ncap = t->prof_cap ? t->prof_cap * 2 : 256;
+	struct frt_prof_ent *nv = mmap(NULL, ncap * sizeof(*nv), PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (nv == MAP_FAILED)
+		return false;
+	for (size_t i = 0; i < t->prof_cap; i++)
+		if (t->prof[i].ip)
+			*table_slot(nv, ncap, t->prof[i].ip) = t->prof[i];
+	if (t->prof)
+		munmap(t->prof, t->prof_cap * sizeof(*t->prof));
+	t->prof = nv;
+	t->prof_cap = ncap;
+	return true;
+}
+
+static void merge(const struct frt_prof_ent *v, size_t cap)
+{
+	for (size_t i = 0; i < cap; i++) {
+		struct frt_prof_ent *g = NULL;
+
+		if (!v[i].ip)
+			continue;
+		for (size_t k = 0; k < gprof_n; k++)
+			if (gprof[k].ip == v[i].ip)
+				g = &gprof[k];
+		if (!g) {
+			if (frt_grow((void **)&gprof, &gprof_cap, gprof_n + 1, sizeof(*gprof)))
+				continue;
+			g = &gprof[gprof_n++];
+			*g = (struct frt_prof_ent){v[i].ip, 0, 0, 0};
+		}
+		g->calls += v[i].calls;
+		g->total += v[i].total;
+		g->self += v[i].self;
+	}
+}
+
+/* A profiled frame returns (@s), or with @s NULL the thread's table is merged. */
+void frt_profile_exit(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
+{
+	struct frt_prof_ent *e;
+	uint64_t total, self;
+
+	if (!s) {
+		if (!t->prof)
+			return;
+		pthread_mutex_lock(&prof_lock);
+		merge(t->prof, t->prof_cap);
+		prof_threads++;
+		pthread_mutex_unlock(&prof_lock);
+		memset(t->prof, 0, t->prof_cap * sizeof(*t->prof));
+		t->prof_n = 0;
+		return;
+	}
+	total = now > s->start ? now - s->start : 0;
+	self = total > s->child ? total - s->child : 0;
+	if (t->depth)
+		t->shadow[t->depth - 1].child += total;
+	if ((t->prof_n + 1) * 2 > t->prof_cap && !prof_grow(t)) {
+		t->lost++;
+		return;
+	}
+	e = table_slot(t->prof, t->prof_cap, s->ip);
+	if (!e->ip) {
+		e->ip = s->ip;
+		t->prof_n++;
+	}
+	e->calls++;
+	e->total += total;
+	e->self += self;
+}
+
+static void merge_live(struct frt_thread *t, void *arg)
+{
+	(void)arg;
+	if (!t->dead && t->prof) {
+		merge(t->prof, t->prof_cap);
+		prof_threads++;
+	}
+}
+
+static const ftrace_rt_func_t funcs[] = {
+	[FRT_TRACER_FUNCTION] = function_cb,
+	[FRT_TRACER_GRAPH] = graph_cb,
+	[FRT_TRACER_PROFILE] = profile_cb,
+};
+
+/* Register the tracer's ops with the current filters. */
+static int arm(char *msg, size_t msglen)
+{
+	char unmatched[1024];
+	int ret;
+
+	tracer_ops = (struct ftrace_rt_ops){.func = funcs[frt_tracer_kind]};
+	ret = frt_set_patterns_lenient(&tracer_ops, cur_filter ? cur_filter : "", false, unmatched,
+				       sizeof(unmatched));
+	if (!ret && unmatched[0] && msg)
+		snprintf(msg, msglen, "filter patterns matching no function yet: %s", unmatched);
+	if (!ret)
+		ret = frt_set_patterns_lenient(&tracer_ops, cur_notrace ? cur_notrace : "", true,
+					       NULL, 0);
+	if (!ret)
+		ret = ftrace_rt_register_ops(&tracer_ops);
+	if (ret)
+		ftrace_rt_unregister_ops(&tracer_ops); /* drops the filter state */
+	registered = !ret;
+	return ret;
+}
+
+/*
+ * Make @kind the running tracer (NONE stops tracing) with these filters
+ * (NULL keeps the current ones). @msg gets a note for the user, if any.
+ */
+int frt_tracer_set(int kind, const char *filter, const char *notrace, char *msg, size_t msglen)
+{
+	int ret;
+
+	if (msg && msglen)
+		msg[0] = 0;
+	if (registered) {
+		ret = ftrace_rt_unregister_ops(&tracer_ops);
+		if (ret)
+			return ret;
+		registered = false;
+	}
+	if (filter) {
+		frt_free(cur_filter);
+		cur_filter = frt_strdup(filter);
+	}
+	if (notrace) {
+		frt_free(cur_notrace);
+		cur_notrace = frt_strdup(notrace);
+	}
+	/* the kind is set before any site calls in */
+	frt_tracer_kind = kind;
+	if (kind == FRT_TRACER_NONE)
+		return 0;
+	ret = arm(msg, msglen);
+	if (ret)
+		frt_tracer_kind = FRT_TRACER_NONE;
+	return ret;
+}
+
+int frt_tracer_enable(bool on)
+{
+	if (on == registered || frt_tracer_kind == FRT_TRACER_NONE)
+		return 0;
+	if (on)
+		return arm(NULL, 0);
+	if (ftrace_rt_unregister_ops(&tracer_ops) == 0)
+		registered = false;
+	return registered ? -EBUSY : 0;
+}
+
+bool frt_tracer_enabled(void)
+{
+	return registered;
+}
+
+/* Process exit: write everything and say where it is, in one line. */
+void frt_tracer_finish(void)
+{
+	unsigned long nthr, events, lost, overflow;
+	struct ftrace_rt_stats st;
+	int kind = frt_tracer_kind;
+
+	if (kind == FRT_TRACER_NONE || !frt_recording_on)
+		return;
+	ftrace_rt_get_stats(&st);
+	frt_recording_stop();
+	if (kind == FRT_TRACER_PROFILE) {
+		pthread_mutex_lock(&prof_lock);
+		frt_threads_foreach(merge_live, NULL);
+		frt_output_profile(gprof, gprof_n, prof_threads);
+		pthread_mutex_unlock(&prof_lock);
+	}
+	frt_output_finish();
+	frt_recording_totals(&nthr, &events, &lost, &overflow);
+	frt_msg("%s: %lu functions traced, %lu threads, %lu events, %lu lost%s; data in %s",
+		names[kind], st.sites_enabled, nthr, events, lost + overflow,
+		overflow ? " (some calls nested deeper than 1024)" : "", frt_output_dir());
+}
