@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include <cpuid.h>
-#include <pthread.h>
 
 #include "clock.h"
 
@@ -9,7 +8,6 @@ bool frt_clock_tsc;
 /* ns = base_ns + (raw - base_raw) * mult >> 32 */
 static uint64_t base_raw, base_ns;
 static uint64_t mult;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool invariant_tsc(void)
 {
@@ -42,34 +40,18 @@ void frt_clock_init(void)
 	uint64_t r, n;
 
 	frt_clock_tsc = invariant_tsc();
-	if (!frt_clock_tsc)
+	if (!frt_clock_tsc || mult)
 		return;
 	sample(&base_raw, &base_ns);
-	/* a first estimate over ~50us; refined at every flush */
 	do
 		sample(&r, &n);
-	while (n - base_ns < 50000);
-	mult = ((n - base_ns) << 32) / (r - base_raw);
-}
-
-void frt_clock_recalibrate(void)
-{
-	uint64_t r, n;
-
-	if (!frt_clock_tsc)
-		return;
-	pthread_mutex_lock(&lock);
-	sample(&r, &n);
-	if (r > base_raw && n > base_ns + 1000000) /* at least 1 ms of baseline */
-		__atomic_store_n(&mult, (uint64_t)(((unsigned __int128)(n - base_ns) << 32) /
-						   (r - base_raw)),
-				 __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&lock);
+	while (n - base_ns < 200000);
+	mult = (uint64_t)(((unsigned __int128)(n - base_ns) << 32) / (r - base_raw));
 }
 
 uint64_t frt_clock_to_ns(uint64_t raw)
 {
-	uint64_t m = __atomic_load_n(&mult, __ATOMIC_RELAXED);
+	uint64_t m = mult;
 
 	if (!frt_clock_tsc)
 		return raw;
@@ -82,5 +64,5 @@ uint64_t frt_clock_delta_ns(uint64_t d)
 {
 	if (!frt_clock_tsc)
 		return d;
-	return (uint64_t)(((unsigned __int128)d * __atomic_load_n(&mult, __ATOMIC_RELAXED)) >> 32);
+	return (uint64_t)(((unsigned __int128)d * mult) >> 32);
 }

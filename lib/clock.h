@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Timestamps. The hot path reads the TSC (constant and invariant on every
- * x86_64 this targets); the flusher turns raw values into CLOCK_MONOTONIC
- * nanoseconds with a calibration whose baseline grows with the run, so the
- * ratio only gets better. Without an invariant TSC, CLOCK_MONOTONIC is read
- * directly (vDSO).
+ * Timestamps. The hot path reads the TSC (invariant on every x86_64 this
+ * targets); raw values become CLOCK_MONOTONIC nanoseconds with one
+ * calibration per process, measured over 200 us when recording starts and
+ * never changed, so every conversion of the process (records, task lines)
+ * agrees exactly and keeps the order of the raw values. Without an
+ * invariant TSC, CLOCK_MONOTONIC is read directly (vDSO).
  */
 #ifndef FRT_CLOCK_H
 #define FRT_CLOCK_H
@@ -36,8 +37,6 @@ static inline uint64_t frt_clock_raw(void)
 }
 
 void frt_clock_init(void) __attribute__((visibility("hidden")));
-/* Refresh the calibration (called by the flusher before converting a batch). */
-void frt_clock_recalibrate(void) __attribute__((visibility("hidden")));
 /* A difference of raw timestamps in ns. */
 uint64_t frt_clock_delta_ns(uint64_t raw_delta) __attribute__((visibility("hidden")));
 /* Raw timestamp to CLOCK_MONOTONIC ns with the current calibration. */

@@ -27,10 +27,15 @@
 
 static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 {
-	if (frt_tracer_kind == FRT_TRACER_PROFILE)
+	if (frt_tracer_kind == FRT_TRACER_PROFILE) {
 		frt_profile_exit(t, s, now);
-	else if (s->recorded)
+	} else if (s->recorded) {
 		frt_rec_put(t, FRT_REC_EXIT, s->depth, s->ip, now);
+	} else if (frt_tracer_kind == FRT_TRACER_GRAPH) {
+		/* its entry was dropped: the exit is lost with it */
+		t->lost++;
+		t->lost_pending++;
+	}
 	s->recorded = 0;
 }
 
@@ -48,9 +53,14 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	uint64_t now = frt_clock_raw();
 	struct frt_shadow *s;
 
-	/* frames whose slots lie below this one's on the same stack are gone */
-	while (t->depth && t->shadow[t->depth - 1].loc < loc &&
-	       loc - t->shadow[t->depth - 1].loc < SAME_STACK_SPAN) {
+	/*
+	 * Frames whose slots lie below this one's on the same stack are gone; so
+	 * is one in this very slot, unless the slot still holds the return hook:
+	 * then this is a tail call from that frame, which will return through it.
+	 */
+	while (t->depth && loc - t->shadow[t->depth - 1].loc < SAME_STACK_SPAN &&
+	       (t->shadow[t->depth - 1].loc < loc ||
+		(t->shadow[t->depth - 1].loc == loc && *(uintptr_t *)loc != frt_tramps.ret))) {
 		t->depth--;
 		bury(t, &t->shadow[t->depth], now);
 	}

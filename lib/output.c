@@ -10,10 +10,12 @@
  * own (SESS line, map file); forked children add FORK and TASK lines. Lines
  * of task.txt are appended with one write each (O_APPEND).
  *
- * Times in task.txt are in the records' clock and backdated by a margin:
- * uftrace only resolves a record if its task and session lines are not
- * later than it, and the calibration may move a little between the two
- * conversions.
+ * Times in task.txt are converted exactly as the records are, from raw
+ * values taken before the records': uftrace resolves a record only if its
+ * task and session lines are not later than it. An exec'd image gets the
+ * time its predecessor stopped at (FTRACE_RT_EXEC_NS) as a floor, so the
+ * new session starts after every record of the old one although the two
+ * images calibrated their clocks separately.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,24 +33,34 @@
 #include "trace.h"
 #include "uftrace_info.h"
 
-#define BACKDATE_NS 20000000ULL
-
 bool frt_output_active;
 static char dir[PATH_MAX];
 static char sid[17];
 static char exename[PATH_MAX];
 static char *cmdline_json;
+static uint64_t floor_ns; /* no time of this image is earlier */
 
 const char *frt_output_dir(void)
 {
 	return dir;
 }
 
-static void fmt_time(char *buf, size_t len, uint64_t raw)
+uint64_t frt_output_floor(void)
+{
+	return floor_ns;
+}
+
+uint64_t frt_output_time(uint64_t raw)
 {
 	uint64_t ns = frt_clock_to_ns(raw);
 
-	ns = ns > BACKDATE_NS ? ns - BACKDATE_NS : 0;
+	return ns < floor_ns ? floor_ns : ns;
+}
+
+static void fmt_time(char *buf, size_t len, uint64_t raw)
+{
+	uint64_t ns = frt_output_time(raw);
+
 	snprintf(buf, len, "%llu.%09llu", (unsigned long long)(ns / 1000000000ULL),
 		 (unsigned long long)(ns % 1000000000ULL));
 }
@@ -253,6 +265,13 @@ int frt_output_open(const char *want)
 	ssize_t n;
 	int fd, ret;
 
+	const char *fl = getenv("FTRACE_RT_EXEC_NS");
+
+	if (fl) {
+		floor_ns = strtoull(fl, NULL, 10);
+		unsetenv("FTRACE_RT_EXEC_NS");
+	}
+	frt_clock_init();
 	n = readlink("/proc/self/exe", exename, sizeof(exename) - 1);
 	exename[n > 0 ? n : 0] = 0;
 	if (joined && *joined && strlen(joined) < sizeof(dir) && !access(joined, W_OK)) {
@@ -373,7 +392,7 @@ void frt_output_profile(struct frt_prof_ent *v, size_t n, unsigned long threads)
 		struct frt_site *s;
 		const char *name = "?", *mod = "?";
 
-		urcu_bp_read_lock();
+		frt_lock(); /* the object table, as a writer would hold it */
 		s = frt_site_by_ip(v[i].ip, &o);
 		if (s) {
 			name = frt_site_name(o, s);
@@ -383,7 +402,7 @@ void frt_output_profile(struct frt_prof_ent *v, size_t n, unsigned long threads)
 			 (unsigned long long)v[i].calls, (unsigned long long)total,
 			 (unsigned long long)self,
 			 (unsigned long long)(v[i].calls ? total / v[i].calls : 0), name, mod);
-		urcu_bp_read_unlock();
+		frt_unlock();
 		if (write(fd, line, strlen(line)) < 0)
 			break;
 	}

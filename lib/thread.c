@@ -79,6 +79,7 @@ struct frt_thread *frt_thread_create(void)
 	t->tid = (pid_t)syscall(SYS_gettid);
 	t->pid = getpid();
 	t->fd = -1;
+	t->last_ns = frt_output_floor();
 	pthread_mutex_init(&t->flush_lock, NULL);
 	frt_output_task(t, frt_clock_raw());
 	pthread_mutex_lock(&thread_lock);
@@ -220,8 +221,7 @@ static void *flusher_main(void *arg)
 		int w = __atomic_load_n(&work, __ATOMIC_ACQUIRE);
 		struct timespec ts = {1, 0};
 
-		frt_clock_recalibrate();
-		pthread_mutex_lock(&thread_lock);
+			pthread_mutex_lock(&thread_lock);
 		for (struct frt_thread *t = threads; t; t = t->next)
 			if (!t->dead)
 				flush_thread(t, false);
@@ -237,8 +237,9 @@ static void *flusher_main(void *arg)
 void frt_thread_exit(struct frt_thread *t)
 {
 	frt_in_callback = 1;
+	flush_thread(t, true); /* makes room for the exits */
 	frt_fgraph_close_all(t, frt_clock_raw());
-	frt_clock_recalibrate();
+	frt_rec_lost_marker(t);
 	flush_thread(t, true);
 	frt_profile_exit(t, NULL, 0); /* merges the thread's table */
 	__atomic_store_n(&t->dead, true, __ATOMIC_RELEASE);
@@ -277,6 +278,7 @@ int frt_recording_start(size_t bufsize)
 	if (half_cap < 16)
 		half_cap = 16;
 	owner_pid = getpid();
+	frt_clock_init();
 	ret = start_flusher();
 	if (ret)
 		return ret;
@@ -286,15 +288,17 @@ int frt_recording_start(size_t bufsize)
 
 void frt_threads_flush_all(bool final)
 {
-	frt_clock_recalibrate();
 	pthread_mutex_lock(&thread_lock);
 	for (struct frt_thread *t = threads; t; t = t->next) {
 		if (t->dead)
 			continue;
-		/* only this thread's own frames: other threads may still be writing */
-		if (final && t == frt_self)
-			frt_fgraph_close_all(t, frt_clock_raw());
 		flush_thread(t, true);
+		/* only this thread's own frames: other threads may still be writing */
+		if (final && t == frt_self) {
+			frt_fgraph_close_all(t, frt_clock_raw());
+			frt_rec_lost_marker(t);
+			flush_thread(t, true);
+		}
 	}
 	pthread_mutex_unlock(&thread_lock);
 }
@@ -369,7 +373,7 @@ void frt_recording_fork_child(void)
 		self->full[0] = self->full[1] = 0;
 		self->flushed[0] = self->flushed[1] = 0;
 		self->events = self->lost = self->lost_pending = self->overflow = 0;
-		self->last_ns = 0;
+		self->last_ns = frt_output_floor();
 		self->prof_n = 0;
 		if (self->prof)
 			memset(self->prof, 0, self->prof_cap * sizeof(*self->prof));
@@ -381,4 +385,22 @@ void frt_recording_fork_child(void)
 	}
 	if (frt_recording_on && start_flusher())
 		frt_msg("no flusher thread in the forked child: data is written at exit only");
+}
+
+/* Records dropped at the very end still get their LOST record. */
+void frt_rec_lost_marker(struct frt_thread *t)
+{
+	struct frt_rec *r;
+
+	if (!t->lost_pending)
+		return;
+	if (t->pos >= t->cap)
+		frt_buffer_switch(t);
+	if (t->pos >= t->cap)
+		return;
+	r = &t->half[t->cur][t->pos];
+	r->time = frt_clock_raw();
+	r->word = frt_rec_word(FRT_REC_LOST, t->depth, t->lost_pending);
+	t->lost_pending = 0;
+	__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
 }

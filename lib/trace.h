@@ -96,6 +96,7 @@ extern volatile int frt_recording_on FRT_HIDDEN;
 typedef void (*frt_thread_fn)(struct frt_thread *t, void *arg);
 void frt_threads_foreach(frt_thread_fn fn, void *arg) FRT_HIDDEN;
 void frt_buffer_switch(struct frt_thread *t) FRT_HIDDEN;
+void frt_rec_lost_marker(struct frt_thread *t) FRT_HIDDEN;
 
 static inline struct frt_thread *frt_thread_self(void)
 {
@@ -127,9 +128,11 @@ static inline bool frt_rec_put(struct frt_thread *t, unsigned int type, unsigned
 				t->lost_pending++;
 				return false;
 			}
+			/* depth: frames open here (an exit's own frame still is) */
 			r = &t->half[t->cur][t->pos];
 			r->time = time;
-			r->word = frt_rec_word(FRT_REC_LOST, depth, t->lost_pending);
+			r->word = frt_rec_word(FRT_REC_LOST, type == FRT_REC_EXIT ? depth + 1 : depth,
+					       t->lost_pending);
 			t->lost_pending = 0;
 			__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
 		}
@@ -150,6 +153,8 @@ void frt_output_object(const struct frt_object *o) FRT_HIDDEN;
 void frt_output_finish(void) FRT_HIDDEN;
 void frt_output_fork_child(pid_t ppid) FRT_HIDDEN;
 const char *frt_output_dir(void) FRT_HIDDEN;
+uint64_t frt_output_floor(void) FRT_HIDDEN;
+uint64_t frt_output_time(uint64_t raw) FRT_HIDDEN;
 void frt_output_profile(struct frt_prof_ent *v, size_t n, unsigned long threads) FRT_HIDDEN;
 extern bool frt_output_active FRT_HIDDEN;
 

@@ -7,6 +7,10 @@
  * again. Also before pthread_exit unwinds the thread, and before exec
  * replaces the image (the recorded data is written first).
  */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "log.h"
 #include "trace.h"
 #include "unwind.h"
@@ -32,12 +36,39 @@ void frt_after_catch(uintptr_t cfa)
 	}
 }
 
-void frt_before_exec(void)
+/*
+ * Returns the value for FTRACE_RT_EXEC_NS in @buf (empty if not recording):
+ * the new image's session must start after this one's last record.
+ */
+void frt_before_exec(char *buf, size_t len)
 {
+	buf[0] = 0;
 	if (!frt_recording_on)
 		return;
 	frt_in_callback++;
 	frt_threads_flush_all(true);
 	frt_output_finish();
+	snprintf(buf, len, "%llu", (unsigned long long)frt_output_time(frt_clock_raw()) + 1);
 	frt_in_callback--;
+}
+
+char **frt_exec_env(char *const envp[], const char *exec_ns, char *var, size_t varlen, char **out)
+{
+	static const char key[] = "FTRACE_RT_EXEC_NS=";
+	size_t n = 0;
+	bool session = false;
+
+	for (size_t i = 0; envp && envp[i]; i++) {
+		if (!strncmp(envp[i], key, sizeof(key) - 1))
+			continue;
+		if (!strncmp(envp[i], "FTRACE_RT_SESSION_DIR=", 22))
+			session = true;
+		out[n++] = envp[i];
+	}
+	if (session && exec_ns[0]) {
+		snprintf(var, varlen, "%s%s", key, exec_ns);
+		out[n++] = var;
+	}
+	out[n] = NULL;
+	return out;
 }

@@ -44,41 +44,51 @@ EXPORT int dlclose(void *handle)
 	return frt_hook_dlclose(handle);
 }
 
-/* exec: the data recorded so far is written before the image is replaced */
+/*
+ * exec: the data recorded so far is written before the image is replaced,
+ * and the new image learns when this one stopped (see lib/output.c). Every
+ * form goes through the one with an explicit environment.
+ */
+extern char **environ;
+
+#define NEW_ENV(envp, newenv)                                                                       \
+	char ns_[32], var_[64];                                                                     \
+	size_t n_ = 0;                                                                              \
+	frt_before_exec(ns_, sizeof(ns_));                                                          \
+	while ((envp) && (envp)[n_])                                                                \
+		n_++;                                                                               \
+	char **newenv = frt_exec_env((envp), ns_, var_, sizeof(var_),                               \
+				     __builtin_alloca((n_ + 2) * sizeof(char *)))
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	REAL(int, execve, (const char *, char *const[], char *const[]));
-	frt_before_exec();
-	return real_execve(path, argv, envp);
+	NEW_ENV(envp, env);
+	return real_execve(path, argv, env);
 }
 
 EXPORT int execv(const char *path, char *const argv[])
 {
-	REAL(int, execv, (const char *, char *const[]));
-	frt_before_exec();
-	return real_execv(path, argv);
-}
-
-EXPORT int execvp(const char *file, char *const argv[])
-{
-	REAL(int, execvp, (const char *, char *const[]));
-	frt_before_exec();
-	return real_execvp(file, argv);
+	return execve(path, argv, environ);
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	REAL(int, execvpe, (const char *, char *const[], char *const[]));
-	frt_before_exec();
-	return real_execvpe(file, argv, envp);
+	NEW_ENV(envp, env);
+	return real_execvpe(file, argv, env);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
 }
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	REAL(int, fexecve, (int, char *const[], char *const[]));
-	frt_before_exec();
-	return real_fexecve(fd, argv, envp);
+	NEW_ENV(envp, env);
+	return real_fexecve(fd, argv, env);
 }
 
 /* the execl family: collect the arguments (and for execle the environment) */

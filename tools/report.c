@@ -182,7 +182,7 @@ static const char *session_of(int tid, uint64_t time)
 	uint64_t bt = 0;
 
 	for (size_t i = 0; i < nsess; i++)
-		if (sess[i].pid == pid && sess[i].time <= time + 100000000ULL && sess[i].time >= bt) {
+		if (sess[i].pid == pid && sess[i].time <= time && sess[i].time >= bt) {
 			best = sess[i].sid;
 			bt = sess[i].time;
 		}

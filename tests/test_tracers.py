@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Tracers end to end: record with `ftrace-rt record`, read back with the real
+uftrace (replay, report, graph, dump --chrome) and by parsing the .dat files,
+and check exact call counts, nesting, lost-event accounting, fork/exec,
+longjmp, signals, deep recursion, exit paths, C++ exceptions, and every bad
+environment value.
+
+usage: test_tracers.py TOOL LIB TR_PROG [TR_CXX]"""
+import glob
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+tool, lib, prog = (os.path.abspath(a) for a in sys.argv[1:4])
+cxx = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
+have_uftrace = shutil.which("uftrace") is not None
+# a sanitizer build of the runtime needs the sanitizer runtime preloaded first
+asan = re.search(r"(/\S*libasan\.so\S*)", subprocess.run(["ldd", lib], capture_output=True,
+                                                        text=True).stdout)
+preload = f"{asan.group(1)}:{lib}" if asan else lib
+tmp = tempfile.mkdtemp(prefix="frt-tracers-")
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL:", msg)
+
+
+def record(name, args, tracer="function_graph", env=None, extra=()):
+    d = os.path.join(tmp, name)
+    e = dict(os.environ, FTRACE_RT_LIB=lib)
+    e.pop("FTRACE_RT_SESSION_DIR", None)
+    e.update(env or {})
+    p = subprocess.run([tool, "record", "-t", tracer, "-o", d, *extra, "--", *args],
+                       capture_output=True, text=True, env=e, timeout=120)
+    return p, d
+
+
+def parse_dat(d):
+    """Per-tid: (counts by addr, problems). Checks order, balance and depth."""
+    out = {}
+    for f in glob.glob(os.path.join(d, "*.dat")):
+        tid = int(os.path.basename(f)[:-4])
+        data = open(f, "rb").read()
+        counts, stack, problems, last = {}, [], [], 0
+        for off in range(0, len(data) - len(data) % 16, 16):
+            t, w = struct.unpack_from("<QQ", data, off)
+            typ, magic, depth, addr = w & 3, (w >> 3) & 7, (w >> 6) & 0x3FF, w >> 16
+            if magic != 5:
+                problems.append(f"bad magic at {off}")
+                continue
+            if t < last and typ != 2:
+                problems.append(f"time goes back at {off}")
+            last = max(last, t)
+            if typ == 0:
+                if depth != len(stack):
+                    problems.append(f"entry depth {depth} != {len(stack)} at {off}")
+                stack.append(addr)
+            elif typ == 1:
+                if not stack or stack[-1] != addr:
+                    problems.append(f"unmatched exit {addr:#x} at {off}")
+                    continue
+                stack.pop()
+                if depth != len(stack):
+                    problems.append(f"exit depth {depth} != {len(stack)} at {off}")
+                counts[addr] = counts.get(addr, 0) + 1
+            elif typ == 2:
+                stack = stack[:depth]
+        if stack:
+            problems.append(f"{len(stack)} frames never exited")
+        out[tid] = (counts, problems)
+    return out
+
+
+def uftrace(d, *cmd):
+    p = subprocess.run(["uftrace", *cmd, "-d", d], capture_output=True, text=True, timeout=120,
+                       errors="replace")
+    return p
+
+
+def uftrace_counts(d, what):
+    p = uftrace(d, "report")
+    if p.returncode != 0 or "ERROR" in p.stderr:
+        fail(f"{what}: uftrace report failed: {p.stderr.strip()}")
+        return {}
+    return parse_report(p.stdout)
+
+
+def parse_report(text):
+    """name -> calls from a uftrace-style report (times may be blank)."""
+    counts = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[-2].isdigit() and not line.lstrip().startswith("#"):
+            name = f[-1]
+            # mangled C++ names: count under the plain name too
+            m = re.match(r"_Z\d+([A-Za-z_]\w*)", name)
+            counts[name] = int(f[-2])
+            if m:
+                counts[m.group(1)[:int(re.match(r"_Z(\d+)", name).group(1))]] = int(f[-2])
+    return counts
+
+
+def own_counts(d, what):
+    p = subprocess.run([tool, "report", "-d", d, "-s", "calls"], capture_output=True, text=True)
+    if p.returncode != 0:
+        fail(f"{what}: ftrace-rt report failed: {p.stderr.strip()}")
+        return {}
+    return parse_report(p.stdout)
+
+
+def check_readers(d, what, lost=False):
+    """uftrace's readers accept the directory."""
+    if not have_uftrace:
+        return
+    for cmd in (["replay"], ["graph"], ["info"]):
+        p = uftrace(d, *cmd)
+        if p.returncode != 0 or "ERROR" in p.stderr or "WARN" in p.stderr:
+            fail(f"{what}: uftrace {cmd[0]}: rc {p.returncode} {p.stderr.strip()[:300]}")
+    p = uftrace(d, "dump", "--chrome")
+    if p.returncode != 0:
+        fail(f"{what}: uftrace dump --chrome failed")
+    elif not lost:
+        try:
+            json.loads(p.stdout)
+        except ValueError as e:
+            fail(f"{what}: chrome JSON invalid: {e}")
+
+
+def expect_counts(d, what, want, balanced=True, lost=False):
+    per_tid = parse_dat(d)
+    for tid, (_, problems) in per_tid.items():
+        if problems and balanced:
+            fail(f"{what}: tid {tid}: {problems[:3]}")
+    check_readers(d, what, lost)
+    for source, counts in (("uftrace", uftrace_counts(d, what) if have_uftrace else None),
+                           ("ftrace-rt report", own_counts(d, what))):
+        if counts is None:
+            continue
+        for fn, n in want.items():
+            if counts.get(fn) != n:
+                fail(f"{what}: {source}: {fn} called {counts.get(fn)} times, expected {n}")
+
+
+def summary_line(stderr):
+    lines = [l for l in stderr.splitlines() if l.startswith("ftrace_rt:")]
+    return lines[-1] if lines else ""
+
+
+def rec_calls(n):
+    return 1 if n < 2 else 1 + rec_calls(n - 1) + rec_calls(n - 2)
+
+
+# 1-3: a recursive program, every tracer
+p, d = record("rec-graph", [prog, "rec", "12"])
+if p.returncode != 0 or "rec(12) = 233" not in p.stdout:
+    fail(f"rec: rc {p.returncode}: {p.stdout} {p.stderr}")
+if not re.search(r"function_graph: \d+ functions traced, 1 threads, \d+ events, 0 lost; data in",
+                 p.stderr):
+    fail(f"rec: summary line: {p.stderr!r}")
+expect_counts(d, "rec/function_graph", {"rec": rec_calls(12), "main": 1})
+if have_uftrace:
+    # nesting: replay shows rec() inside rec() down to the leaves
+    r = uftrace(d, "replay").stdout
+    depth = max((len(m.group(1)) // 2 for m in re.finditer(r"\|( *)rec\(", r)), default=0)
+    if depth != 12:
+        fail(f"rec: deepest rec nesting in replay is {depth}, expected 12")
+
+p, d = record("rec-function", [prog, "rec", "12"], tracer="function")
+expect_counts(d, "rec/function", {"rec": rec_calls(12), "main": 1})
+
+p, d = record("rec-profile", [prog, "rec", "12"], tracer="profile")
+prof = open(os.path.join(d, "profile.txt")).read() if os.path.exists(
+    os.path.join(d, "profile.txt")) else ""
+m = re.search(r"^\s+(\d+)\s+\d+\s+\d+\s+\d+\s+rec@", prof, re.M)
+if not m or int(m.group(1)) != rec_calls(12):
+    fail(f"profile: rec calls {m.group(1) if m else None}, expected {rec_calls(12)}:\n{prof}")
+if glob.glob(os.path.join(d, "*.dat")) and any(os.path.getsize(f) for f in glob.glob(os.path.join(d, "*.dat"))):
+    fail("profile: wrote an event stream")
+
+# 4: longjmp out of traced frames
+p, d = record("longjmp", [prog, "longjmp", "2000"])
+if "longjmp 2000 done" not in p.stdout:
+    fail(f"longjmp: {p.returncode} {p.stdout} {p.stderr}")
+if " 0 lost" not in summary_line(p.stderr):
+    fail(f"longjmp: lost events: {summary_line(p.stderr)}")
+expect_counts(d, "longjmp", {"jump_top": 2000, "jump_deep": 8000, "leaf": 8010, "main": 1})
+
+# 5: many short-lived threads
+p, d = record("threads", [prog, "threads", "50"])
+if "threads 50 done" not in p.stdout:
+    fail(f"threads: {p.returncode} {p.stderr}")
+if len(glob.glob(os.path.join(d, "*.dat"))) != 201:
+    fail(f"threads: {len(glob.glob(os.path.join(d, '*.dat')))} data files, expected 201")
+expect_counts(d, "threads", {"leaf": 2000, "thread_body": 200, "main": 1})
+
+# 6: fork: the child writes its own file, the parent's is intact
+p, d = record("fork", [prog, "fork"])
+if "fork done, child status 0" not in p.stdout:
+    fail(f"fork: {p.stdout} {p.stderr}")
+per_tid = parse_dat(d)
+leaf_by_tid = sorted(sum(c.values()) for c, _ in per_tid.values())
+if len(per_tid) != 2:
+    fail(f"fork: {len(per_tid)} data files")
+expect_counts(d, "fork", {"leaf": 150, "main": 2})
+
+# 7: exec of a traced program: both images in one directory
+p, d = record("exec", [prog, "exec"])
+if "rec(5) = 8" not in p.stdout:
+    fail(f"exec: {p.stdout} {p.stderr}")
+if open(os.path.join(d, "task.txt")).read().count("SESS ") != 2:
+    fail("exec: expected two sessions in task.txt")
+expect_counts(d, "exec", {"leaf": 10, "rec": rec_calls(5), "main": 2})
+
+# 8: traced functions called from a signal handler
+p, d = record("signal", [prog, "signal", "100"])
+if "signal 100 done" not in p.stdout:
+    fail(f"signal: {p.stderr}")
+expect_counts(d, "signal", {"raiser": 100, "in_handler": 50, "leaf": 250})
+
+# 9: recursion deeper than the shadow stack: counted, program correct
+p, d = record("deep", [prog, "deep", "3000"])
+if "deep(3000) = 3000" not in p.stdout:
+    fail(f"deep: {p.stdout} {p.stderr}")
+if "nested deeper than 1024" not in summary_line(p.stderr) or " 0 lost" in summary_line(p.stderr):
+    fail(f"deep: overflow not reported: {summary_line(p.stderr)}")
+expect_counts(d, "deep", {"deep": 1023, "main": 1})
+
+# 10-11: exit() inside traced frames, from main and from another thread
+p, d = record("exit", [prog, "exit"])
+if p.returncode != 3:
+    fail(f"exit: status {p.returncode}, expected 3")
+expect_counts(d, "exit", {"exit_inside": 1, "leaf": 1, "main": 1})
+p, d = record("exit-thread", [prog, "exit-thread"])
+if p.returncode != 4:
+    fail(f"exit-thread: status {p.returncode}, expected 4: {p.stderr}")
+check_readers(d, "exit-thread")
+
+# 12: a buffer so small that events are lost: counted, reported, nothing corrupted
+p, d = record("lost", [prog, "calls", "300000"], extra=("-b", "4K"))
+m = re.search(r"(\d+) events, (\d+) lost", summary_line(p.stderr))
+if "calls 300000 done" not in p.stdout or not m:
+    fail(f"lost: {p.stdout} {p.stderr}")
+else:
+    events, lost = int(m.group(1)), int(m.group(2))
+    in_files, lost_recs = 0, 0
+    for f in glob.glob(os.path.join(d, "*.dat")):
+        data = open(f, "rb").read()
+        for off in range(0, len(data), 16):
+            t, w = struct.unpack_from("<QQ", data, off)
+            if w & 3 == 2:
+                lost_recs += w >> 16
+            else:
+                in_files += 1
+    if lost == 0:
+        print("note: no events lost with a 4K buffer (the flusher kept up)")
+    # every record is either in the files or counted lost, and LOST records say how many
+    if events != in_files:
+        fail(f"lost: summary says {events} events, the files hold {in_files}")
+    if lost != lost_recs:
+        fail(f"lost: summary says {lost} lost, LOST records say {lost_recs}")
+    if events + lost < 2 * 300000 + 2:
+        fail(f"lost: events {events} + lost {lost} < {2 * 300000 + 2} records")
+    expect_counts(d, "lost", {}, lost=True)
+
+# 13: C++ exceptions through hooked frames
+if cxx:
+    p, d = record("cxx", [cxx, "200"])
+    if p.returncode != 0 or "caught 400 of 400" not in p.stdout:
+        fail(f"c++ exceptions: rc {p.returncode}: {p.stdout} {p.stderr[-500:]}")
+    expect_counts(d, "cxx", {"cx_catcher": 200, "cx_rethrow": 200, "main": 1,
+                             "cx_thrower": 200 * 3 + sum(i % 5 + 1 for i in range(200))},
+                  balanced=True)
+
+# 14: every bad environment value: one line naming it, the program runs untraced
+bad = [
+    ("FTRACE_RT_TRACER", "bogus"),
+    ("FTRACE_RT_FILTER", "rec["),
+    ("FTRACE_RT_NOTRACE", "[x"),
+    ("FTRACE_RT_BUFSIZE", "12x"),
+    ("FTRACE_RT_BUFSIZE", "1"),
+    ("FTRACE_RT_BUFSIZE", "99999999999999999999999"),
+    ("FTRACE_RT_BUFSIZE", "-5"),
+    ("FTRACE_RT_BUFSIZE", ""),
+    ("FTRACE_RT_OUTPUT", "/proc/self/no/such/dir"),
+    ("FTRACE_RT_OUTPUT", ""),
+    ("FTRACE_RT_OUTPUT", os.path.join(tmp, "not-a-data-dir")),
+    ("FTRACE_RT_VERBOSE", "loud"),
+]
+os.makedirs(os.path.join(tmp, "not-a-data-dir"), exist_ok=True)
+open(os.path.join(tmp, "not-a-data-dir", "precious.txt"), "w").write("keep me")
+for var, val in bad:
+    env = dict(os.environ, LD_PRELOAD=preload, FTRACE_RT_TRACER="function_graph")
+    env.pop("FTRACE_RT_SESSION_DIR", None)
+    env[var] = val
+    cwd = tempfile.mkdtemp(dir=tmp)
+    p = subprocess.run([prog, "rec", "8"], capture_output=True, text=True, env=env, cwd=cwd)
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    named = [l for l in lines if var in l and (val in l)]
+    if p.returncode != 0 or "rec(8) = 34" not in p.stdout:
+        fail(f"{var}={val!r}: the program did not run normally: {p.returncode} {p.stderr}")
+    if len(named) != 1:
+        fail(f"{var}={val!r}: expected one line naming it, got {lines}")
+    if var != "FTRACE_RT_VERBOSE" and len(lines) != 1:
+        fail(f"{var}={val!r}: expected one line in all, got {lines}")
+    if var == "FTRACE_RT_VERBOSE" and not any("functions traced" in l for l in lines):
+        fail(f"{var}={val!r}: a bad verbosity must not stop tracing: {lines}")
+if open(os.path.join(tmp, "not-a-data-dir", "precious.txt")).read() != "keep me":
+    fail("an existing directory that is not a data directory was touched")
+
+print(f"{len(failures)} failures")
+if not failures:
+    shutil.rmtree(tmp)
+sys.exit(1 if failures else 0)
