@@ -1,0 +1,141 @@
+#!/bin/bash
+# Build and run every benchmark, print a markdown table, and write it to
+# bench/RESULTS.md with the date and the machine.
+#
+#   bench/run.sh [--quick]
+#
+# Figures are medians of repeated runs (ns per call of a tiny function, or ms),
+# with ratios to an uninstrumented build measured in the same run. Peers
+# (LLVM XRay, uftrace, uprobes) come from bench/peers/run.sh, the real program
+# (redis from its Debian source package) from bench/realprog/.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+quick=${1:-}
+cd "$top"
+scripts/deps.sh
+[ -d build ] || meson setup build >/dev/null
+ninja -C build >/dev/null
+out=$top/build/bench
+lib=$top/build/libftrace_rt.so
+bench/build.sh "$out" "$top/include" "$top/build" >/dev/null
+shm=$(mktemp -d /dev/shm/ftrace-rt-bench.XXXXXX)
+trap 'rm -rf "$shm"' EXIT
+
+N=10000000
+R=7
+TN=1000000 # recording tracers: keep the data in memory small
+[ "$quick" = --quick ] && N=2000000 R=3 TN=200000
+
+rows=()
+declare -A base
+row() { rows+=("$1|$2|$3|$4|$5"); printf '%-10s %-58s %12s %8s  %s\n' "$1" "$2" "$3" "$4" "$5" >&2; }
+
+# median ns/call of percall; extra args: env assignments before the program
+percall() {
+	local prog=$1 mode=$2
+	shift 2
+	env "$@" "$out/$prog" "$mode" -n "$N" -r "$R" | awk '{print $1}'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2f", a / b; else print "-" }'; }
+
+for cc in gcc clang; do
+	v=$(percall "percall-plain-$cc" plain)
+	base[$cc]=$v
+	row percall "uninstrumented $cc -O2" "$v" 1.00 ""
+done
+for l in gcc gcc-cet gcc-pfe5 gcc-mcount clang clang-cet clang-pfe5; do
+	cc=${l%%-*}
+	v=$(percall "percall-$l" plain)
+	row percall "disabled: $l layout" "$v" "$(ratio "$v" "${base[$cc]}")" "NOPs in place, runtime linked"
+done
+for l in gcc gcc-cet clang clang-cet gcc-pfe5 clang-pfe5; do
+	cc=${l%%-*}
+	v=$(percall "percall-$l" empty)
+	note="one ops, empty callback"
+	[[ $l == *pfe5 ]] && note="$note; no slot: ops found by lookup"
+	row percall "enabled: $l layout" "$v" "$(ratio "$v" "${base[$cc]}")" "$note"
+done
+v=$(percall percall-gcc empty2)
+row percall "enabled: gcc layout, two ops" "$v" "$(ratio "$v" "${base[gcc]}")" "list ops"
+for t in function function_graph profile; do
+	log=$shm/$t.log
+	v=$(FTRACE_RT_TRACER=$t FTRACE_RT_FILTER=tiny FTRACE_RT_OUTPUT=$shm/$t.data \
+		FTRACE_RT_BUFSIZE=64M "$out/percall-gcc" plain -n "$TN" -r "$R" 2>"$log" | awk '{print $1}')
+	lost=$(sed -n 's/.* \([0-9]*\) lost.*/\1/p' "$log" | tail -1)
+	row percall "$t tracer: gcc layout" "$v" "$(ratio "$v" "${base[gcc]}")" \
+		"entry$([ $t = function ] || echo ' + exit'), ${lost:-?} lost, data in tmpfs"
+	rm -rf "$shm/$t.data"
+done
+
+# multithreaded scaling: wall ns per call of each thread, 1 and 2 threads
+for t in 1 2; do
+	v=$("$out/percall-gcc" plain -n "$N" -r "$R" -t "$t" | awk '{print $1}')
+	row threads "gcc layout, tracing off, $t thread(s)" "$v" "$(ratio "$v" "${base[gcc]}")" \
+		"$(awk -v v="$v" -v t="$t" 'BEGIN{printf "%.0f M calls/s", t*1000/v}')"
+	v=$("$out/percall-gcc" empty -n "$N" -r "$R" -t "$t" | awk '{print $1}')
+	row threads "gcc layout, empty callback, $t thread(s)" "$v" "$(ratio "$v" "${base[gcc]}")" \
+		"$(awk -v v="$v" -v t="$t" 'BEGIN{printf "%.0f M calls/s", t*1000/v}')"
+	v=$(FTRACE_RT_TRACER=function_graph FTRACE_RT_FILTER=tiny FTRACE_RT_OUTPUT=$shm/mt.data \
+		FTRACE_RT_BUFSIZE=64M "$out/percall-gcc" plain -n "$TN" -r "$R" -t "$t" 2>/dev/null |
+		awk '{print $1}')
+	row threads "gcc layout, function_graph, $t thread(s)" "$v" "$(ratio "$v" "${base[gcc]}")" \
+		"$(awk -v v="$v" -v t="$t" 'BEGIN{printf "%.0f M calls/s", t*1000/v}')"
+	rm -rf "$shm/mt.data"
+done
+
+# enable/disable every site of generated programs
+for n in 1000 10000 100000; do
+	for cc in gcc clang; do
+		p=$out/sites-$n/patchtime
+		[ $cc = clang ] && p=$p-clang
+		best=""
+		for r in 1 2 3 4 5; do
+			line=$("$p")
+			best=$(printf '%s\n%s\n' "$best" "$line" | grep . | sort -n -k2 | head -1)
+		done
+		read -r sites en dis ens diss enm dism d0 d1 <<<"$best"
+		row patch "enable $sites sites ($cc)" "$en ms" "" \
+			"$ens syncs, $enm mprotect; disable $dis ms, $diss syncs, $dism mprotect; text made private: ${d0} kB at start-up, ${d1} kB enabled"
+	done
+done
+
+# peers, side by side
+if [ -x bench/peers/run.sh ]; then
+	while IFS=$'\t' read -r tag group name value unit note; do
+		[ "$tag" = row ] || continue
+		r=""
+		if [ "$group" = percall ] && [ "$value" != - ]; then
+			r=$(ratio "$value" "${base[clang]}")
+			[[ $name == *gcc* || $name == *uftrace* ]] && r=$(ratio "$value" "${base[gcc]}")
+		fi
+		row "peer:$group" "$name" "$value${unit:+ $unit}" "$r" "$note"
+	done < <(bench/peers/run.sh "$out/peers" 2>/dev/null || true)
+fi
+
+# a real program with its own benchmark
+if [ -x bench/realprog/run.sh ]; then
+	while IFS=$'\t' read -r tag group name value unit note; do
+		[ "$tag" = row ] || continue
+		row "$group" "$name" "$value${unit:+ $unit}" "" "$note"
+	done < <(bench/realprog/run.sh "$out/realprog" 2>/dev/null || true)
+fi
+
+{
+	echo "# Benchmark results"
+	echo
+	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') with \`bench/run.sh${quick:+ $quick}\` on:"
+	echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores, Linux $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME")."
+	echo
+	echo "Per-call rows: median of $R runs of $N calls of \`int tiny(int)\` (recording tracers: $TN calls),"
+	echo "ns per call including the loop; ratio to the uninstrumented build of the same compiler."
+	echo
+	echo "| group | what | value | ratio | notes |"
+	echo "|---|---|---|---|---|"
+	for r in "${rows[@]}"; do
+		IFS='|' read -r g w v ra no <<<"$r"
+		echo "| $g | $w | $v | $ra | $no |"
+	done
+} >bench/RESULTS.md.new
+mv bench/RESULTS.md.new bench/RESULTS.md
+cat bench/RESULTS.md
