@@ -39,7 +39,7 @@ int ftrace_rt_get_stats(struct ftrace_rt_stats *st)
 		return -EINVAL;
 	frt_init();
 	memset(st, 0, sizeof(*st));
-	if (frt_in_callback || frt_lock_held_here())
+	if (frt_api_refused_here())
 		return -EDEADLK;
 	frt_lock();
 	frt_objects_counts(&st->objects, &st->sites, &st->sites_enabled, &st->sites_skipped,

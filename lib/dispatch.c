@@ -17,7 +17,8 @@ __thread int frt_in_callback FRT_TLS;
 static inline bool enter(void)
 {
 	if (unlikely(frt_in_callback)) {
-		__atomic_fetch_add(&frt_counters.recursion_misses, 1, __ATOMIC_RELAXED);
+		if (frt_in_callback & 1)
+			__atomic_fetch_add(&frt_counters.recursion_misses, 1, __ATOMIC_RELAXED);
 		return false;
 	}
 	frt_in_callback = 1;

@@ -89,7 +89,7 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 	int nested = frt_in_callback;
 	(void)regs;
 
-	frt_in_callback = 1;
+	frt_in_callback |= 1;
 	for (unsigned int i = t ? t->depth : 0; i-- > 0;) {
 		struct frt_shadow s;
 
@@ -102,7 +102,7 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 		}
 		s = t->shadow[i];
 		t->depth = i;
-		if (!nested)
+		if (!(nested & 1))
 			leave(t, &s, now);
 		frt_in_callback = nested;
 		return s.ret;

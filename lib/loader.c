@@ -142,7 +142,7 @@ static void *open_as_caller(const char *file, int mode, const void *caller)
 
 static void rescan(void)
 {
-	if (frt_in_callback || frt_lock_held_here())
+	if (frt_api_refused_here())
 		return; /* picked up by the next transaction */
 	frt_lock();
 	if (!frt_objects_sync() && frt_ops_registered())
@@ -172,7 +172,7 @@ int frt_hook_dlclose(void *handle)
 	resolve();
 	if (!real_dlclose)
 		return -1;
-	if (frt_in_callback || frt_lock_held_here())
+	if (frt_api_refused_here())
 		return real_dlclose(handle);
 	frt_init();
 	frt_lock();

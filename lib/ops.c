@@ -317,7 +317,7 @@ static int refresh(void)
 static int api_enter(void)
 {
 	frt_init();
-	if (frt_in_callback || frt_lock_held_here())
+	if (frt_api_refused_here())
 		return -EDEADLK; /* a grace period would wait for ourselves */
 	frt_lock();
 	refresh();

@@ -95,8 +95,21 @@ void frt_init(void) FRT_HIDDEN;
 void frt_lock(void) FRT_HIDDEN;
 void frt_unlock(void) FRT_HIDDEN;
 bool frt_lock_held_here(void) FRT_HIDDEN;
+/*
+ * Per-thread state of the dispatcher: bit 0 set while a callback (or the
+ * runtime on its behalf) runs: traced calls are missed and the API refuses
+ * with -EDEADLK. FRT_UNTRACED marks runtime threads that are never traced
+ * but may use the API (the control thread).
+ */
 extern __thread int frt_in_callback FRT_TLS FRT_HIDDEN;
+#define FRT_UNTRACED 2
+static inline bool frt_api_refused_here(void);
 extern bool frt_preloaded FRT_HIDDEN;
+
+static inline bool frt_api_refused_here(void)
+{
+	return (frt_in_callback & 1) || frt_lock_held_here();
+}
 
 /* sync.c */
 int frt_sync_init(void) FRT_HIDDEN;

@@ -45,6 +45,23 @@ static void fork_child(void)
 		frt_output_fork_child(getppid());
 		frt_recording_fork_child();
 	}
+	frt_control_fork_child();
+}
+
+static void start_control(void)
+{
+	const char *v = getenv("FTRACE_RT_CONTROL");
+	int ret;
+
+	if (!v || !*v || !strcmp(v, "0"))
+		return;
+	if (strcmp(v, "1")) {
+		frt_msg("FTRACE_RT_CONTROL='%s' is not 0 or 1; no control socket", v);
+		return;
+	}
+	ret = frt_control_start();
+	if (ret)
+		frt_msg("FTRACE_RT_CONTROL=1: cannot serve a control socket: %s", strerror(-ret));
 }
 
 void frt_runtime_start(void)
@@ -58,10 +75,13 @@ void frt_runtime_start(void)
 	frt_init();
 	pthread_atfork(NULL, NULL, fork_child);
 	frt_config_start();
+	start_control();
 }
 
 void frt_runtime_stop(void)
 {
-	if (!inert)
-		frt_tracer_finish();
+	if (inert)
+		return;
+	frt_control_stop();
+	frt_tracer_finish();
 }

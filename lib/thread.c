@@ -236,14 +236,16 @@ static void *flusher_main(void *arg)
 /* Its thread is exiting: close open frames, write everything, stop using it. */
 void frt_thread_exit(struct frt_thread *t)
 {
-	frt_in_callback = 1;
+	int saved = frt_in_callback;
+
+	frt_in_callback |= 1;
 	flush_thread(t, true); /* makes room for the exits */
 	frt_fgraph_close_all(t, frt_clock_raw());
 	frt_rec_lost_marker(t);
 	flush_thread(t, true);
 	frt_profile_exit(t, NULL, 0); /* merges the thread's table */
 	__atomic_store_n(&t->dead, true, __ATOMIC_RELEASE);
-	frt_in_callback = 0;
+	frt_in_callback = saved;
 }
 
 static int start_flusher(void)

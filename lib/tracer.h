@@ -14,6 +14,11 @@ int frt_tracer_enable(bool on) __attribute__((visibility("hidden")));
 bool frt_tracer_enabled(void) __attribute__((visibility("hidden")));
 void frt_tracer_finish(void) __attribute__((visibility("hidden")));
 
+/* control.c */
+int frt_control_start(void) __attribute__((visibility("hidden")));
+void frt_control_stop(void) __attribute__((visibility("hidden")));
+void frt_control_fork_child(void) __attribute__((visibility("hidden")));
+
 /* config.c */
 int frt_config_start(void) __attribute__((visibility("hidden")));
 int frt_parse_size(const char *s, size_t *out) __attribute__((visibility("hidden")));

@@ -176,6 +176,7 @@ void frt_profile_exit(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 	e->calls++;
 	e->total += total;
 	e->self += self;
+	t->events++; /* a call profiled */
 }
 
 static void merge_live(struct frt_thread *t, void *arg)

@@ -61,16 +61,24 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 		ret = -ENOMEM;
 		goto out;
 	}
+	/* changes come in address order: drop repeats here, the sort then has little to do */
+#define ADD_PAGE(a)                                                                                 \
+	do {                                                                                        \
+		uintptr_t p_ = (a) & ~(psz - 1);                                                    \
+		if (!np || pages[np - 1] != p_)                                                     \
+			pages[np++] = p_;                                                           \
+	} while (0)
 	for (size_t i = 0; i < n; i++) {
 		struct frt_site *s = v[i].site;
 
-		if (v[i].insn != s->insn) {
-			pages[np++] = s->addr & ~(psz - 1);
-			pages[np++] = (s->addr + ARCH_SITE_SIZE - 1) & ~(psz - 1);
-		}
 		if (frt_site_has_slot(s) && v[i].ops != s->ops)
-			pages[np++] = (uintptr_t)frt_site_slot(s) & ~(psz - 1);
+			ADD_PAGE((uintptr_t)frt_site_slot(s));
+		if (v[i].insn != s->insn) {
+			ADD_PAGE(s->addr);
+			ADD_PAGE(s->addr + ARCH_SITE_SIZE - 1);
+		}
 	}
+#undef ADD_PAGE
 	ret = frt_text_unprotect(pages, np, &t);
 	if (ret) {
 		frt_msg("cannot make code writable: %s; nothing was changed", strerror(-ret));

@@ -30,7 +30,7 @@ void frt_after_catch(uintptr_t cfa)
 	if (t && t->depth && !t->dead) {
 		int nested = frt_in_callback;
 
-		frt_in_callback = 1;
+		frt_in_callback |= 1;
 		frt_fgraph_rehook_live(t, cfa);
 		frt_in_callback = nested;
 	}
@@ -42,14 +42,16 @@ void frt_after_catch(uintptr_t cfa)
  */
 void frt_before_exec(char *buf, size_t len)
 {
+	int saved = frt_in_callback;
+
 	buf[0] = 0;
 	if (!frt_recording_on)
 		return;
-	frt_in_callback++;
+	frt_in_callback |= 1;
 	frt_threads_flush_all(true);
 	frt_output_finish();
 	snprintf(buf, len, "%llu", (unsigned long long)frt_output_time(frt_clock_raw()) + 1);
-	frt_in_callback--;
+	frt_in_callback = saved;
 }
 
 char **frt_exec_env(char *const envp[], const char *exec_ns, char *var, size_t varlen, char **out)

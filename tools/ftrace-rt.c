@@ -4,6 +4,7 @@
  *
  *   ftrace-rt record [-t TRACER] [-F PATTERNS] [-N PATTERNS] [-o DIR] [-b SIZE] -- PROGRAM...
  *   ftrace-rt report [-d DIR] [-s total|self|calls]
+ *   ftrace-rt ctl PID COMMAND [ARGS...]
  *   ftrace-rt list [-F PATTERNS] FILE
  *   ftrace-rt list [-F PATTERNS] -- PROGRAM [ARGS...]
  */
@@ -37,6 +38,9 @@ void tool_usage(FILE *f)
 		"  record [-t TRACER] [-F PATTERNS] [-N PATTERNS] [-o DIR] [-b SIZE] -- PROGRAM [ARGS...]\n"
 		"        run PROGRAM traced; TRACER: function_graph (default), function, profile\n"
 		"  report [-d DIR] [-s total|self|calls]    per-function summary of a data directory\n"
+		"  ctl PID COMMAND [ARGS...]                control a process run with FTRACE_RT_CONTROL=1:\n"
+		"        filter PATTERNS | notrace PATTERNS | tracer NAME | on | off |\n"
+		"        sites [PATTERNS] | stats | flush\n"
 		"  list [-F PATTERNS] FILE                  patch sites of an ELF file\n"
 		"  list [-F PATTERNS] -- PROGRAM [ARGS...]  patch sites as PROGRAM loads them\n",
 		tool_prog);
@@ -153,6 +157,8 @@ int main(int argc, char **argv)
 		return cmd_record(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "report"))
 		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return cmd_ctl(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		tool_usage(stdout);
 		return 0;

@@ -14,5 +14,6 @@ extern const char *tool_prog;
 int cmd_list(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 
 #endif
