@@ -92,7 +92,9 @@ if st.st_mode & 0o777 != 0o600 or os.stat(os.path.dirname(sock_path(pid))).st_mo
 
 # the initial state
 p = ctl(pid, "stats")
-if "tracer function_graph" not in p.stdout or "sites_enabled 6" not in p.stdout:
+kv = dict(l.split(" ", 1) for l in p.stdout.splitlines() if " " in l)
+if kv.get("tracer") != "function_graph" or kv.get("sites_enabled") != kv.get("sites") or \
+        int(kv.get("sites", 0)) < 6:
     fail(f"stats: {p.stdout}")
 p = ctl(pid, "sites", "work_*")
 if len(p.stdout.splitlines()) != 3 or p.stdout.count(" enabled") != 3:

@@ -59,9 +59,9 @@ trap 'exit 130' INT TERM
 # ---------------------------------------------------------------- install
 # package (what it brings)
 #   clang-14 libclang-rt-14-dev (XRay runtime) llvm-14 (llvm-xray) gcc uftrace
-#   linux-perf bpftrace strace util-linux (unshare) python3
+#   binutils (nm, readelf) linux-perf bpftrace strace util-linux (unshare) procps (pgrep) python3
 need_pkgs=()
-for p in clang-14 libclang-rt-14-dev llvm-14 gcc uftrace linux-perf bpftrace strace util-linux \
+for p in clang-14 libclang-rt-14-dev llvm-14 gcc binutils uftrace linux-perf bpftrace strace util-linux procps \
 	python3; do
 	dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
@@ -579,7 +579,7 @@ for n in $GEN_N; do
 		continue
 	fi
 	prog=$gd/pfe/prog
-	tall=() tnone=() tplain=() win=()
+	tall=() tnone=() tplain=() win=() winnone=()
 	for i in 1 2 3 4 5; do
 		rm -rf "$UFD"
 		t0=$(ms_now); "$UFTRACE" record -d "$UFD" --no-libcall -P . "$prog" nocall >/dev/null 2>&1; t1=$(ms_now)
@@ -590,11 +590,19 @@ for n in $GEN_N; do
 		t0=$(ms_now); "$prog" nocall; t1=$(ms_now)
 		tplain+=($(((t1 - t0) / 1000)))
 		if [ -n "$STRACE" ] && [ "$i" -le 3 ]; then
-			rm -rf "$UFD"
-			"$STRACE" -f -ttt -e trace=mprotect -o "$SHM/strace.log" "$UFTRACE" record -d "$UFD" --no-libcall \
-				-P . "$prog" nocall >/dev/null 2>&1
-			w=$(mprotect_window "$SHM/strace.log")
-			[ -n "$w" ] && win+=("${w% *}") && wn=${w#* }
+			for pat in . no_such_function_xyz; do
+				rm -rf "$UFD"
+				"$STRACE" -f -ttt -e trace=mprotect -o "$SHM/strace.log" "$UFTRACE" record -d "$UFD" \
+					--no-libcall -P "$pat" "$prog" nocall >/dev/null 2>&1
+				w=$(mprotect_window "$SHM/strace.log")
+				[ -n "$w" ] || continue
+				if [ "$pat" = . ]; then
+					win+=("${w% *}")
+					wn=${w#* }
+				else
+					winnone+=("${w% *}")
+				fi
+			done
 		fi
 	done
 	rm -rf "$UFD"
@@ -602,14 +610,20 @@ for n in $GEN_N; do
 	us_none=$(printf '%s\n' "${tnone[@]}" | sort -g | head -1)
 	us_plain=$(printf '%s\n' "${tplain[@]}" | sort -g | head -1)
 	pn="clang $GEN_OPT -fpatchable-function-entry=5; $n functions + main"
-	if [ ${#win[@]} -gt 0 ]; then
-		row patch "uftrace -P . patch window $n sites" "$(printf '%s\n' "${win[@]}" | median)" ms \
-			"time between libmcount's mprotect(text, RWX) and mprotect(text, R-X) under strace -f -ttt (the patching loop itself; ${wn:-?} RWX/R-X mprotect pairs); median of 3; $pn"
+	if [ ${#win[@]} -gt 0 ] && [ ${#winnone[@]} -gt 0 ]; then
+		w_all=$(printf '%s\n' "${win[@]}" | median)
+		w_none=$(printf '%s\n' "${winnone[@]}" | median)
+		row patch "uftrace -P . patch window $n sites" "$w_all" ms \
+			"libmcount's text-writable window at start-up: from mprotect(text, RWX) to mprotect(text, R-X) (${wn:-?} pair), timed by strace -f -ttt; it walks every symbol, matches the -P patterns and patches; median of 3; $pn"
+		row patch "uftrace -P no_such_function window $n sites" "$w_none" ms \
+			"the same window when the pattern matches nothing: the walk and matching without any patching; median of 3; $pn"
+		row patch "uftrace patch writes $n sites" "$(awk -v a="$w_all" -v b="$w_none" 'BEGIN { printf "%.3f", a - b }')" ms \
+			"difference of the two windows above: what writing the $n call sites costs (below ~1 ms this is within noise); $pn"
 	else
-		row patch "uftrace -P . patch window $n sites" - ms "strace missing or no RWX mprotect seen"
+		row patch "uftrace -P . patch window $n sites" - ms "strace missing or no RWX/R-X mprotect pair seen"
 	fi
-	row patch "uftrace record -P . start-up extra $n sites" \
-		"$(awk -v a="$us_all" -v b="$us_none" 'BEGIN { printf "%.1f", (a - b) / 1000 }')" ms \
-		"wall(uftrace record -P . prog nocall) - wall(uftrace record -P no_such_function prog nocall): $(awk -v a="$us_all" -v b="$us_none" -v c="$us_plain" 'BEGIN { printf "%.1f - %.1f ms (plain run %.1f ms)", a / 1000, b / 1000, c / 1000 }'), minimum of 5 runs each (includes matching the pattern against every symbol; noisy: start-up is 10s of ms); $pn"
+	row patch "uftrace record -P . start-up total $n sites" \
+		"$(awk -v a="$us_all" 'BEGIN { printf "%.1f", a / 1000 }')" ms \
+		"wall time of uftrace record -P . prog nocall (the program calls nothing), minimum of 5; $(awk -v b="$us_none" -v c="$us_plain" 'BEGIN { printf "with -P no_such_function %.1f ms, the program alone %.1f ms", b / 1000, c / 1000 }'); $pn"
 done
 log "done; load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
