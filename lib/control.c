@@ -252,6 +252,18 @@ static void execute(char *line, struct out *o)
 	}
 }
 
+/* Answer one request line on @fd (also the fuzzing entry point). */
+void frt_control_request(char *line, size_t len, int fd)
+{
+	struct out o = {.fd = fd};
+
+	if (memchr(line, 0, len))
+		out_printf(&o, "ERR binary data in request\n");
+	else
+		execute(line, &o);
+	out_flush(&o);
+}
+
 static void conn_close(struct conn *c)
 {
 	close(c->fd);

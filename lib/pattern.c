@@ -214,6 +214,8 @@ nomem:
 		frt_free(out->v[out->n].glob);
 		frt_free(out->v[out->n].module);
 	}
+	if (!out->n)
+		frt_patterns_free(out);
 	return -ENOMEM;
 undo:
 	while (out->n > n0) {
@@ -221,6 +223,8 @@ undo:
 		frt_free(out->v[out->n].glob);
 		frt_free(out->v[out->n].module);
 	}
+	if (!out->n) /* the array may have been allocated here */
+		frt_patterns_free(out);
 	return -EINVAL;
 }
 

@@ -18,9 +18,9 @@ void frt_tracer_finish(void) __attribute__((visibility("hidden")));
 int frt_control_start(void) __attribute__((visibility("hidden")));
 void frt_control_stop(void) __attribute__((visibility("hidden")));
 void frt_control_fork_child(void) __attribute__((visibility("hidden")));
+void frt_control_request(char *line, size_t len, int fd) __attribute__((visibility("hidden")));
 
 /* config.c */
 int frt_config_start(void) __attribute__((visibility("hidden")));
-int frt_parse_size(const char *s, size_t *out) __attribute__((visibility("hidden")));
 
 #endif

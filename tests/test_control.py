@@ -77,6 +77,17 @@ env = dict(os.environ, LD_PRELOAD=preload, FTRACE_RT_CONTROL="1",
 env.pop("FTRACE_RT_SESSION_DIR", None)
 proc = subprocess.Popen([load, "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                         env=env, cwd=tmp)
+
+
+def cleanup():
+    # never leave a traced program running (it would write trace data forever)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+import atexit  # noqa: E402
+atexit.register(cleanup)
 m = re.match(r"ready (\d+)", proc.stdout.readline())
 if not m:
     print("load program did not start")

@@ -79,7 +79,6 @@ if [ ${#need_pkgs[@]} -gt 0 ] && [ -z "${PEERS_NO_INSTALL:-}" ]; then
 fi
 
 CLANG=$(command -v clang-14 || command -v clang || true)
-CLANGXX=$(command -v clang++-14 || command -v clang++ || true)
 GCC=$(command -v gcc || true)
 UFTRACE=$(command -v uftrace || true)
 PERF=$(command -v perf || true)
@@ -347,8 +346,9 @@ run_uftrace() {
 	rm -rf "$UFD"
 	run_percall "$OUT/r.uftrace_$tag" "$UFTRACE" record -d "$UFD" --no-libcall "$@" "$prog" plain \
 		-n "$REC_CALLS" -r "$REPEATS"
-	local recorded=$(uftrace_calls) expect=$((REC_CALLS * (REPEATS + 1)))
-	local size=$(du -sh "$UFD" 2>/dev/null | cut -f1)
+	local recorded expect=$((REC_CALLS * (REPEATS + 1))) size
+	recorded=$(uftrace_calls)
+	size=$(du -sh "$UFD" 2>/dev/null | cut -f1)
 	if [ -z "$LAST_NS" ]; then
 		row percall "$name" - ns "failed (rc $LAST_RC): $(errtail "$OUT/r.uftrace_$tag.err")"
 	else

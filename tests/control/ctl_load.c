@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
@@ -34,11 +35,16 @@ NOINLINE long work_top(long x)
 static void *worker(void *arg)
 {
 	long x = (long)arg;
+	struct timespec pause = {0, 200 * 1000};
 
 	while (!stop) {
-		if (work_top(x) != 3 * x + 4)
-			bad++;
-		x = (x + 1) % 100000;
+		/* bursts without pause; the pauses keep the trace data to some MB/s */
+		for (int i = 0; i < 2000; i++) {
+			if (work_top(x) != 3 * x + 4)
+				bad++;
+			x = (x + 1) % 100000;
+		}
+		nanosleep(&pause, NULL);
 	}
 	return NULL;
 }
