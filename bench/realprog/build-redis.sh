@@ -8,6 +8,8 @@
 # and leaves in OUTDIR:
 #   redis-server redis-benchmark redis-cli   (instrumented)
 #   redis-server.plain                       (baseline)
+#   redis-server.pfe5                        (-fpatchable-function-entry=5, the
+#                                             layout uftrace 0.13 can patch)
 #   VERSION                                  (Debian package version)
 # Both builds: -O2 -g, MALLOC=libc (see below), no TLS, no systemd, no tests.
 # Work files (source, build trees, logs) go to OUTDIR/work.
@@ -17,6 +19,7 @@
 #
 # Environment:
 #   JOBS=N          parallel make jobs (default 2)
+#   VARIANTS=       which builds (default "instr plain pfe5"; the tests need "instr")
 #   REDIS_MALLOC=   libc (default) or jemalloc (Debian's shared libjemalloc, as
 #                   the Debian package links it). Redis's bundled jemalloc cannot
 #                   be used: Debian's patch 0004 (USE_SYSTEM_JEMALLOC) renames
@@ -34,7 +37,10 @@ OUTDIR=$(cd "$1" && pwd)
 JOBS=${JOBS:-2}
 REDIS_MALLOC=${REDIS_MALLOC:-libc}
 TRACE_FLAGS="-fpatchable-function-entry=13,8 -falign-functions=8"
-RESULTS="redis-server redis-benchmark redis-cli redis-server.plain"
+VARIANTS=${VARIANTS:-instr plain pfe5}
+RESULTS="redis-server redis-benchmark redis-cli"
+case " $VARIANTS " in *" plain "*) RESULTS="$RESULTS redis-server.plain" ;; esac
+case " $VARIANTS " in *" pfe5 "*) RESULTS="$RESULTS redis-server.pfe5" ;; esac
 
 # --- 0. nothing to do if the results are there -----------------------------
 done_already=1
@@ -157,7 +163,8 @@ build() { # build VARIANT EXTRA_REDIS_CFLAGS
     touch "$dir/.built"
 }
 build instr "$TRACE_FLAGS"
-build plain ""
+case " $VARIANTS " in *" plain "*) build plain "" ;; esac
+case " $VARIANTS " in *" pfe5 "*) build pfe5 "-fpatchable-function-entry=5" ;; esac
 
 # Check that the flags did reach (only) the instrumented compile lines.
 # (src/Makefile compiles with '-MMD -o X.o -c X.c'; deps/ Makefiles do not.)
@@ -166,20 +173,25 @@ lines=$(grep -c -E -e "$SRC_CC" "$WORK/build-instr.log" || true)
 without=$(grep -E -e "$SRC_CC" "$WORK/build-instr.log" | grep -c -v -e "$TRACE_FLAGS" || true)
 [ "$lines" -gt 0 ] && [ "$without" = 0 ] \
     || die "instr: $without of $lines src/*.c compile lines lack '$TRACE_FLAGS'"
-if grep -q -e '-fpatchable-function-entry' "$WORK/build-plain.log"; then
-    die "plain: a compile line has -fpatchable-function-entry"
-fi
 has_pfe() { LC_ALL=C readelf -SW "$1" | grep -q __patchable_function_entries; }
 has_pfe "$WORK/build-instr/src/redis-server" || die "instr: redis-server has no __patchable_function_entries"
-! has_pfe "$WORK/build-plain/src/redis-server" || die "plain: redis-server has __patchable_function_entries"
+if [ -f "$WORK/build-plain/.built" ]; then
+    if grep -q -e '-fpatchable-function-entry' "$WORK/build-plain.log"; then
+        die "plain: a compile line has -fpatchable-function-entry"
+    fi
+    ! has_pfe "$WORK/build-plain/src/redis-server" || die "plain: redis-server has __patchable_function_entries"
+fi
 
 # --- 5. results (VERSION last: its presence marks a complete OUTDIR) --------
 rm -f "$OUTDIR/VERSION"
 for f in redis-server redis-benchmark redis-cli; do
     cp "$WORK/build-instr/src/$f" "$OUTDIR/$f.tmp" && mv "$OUTDIR/$f.tmp" "$OUTDIR/$f"
 done
-cp "$WORK/build-plain/src/redis-server" "$OUTDIR/redis-server.plain.tmp"
-mv "$OUTDIR/redis-server.plain.tmp" "$OUTDIR/redis-server.plain"
+for v in plain pfe5; do
+    [ -f "$WORK/build-$v/.built" ] || continue
+    cp "$WORK/build-$v/src/redis-server" "$OUTDIR/redis-server.$v.tmp"
+    mv "$OUTDIR/redis-server.$v.tmp" "$OUTDIR/redis-server.$v"
+done
 echo "$VERSION" > "$OUTDIR/VERSION"
 
 log "done in $(( $(date +%s) - START ))s: redis $VERSION ($REDIS_MALLOC malloc) in $OUTDIR"
