@@ -25,7 +25,7 @@
 
 static bool check_patterns(const char *var)
 {
-	const char *v = getenv(var);
+	const char *v = secure_getenv(var);
 	struct frt_patterns p = {0};
 	char err[512];
 
@@ -41,9 +41,9 @@ static bool check_patterns(const char *var)
 
 int frt_config_start(void)
 {
-	const char *tr = getenv("FTRACE_RT_TRACER");
-	const char *bs = getenv("FTRACE_RT_BUFSIZE");
-	const char *out = getenv("FTRACE_RT_OUTPUT");
+	const char *tr = secure_getenv("FTRACE_RT_TRACER");
+	const char *bs = secure_getenv("FTRACE_RT_BUFSIZE");
+	const char *out = secure_getenv("FTRACE_RT_OUTPUT");
 	size_t bufsize = DEFAULT_BUFSIZE;
 	char msg[1200];
 	int kind, ret;
@@ -78,7 +78,7 @@ int frt_config_start(void)
 		frt_msg("cannot start recording: %s; not tracing", strerror(-ret));
 		return ret;
 	}
-	ret = frt_tracer_set(kind, getenv("FTRACE_RT_FILTER"), getenv("FTRACE_RT_NOTRACE"), msg,
+	ret = frt_tracer_set(kind, secure_getenv("FTRACE_RT_FILTER"), secure_getenv("FTRACE_RT_NOTRACE"), msg,
 			     sizeof(msg));
 	if (ret) {
 		frt_msg("cannot start the %s tracer: %s; not tracing", frt_tracer_name(kind),

@@ -129,7 +129,7 @@ static int check_patterns(const char *p, struct out *o)
 /* Make sure there is somewhere to record to before a tracer starts. */
 static int prepare_recording(struct out *o)
 {
-	const char *dir = getenv("FTRACE_RT_OUTPUT");
+	const char *dir = secure_getenv("FTRACE_RT_OUTPUT");
 	int ret;
 
 	if (frt_recording_on)

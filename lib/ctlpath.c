@@ -2,7 +2,7 @@
 /*
  * Where a process's control socket lives, shared by the runtime and
  * `ftrace-rt ctl`: $XDG_RUNTIME_DIR/ftrace_rt/<pid>.sock when that is a
- * directory of ours, else /tmp/ftrace_rt-<uid>/<pid>.sock. The directory is
+ * directory of ours, else $TMPDIR (or /tmp)/ftrace_rt-<uid>/<pid>.sock. The directory is
  * created 0700 and must be owned by us, not a symlink, and not reachable by
  * anyone else, or it is not used.
  */
@@ -30,7 +30,7 @@ static int private_dir(const char *d, bool create)
 
 int frt_ctl_dir(char *buf, size_t len, bool create)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
 	struct stat sb;
 
 	if (xdg && xdg[0] == '/' && !stat(xdg, &sb) && S_ISDIR(sb.st_mode) &&
@@ -39,7 +39,11 @@ int frt_ctl_dir(char *buf, size_t len, bool create)
 		    !private_dir(buf, create))
 			return 0;
 	}
-	if ((size_t)snprintf(buf, len, "/tmp/ftrace_rt-%u", (unsigned int)getuid()) >= len)
+	const char *tmp = secure_getenv("TMPDIR");
+
+	if (!tmp || tmp[0] != '/' || stat(tmp, &sb) || !S_ISDIR(sb.st_mode))
+		tmp = "/tmp";
+	if ((size_t)snprintf(buf, len, "%s/ftrace_rt-%u", tmp, (unsigned int)getuid()) >= len)
 		return -ENAMETOOLONG;
 	return private_dir(buf, create);
 }

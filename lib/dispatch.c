@@ -14,6 +14,14 @@
 __thread int frt_in_callback FRT_TLS;
 
 
+/*
+ * Before any state changes, touch the stack the callbacks may need: a stack
+ * overflow then faults here, where a SIGSEGV handler may siglongjmp away
+ * safely, rather than inside the read-side section (which would stay open
+ * and stall every grace period) or with the recursion guard set.
+ */
+#define STACK_PROBE 16384
+
 static inline bool enter(void)
 {
 	if (unlikely(frt_in_callback)) {
@@ -21,6 +29,7 @@ static inline bool enter(void)
 			__atomic_fetch_add(&frt_counters.recursion_misses, 1, __ATOMIC_RELAXED);
 		return false;
 	}
+	(void)*(volatile char *)((uintptr_t)__builtin_frame_address(0) - STACK_PROBE);
 	frt_in_callback = 1;
 	return true;
 }

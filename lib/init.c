@@ -64,8 +64,8 @@ static void child(void)
 
 static void do_init(void)
 {
-	const char *v = getenv("FTRACE_RT_VERBOSE");
-	const char *list = getenv("FTRACE_RT_LIST_FD");
+	const char *v = secure_getenv("FTRACE_RT_VERBOSE");
+	const char *list = secure_getenv("FTRACE_RT_LIST_FD");
 
 	if (v && *v) {
 		char *end;

@@ -131,7 +131,7 @@ static void *open_as_caller(const char *file, int mode, const void *caller)
 	if (rpath && search(rpath, origin, file, path, sizeof(path)))
 		return real_dlopen(path, mode);
 	if (runpath) {
-		const char *llp = getenv("LD_LIBRARY_PATH");
+		const char *llp = secure_getenv("LD_LIBRARY_PATH");
 
 		if (!(llp && search(llp, origin, file, path, sizeof(path))) &&
 		    search(runpath, origin, file, path, sizeof(path)))

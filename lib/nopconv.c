@@ -379,7 +379,7 @@ int frt_convert_runs(struct frt_object *o)
 {
 	uintptr_t *runs;
 	size_t n = 0;
-	bool keep_runs = false;
+	bool keep_runs = false, quiesced;
 	int ret;
 
 	for (size_t i = 0; i < o->nsites; i++)
@@ -394,7 +394,8 @@ int frt_convert_runs(struct frt_object *o)
 		if (o->sites[i].insn == ARCH_INSN_NOP1RUN)
 			runs[n++] = o->sites[i].addr;
 	frt_sort(runs, n, sizeof(*runs), cmp_uptr);
-	if (count_threads() == 1)
+	quiesced = count_threads() != 1;
+	if (!quiesced)
 		ret = rewrite(o, runs, n);
 	else
 		ret = quiesced_rewrite(o, runs, n, &keep_runs);
@@ -403,9 +404,12 @@ int frt_convert_runs(struct frt_object *o)
 
 		o->nunconverted = (unsigned int)n;
 		if (reported++ < 3)
-			frt_msg("%s: %zu functions with GCC NOP runs are not traceable: the runs could "
-				"not be made NOP5 safely while threads run (%s)%s",
-				o->path, n, strerror(-ret),
+			frt_msg("%s: %zu functions with GCC NOP runs are not traceable: %s (%s)%s",
+				o->path, n,
+				ret == -EPERM || !quiesced
+					? "their NOP runs could not be rewritten"
+					: "other threads could not be stopped to rewrite their NOP runs",
+				ret == -EPERM ? "page protection change refused" : strerror(-ret),
 				reported == 3 ? "; further such messages suppressed" : "");
 	}
 	if (!keep_runs) /* else a late signal handler may still read it */

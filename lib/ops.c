@@ -403,7 +403,8 @@ static bool pattern_hits(const struct frt_pattern *p)
 
 	cds_list_for_each_entry(o, &frt_objects, node)
 		for (size_t i = 0; i < o->nsites; i++)
-			if (frt_pattern_match(p, frt_site_name(o, &o->sites[i]), o->name, o->is_main))
+			if (o->sites[i].insn != ARCH_INSN_NOP1RUN &&
+			    frt_pattern_match(p, frt_site_name(o, &o->sites[i]), o->name, o->is_main))
 				return true;
 	return false;
 }

@@ -260,12 +260,12 @@ static int fresh_dir(const char *d)
 
 int frt_output_open(const char *want)
 {
-	const char *joined = getenv("FTRACE_RT_SESSION_DIR");
+	const char *joined = secure_getenv("FTRACE_RT_SESSION_DIR");
 	char cmdline[4096], json[8192], buf[PATH_MAX];
 	ssize_t n;
 	int fd, ret;
 
-	const char *fl = getenv("FTRACE_RT_EXEC_NS");
+	const char *fl = secure_getenv("FTRACE_RT_EXEC_NS");
 
 	if (fl) {
 		floor_ns = strtoull(fl, NULL, 10);

@@ -16,7 +16,7 @@ static bool inert;
 /* Was this library named in LD_PRELOAD (rather than linked for the API)? */
 static bool named_in_preload(void)
 {
-	const char *pl = getenv("LD_PRELOAD");
+	const char *pl = secure_getenv("LD_PRELOAD");
 	Dl_info self;
 	const char *base;
 
@@ -50,7 +50,7 @@ static void fork_child(void)
 
 static void start_control(void)
 {
-	const char *v = getenv("FTRACE_RT_CONTROL");
+	const char *v = secure_getenv("FTRACE_RT_CONTROL");
 	int ret;
 
 	if (!v || !*v || !strcmp(v, "0"))

@@ -30,7 +30,7 @@ static int membarrier(int cmd)
 
 int frt_sync_init(void)
 {
-	const char *force = getenv("FTRACE_RT_TEST_NO_MEMBARRIER");
+	const char *force = secure_getenv("FTRACE_RT_TEST_NO_MEMBARRIER");
 	int q = membarrier(MEMBARRIER_CMD_QUERY);
 
 	if (mode)

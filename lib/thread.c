@@ -34,6 +34,9 @@ static bool flusher_running;
 static int work;   /* futex: bumped when a half is full */
 static int quit;   /* flusher should exit */
 static pid_t owner_pid;
+/* the state of threads that could not get buffers: dead, records nothing (in .bss, untouched) */
+static struct frt_thread no_buffers = {.dead = true};
+static unsigned long threads_without_buffers;
 /* totals of threads already gone */
 static unsigned long gone_events, gone_lost, gone_overflow, nthreads;
 
@@ -65,14 +68,24 @@ struct frt_thread *frt_thread_create(void)
 	if (frt_self)
 		return NULL; /* dead: its key destructor has run */
 	t = map(sizeof(*t));
-	if (!t)
-		return NULL;
-	t->half[0] = map(bytes);
-	t->half[1] = map(bytes);
-	if (!t->half[0] || !t->half[1]) {
-		if (t->half[0])
+	if (t) {
+		t->half[0] = map(bytes);
+		t->half[1] = map(bytes);
+	}
+	if (!t || !t->half[0] || !t->half[1]) {
+		static int reported;
+
+		if (t && t->half[0])
 			munmap(t->half[0], bytes);
-		munmap(t, sizeof(*t));
+		if (t)
+			munmap(t, sizeof(*t));
+		/* this thread records nothing; mark it so that it does not ask again */
+		frt_self = &no_buffers;
+		__atomic_fetch_add(&threads_without_buffers, 1, __ATOMIC_RELAXED);
+		if (!__atomic_fetch_add(&reported, 1, __ATOMIC_RELAXED))
+			frt_msg("cannot allocate %zu KiB of trace buffers for thread %ld: %s; "
+				"its calls are not recorded", 2 * bytes >> 10, (long)syscall(SYS_gettid),
+				strerror(errno));
 		return NULL;
 	}
 	t->cap = half_cap;
@@ -321,6 +334,11 @@ void frt_recording_stop(void)
 	frt_threads_flush_all(true);
 }
 
+bool frt_recording_owned_here(void)
+{
+	return owner_pid == getpid();
+}
+
 void frt_recording_totals(unsigned long *nthr, unsigned long *events, unsigned long *lost,
 			  unsigned long *overflow)
 {
@@ -344,7 +362,7 @@ void frt_recording_totals(unsigned long *nthr, unsigned long *events, unsigned l
  */
 void frt_recording_fork_child(void)
 {
-	struct frt_thread *self = frt_self, *t, *next;
+	struct frt_thread *self = frt_self == &no_buffers ? NULL : frt_self, *t, *next;
 
 	pthread_mutex_init(&thread_lock, NULL);
 	for (t = threads; t; t = next) {
@@ -359,6 +377,8 @@ void frt_recording_fork_child(void)
 	}
 	threads = NULL;
 	nthreads = 0;
+	if (frt_self == &no_buffers)
+		frt_self = NULL; /* may get buffers in the child */
 	gone_events = gone_lost = gone_overflow = 0;
 	flusher_running = false;
 	owner_pid = getpid();

@@ -92,6 +92,7 @@ void frt_recording_stop(void) FRT_HIDDEN;
 void frt_recording_totals(unsigned long *threads, unsigned long *events, unsigned long *lost,
 			  unsigned long *overflow) FRT_HIDDEN;
 void frt_recording_fork_child(void) FRT_HIDDEN;
+bool frt_recording_owned_here(void) FRT_HIDDEN; /* false in a vfork child */
 extern volatile int frt_recording_on FRT_HIDDEN;
 typedef void (*frt_thread_fn)(struct frt_thread *t, void *arg);
 void frt_threads_foreach(frt_thread_fn fn, void *arg) FRT_HIDDEN;

@@ -45,7 +45,12 @@ void frt_before_exec(char *buf, size_t len)
 	int saved = frt_in_callback;
 
 	buf[0] = 0;
-	if (!frt_recording_on)
+	/*
+	 * A vfork child shares the parent's memory and this thread's state:
+	 * closing "its" frames would close the parent's. The parent keeps its
+	 * data; the new image starts a session of its own.
+	 */
+	if (!frt_recording_on || !frt_recording_owned_here())
 		return;
 	frt_in_callback |= 1;
 	frt_threads_flush_all(true);

@@ -17,7 +17,7 @@ if not layouts:
     sys.exit(77)  # skipped
 failed = 0
 for l in layouts:
-    cmd = [os.path.join(d, f"stress-{l}"), "-i", iterations, "-c", cycles,
+    cmd = [os.path.join(d, f"stress-{l}"), "-i", iterations, "-c", cycles, "-s", "300",
            os.path.join(d, f"stressplugin-p-{l}.so"), os.path.join(d, f"stressplugin-q-{l}.so")]
     t0 = time.time()
     try:

@@ -219,6 +219,12 @@ if open(os.path.join(d, "task.txt")).read().count("SESS ") != 2:
     fail("exec: expected two sessions in task.txt")
 expect_counts(d, "exec", {"leaf": 10, "rec": rec_calls(5), "main": 2})
 
+# 7b: vfork+exec from traced frames: the parent's data stays balanced, each child its own
+p, d = record("vfork", [prog, "vfork"])
+if "vfork done" not in p.stdout or p.stdout.count("rec(4) = 5") != 3:
+    fail(f"vfork: {p.stdout} {p.stderr}")
+expect_counts(d, "vfork", {"leaf": 6, "rec": 3 * rec_calls(4), "main": 4})
+
 # 8: traced functions called from a signal handler
 p, d = record("signal", [prog, "signal", "100"])
 if "signal 100 done" not in p.stdout:

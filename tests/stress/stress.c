@@ -11,9 +11,15 @@
  * the poison and aborts. Optionally another thread dlopens and dlcloses a
  * second plugin in a loop. Then a quiet phase checks exact callback counts.
  *
- * usage: stress PLUGIN [CHURN_PLUGIN] [-i ITERATIONS] [-w WORKERS] [-c DLCLOSE_CYCLES]
+ * After every API call the controller checks that no page is left writable
+ * and executable. With -s, another thread starts processes with posix_spawn
+ * and vfork+exec while transactions run.
+ *
+ * usage: stress PLUGIN [CHURN_PLUGIN] [-i ITERATIONS] [-w WORKERS] [-c DLCLOSE_CYCLES] [-s SPAWNS]
  */
 #include <dlfcn.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +29,8 @@
 #include <unistd.h>
 
 #include <ftrace_rt/ftrace_rt.h>
+
+extern char **environ;
 
 #include "stress.h"
 
@@ -162,12 +170,31 @@ static unsigned int rnd(unsigned int *seed)
 	return (*seed >> 8) & 0xffffff;
 }
 
+/* No page may stay writable and executable after a transaction. */
+static void check_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char perms[8];
+
+		if (sscanf(line, "%*x-%*x %7s", perms) == 1 && perms[1] == 'w' && perms[2] == 'x') {
+			fprintf(stderr, "stress: writable code after a transaction: %s", line);
+			die("W^X");
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
 static void check(int ret, const char *what)
 {
 	if (ret) {
 		fprintf(stderr, "stress: %s: %s\n", what, ftrace_rt_strerror(ret));
 		exit(1);
 	}
+	check_maps();
 }
 
 static struct tracer *tracer_new(int id)
@@ -241,6 +268,32 @@ static void churn(unsigned int iterations, unsigned int seed)
 		}
 	printf("churn: %u iterations: %lu registers, %lu unregisters, %lu refilters, %lu ip filters\n",
 	       iterations, regs, unregs, refilters, ipfilters);
+}
+
+/* processes started while transactions run: posix_spawn and vfork+exec */
+static void *spawner(void *arg)
+{
+	unsigned int n = (unsigned int)(unsigned long)arg;
+	char *argv[] = {"true", NULL};
+
+	for (unsigned int i = 0; i < n; i++) {
+		pid_t pid;
+		int st;
+
+		if (i % 2) {
+			if (posix_spawnp(&pid, "true", NULL, NULL, argv, environ))
+				die("posix_spawn");
+		} else {
+			pid = vfork();
+			if (!pid) {
+				execvp("true", argv);
+				_exit(127);
+			}
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+			die("spawned process failed");
+	}
+	return NULL;
 }
 
 struct churn_arg {
@@ -322,15 +375,16 @@ static void quiet_phase(unsigned int workers)
 
 int main(int argc, char **argv)
 {
-	unsigned int iterations = 2000, workers = 4, cycles = 0;
+	unsigned int iterations = 2000, workers = 4, cycles = 0, spawns = 0;
 	const char *plugin = NULL, *churn_plugin = NULL;
-	pthread_t th[MAX_WORKERS], dl;
+	pthread_t th[MAX_WORKERS], dl, sp;
 	struct churn_arg ca;
 	void *h;
 	int c;
 
-	while ((c = getopt(argc, argv, "i:w:c:")) != -1) {
+	while ((c = getopt(argc, argv, "i:w:c:s:")) != -1) {
 		switch (c) {
+		case 's': spawns = (unsigned int)atoi(optarg); break;
 		case 'i': iterations = (unsigned int)atoi(optarg); break;
 		case 'w': workers = (unsigned int)atoi(optarg); break;
 		case 'c': cycles = (unsigned int)atoi(optarg); break;
@@ -369,9 +423,13 @@ int main(int argc, char **argv)
 		ca = (struct churn_arg){churn_plugin, cycles};
 		pthread_create(&dl, NULL, dl_churn, &ca);
 	}
+	if (spawns)
+		pthread_create(&sp, NULL, spawner, (void *)(unsigned long)spawns);
 	churn(iterations, 12345);
 	if (churn_plugin && cycles)
 		pthread_join(dl, NULL);
+	if (spawns)
+		pthread_join(sp, NULL);
 	stop_workers = 1;
 	for (unsigned int i = 0; i < workers; i++)
 		pthread_join(th[i], NULL);

@@ -141,6 +141,22 @@ int main(int argc, char **argv)
 		execl(argv[0], argv[0], "rec", "5", (char *)NULL);
 		perror("execl");
 		return 1;
+	} else if (!strcmp(mode, "vfork")) {
+		/* vfork+exec from inside traced frames; the parent's trace must stay whole */
+		for (volatile int k = 0; k < 3; k++) {
+			pid_t pid;
+			int st;
+
+			leaf();
+			pid = vfork();
+			if (!pid) {
+				execl(argv[0], argv[0], "rec", "4", (char *)NULL);
+				_exit(127);
+			}
+			waitpid(pid, &st, 0);
+			leaf();
+		}
+		printf("vfork done\n");
 	} else if (!strcmp(mode, "signal")) {
 		signal(SIGUSR1, handler);
 		for (int i = 0; i < n; i++)
