@@ -12,6 +12,14 @@
 #include "runtime.h"
 
 __thread int frt_in_callback FRT_TLS;
+static __thread int *errno_p FRT_TLS; /* fixed for a thread's life: saves a libc call per call */
+
+static inline int *errno_loc(void)
+{
+	if (unlikely(!errno_p))
+		errno_p = &errno;
+	return errno_p;
+}
 
 
 /*
@@ -42,12 +50,12 @@ void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,
 
 	if (!enter())
 		return;
-	saved = errno;
+	saved = *errno_loc();
 	urcu_bp_read_lock();
 	op = rcu_dereference(*slot);
 	op->func((unsigned long)slot + ARCH_SLOT_SIZE, parent_ip, op, regs);
 	urcu_bp_read_unlock();
-	errno = saved;
+	*errno_p = saved;
 	frt_in_callback = 0;
 }
 
@@ -58,7 +66,7 @@ void frt_dispatch_lookup(uintptr_t site, unsigned long parent_ip, struct ftrace_
 
 	if (!enter())
 		return;
-	saved = errno;
+	saved = *errno_loc();
 	urcu_bp_read_lock();
 	o = frt_object_by_addr(site);
 	if (o) {
@@ -69,6 +77,6 @@ void frt_dispatch_lookup(uintptr_t site, unsigned long parent_ip, struct ftrace_
 			op->func(site - s->entry_off, parent_ip, op, regs);
 	}
 	urcu_bp_read_unlock();
-	errno = saved;
+	*errno_p = saved;
 	frt_in_callback = 0;
 }
