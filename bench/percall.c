@@ -74,10 +74,17 @@ int main(int argc, char **argv)
 	optind = 2;
 	while ((c = getopt(argc, argv, "n:r:t:")) != -1) {
 		switch (c) {
-		case 'n': calls = atol(optarg); break;
-		case 'r': repeats = atoi(optarg); break;
-		case 't': threads = atoi(optarg); break;
-		default: return 2;
+		case 'n':
+			calls = atol(optarg);
+			break;
+		case 'r':
+			repeats = atoi(optarg);
+			break;
+		case 't':
+			threads = atoi(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (repeats < 1 || repeats > 64 || threads < 1 || threads > 64)

@@ -10,16 +10,26 @@
 const char *ftrace_rt_strerror(int err)
 {
 	switch (err) {
-	case 0: return "success";
-	case -EINVAL: return "invalid argument or malformed pattern";
-	case -ENOENT: return "no such function, or pattern matches nothing";
-	case -EBUSY: return "ops already registered";
-	case -ENOMEM: return "out of memory";
-	case -EPERM: return "page protection change refused (W^X policy?)";
-	case -EDEADLK: return "called from inside a callback or the runtime";
-	case -EFAULT: return "code is no longer mapped";
-	case -ENOSYS: return "no cross-thread instruction sync available";
-	default: return err < 0 ? strerror(-err) : "unknown error";
+	case 0:
+		return "success";
+	case -EINVAL:
+		return "invalid argument or malformed pattern";
+	case -ENOENT:
+		return "no such function, or pattern matches nothing";
+	case -EBUSY:
+		return "ops already registered";
+	case -ENOMEM:
+		return "out of memory";
+	case -EPERM:
+		return "page protection change refused (W^X policy?)";
+	case -EDEADLK:
+		return "called from inside a callback or the runtime";
+	case -EFAULT:
+		return "code is no longer mapped";
+	case -ENOSYS:
+		return "no cross-thread instruction sync available";
+	default:
+		return err < 0 ? strerror(-err) : "unknown error";
 	}
 }
 

@@ -51,12 +51,14 @@ int frt_config_start(void)
 	kind = tr ? frt_tracer_parse(tr) : frt_preloaded ? FRT_TRACER_GRAPH : FRT_TRACER_NONE;
 	if (kind < 0) {
 		frt_msg("FTRACE_RT_TRACER='%s' is not a tracer (function, function_graph, profile, "
-			"none); not tracing", tr);
+			"none); not tracing",
+			tr);
 		return -EINVAL;
 	}
 	if (kind == FRT_TRACER_NONE)
 		return 0;
-	if (bs && (frt_parse_size(bs, &bufsize) || bufsize < MIN_BUFSIZE || bufsize > MAX_BUFSIZE)) {
+	if (bs &&
+	    (frt_parse_size(bs, &bufsize) || bufsize < MIN_BUFSIZE || bufsize > MAX_BUFSIZE)) {
 		frt_msg("FTRACE_RT_BUFSIZE='%s' is not a size from 4K to 4G; not tracing", bs);
 		return -EINVAL;
 	}
@@ -68,7 +70,8 @@ int frt_config_start(void)
 	}
 	ret = frt_output_open(out ? out : "ftrace_rt.data");
 	if (ret) {
-		frt_msg("FTRACE_RT_OUTPUT='%s': cannot make a data directory there: %s; not tracing",
+		frt_msg("FTRACE_RT_OUTPUT='%s': cannot make a data directory there: %s; not "
+			"tracing",
 			out ? out : "ftrace_rt.data",
 			ret == -EEXIST ? "it exists and is not a data directory" : strerror(-ret));
 		return ret;
@@ -78,8 +81,8 @@ int frt_config_start(void)
 		frt_msg("cannot start recording: %s; not tracing", strerror(-ret));
 		return ret;
 	}
-	ret = frt_tracer_set(kind, secure_getenv("FTRACE_RT_FILTER"), secure_getenv("FTRACE_RT_NOTRACE"), msg,
-			     sizeof(msg));
+	ret = frt_tracer_set(kind, secure_getenv("FTRACE_RT_FILTER"),
+			     secure_getenv("FTRACE_RT_NOTRACE"), msg, sizeof(msg));
 	if (ret) {
 		frt_msg("cannot start the %s tracer: %s; not tracing", frt_tracer_name(kind),
 			ftrace_rt_strerror(ret));

@@ -155,15 +155,16 @@ static void cmd_stats(struct out *o)
 	ftrace_rt_get_stats(&st);
 	if (frt_recording_on || frt_output_active)
 		frt_recording_totals(&nthr, &events, &lost, &overflow);
-	out_printf(o,
-		   "tracer %s\nenabled %s\nobjects %lu\nsites %lu\nsites_enabled %lu\n"
-		   "sites_skipped %lu\nsites_lookup %lu\nthreads %lu\nevents %lu\nlost %lu\n"
-		   "not_hooked %lu\nrecursion_misses %lu\ntransactions %lu\nsyncs %lu\nmprotects %lu\n"
-		   "nop_runs_converted %lu\nclients_served %lu\nclients_refused %lu\n",
-		   frt_tracer_name(frt_tracer_kind), frt_tracer_enabled() ? "yes" : "no", st.objects,
-		   st.sites, st.sites_enabled, st.sites_skipped, st.sites_unaligned, nthr, events,
-		   lost, overflow, st.recursion_misses, st.transactions, st.syncs, st.mprotects,
-		   st.nop_runs_converted, served, refused);
+	out_printf(
+		o,
+		"tracer %s\nenabled %s\nobjects %lu\nsites %lu\nsites_enabled %lu\n"
+		"sites_skipped %lu\nsites_lookup %lu\nthreads %lu\nevents %lu\nlost %lu\n"
+		"not_hooked %lu\nrecursion_misses %lu\ntransactions %lu\nsyncs %lu\nmprotects %lu\n"
+		"nop_runs_converted %lu\nclients_served %lu\nclients_refused %lu\n",
+		frt_tracer_name(frt_tracer_kind), frt_tracer_enabled() ? "yes" : "no", st.objects,
+		st.sites, st.sites_enabled, st.sites_skipped, st.sites_unaligned, nthr, events,
+		lost, overflow, st.recursion_misses, st.transactions, st.syncs, st.mprotects,
+		st.nop_runs_converted, served, refused);
 	out_printf(o, "OK\n");
 }
 
@@ -200,8 +201,10 @@ static void execute(char *line, struct out *o)
 		int kind = frt_tracer_parse(arg);
 
 		if (kind < 0) {
-			out_printf(o, "ERR unknown tracer '%.200s' (function, function_graph, "
-				      "profile, none)\n", arg);
+			out_printf(o,
+				   "ERR unknown tracer '%.200s' (function, function_graph, "
+				   "profile, none)\n",
+				   arg);
 			return;
 		}
 		if (kind != FRT_TRACER_NONE && prepare_recording(o))
@@ -210,8 +213,8 @@ static void execute(char *line, struct out *o)
 		if (ret)
 			out_printf(o, "ERR %s\n", ftrace_rt_strerror(ret));
 		else
-			out_printf(o, "OK tracer %s%s%s\n", frt_tracer_name(kind), msg[0] ? "; " : "",
-				   msg);
+			out_printf(o, "OK tracer %s%s%s\n", frt_tracer_name(kind),
+				   msg[0] ? "; " : "", msg);
 	} else if (!strcmp(line, "on") || !strcmp(line, "off")) {
 		if (*arg) {
 			out_printf(o, "ERR '%s' takes no argument\n", line);
@@ -411,8 +414,8 @@ int frt_control_start(void)
 		return -errno;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	unlink(path); /* a previous image of this pid (exec), or a crashed one */
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) || listen(lfd, 128) ||
-	    pipe2(wake, O_CLOEXEC)) {
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
+	    listen(lfd, 128) || pipe2(wake, O_CLOEXEC)) {
 		ret = -errno;
 		close(lfd);
 		lfd = -1;

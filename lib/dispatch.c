@@ -21,7 +21,6 @@ static inline int *errno_loc(void)
 	return errno_p;
 }
 
-
 /*
  * Before any state changes, touch the stack the callbacks may need: a stack
  * overflow then faults here, where a SIGSEGV handler may siglongjmp away

@@ -68,10 +68,14 @@ static int fail(struct ctx *c, const char *fmt, ...)
 const char *frt_layout_name(int layout)
 {
 	switch (layout) {
-	case FRT_LAYOUT_PFE_NOP1: return "pfe-nop1";
-	case FRT_LAYOUT_PFE_NOP5: return "pfe-nop5";
-	case FRT_LAYOUT_MCOUNT: return "mcount-nop5";
-	default: return "other";
+	case FRT_LAYOUT_PFE_NOP1:
+		return "pfe-nop1";
+	case FRT_LAYOUT_PFE_NOP5:
+		return "pfe-nop5";
+	case FRT_LAYOUT_MCOUNT:
+		return "mcount-nop5";
+	default:
+		return "other";
 	}
 }
 
@@ -174,11 +178,10 @@ static int load_symbols(struct ctx *c, Elf_Scn *scn, GElf_Shdr *sh)
 			continue;
 		if (frt_grow((void **)&c->syms, &c->symcap, c->nsyms + 1, sizeof(*c->syms)))
 			return -1;
-		c->syms[c->nsyms++] = (struct fsym){
-			s.st_value, s.st_size, name,
-			GELF_ST_BIND(s.st_info) == STB_GLOBAL ? 0
-			: GELF_ST_BIND(s.st_info) == STB_WEAK ? 1
-							      : 2};
+		c->syms[c->nsyms++] = (struct fsym){s.st_value, s.st_size, name,
+						    GELF_ST_BIND(s.st_info) == STB_GLOBAL ? 0
+						    : GELF_ST_BIND(s.st_info) == STB_WEAK ? 1
+											  : 2};
 		if (add_start(c, s.st_value))
 			return -1;
 	}
@@ -199,10 +202,15 @@ static int load_eh_frame_hdr(struct ctx *c, uint64_t va, uint64_t size)
 		return 0;
 	switch (h[1] & 0x0f) {
 	case 0x03:
-	case 0x0b: ptrsz = 4; break;
+	case 0x0b:
+		ptrsz = 4;
+		break;
 	case 0x04:
-	case 0x0c: ptrsz = 8; break;
-	default: return 0;
+	case 0x0c:
+		ptrsz = 8;
+		break;
+	default:
+		return 0;
 	}
 	if (ptrsz != 4) /* the count follows the pointer */
 		return 0;
@@ -553,8 +561,9 @@ static int scan(struct ctx *c)
 				return fail(c, "out of memory");
 	}
 	c->out->stripped = !symtab;
-	if (symtab ? load_symbols(c, symtab, &symtab_sh)
-		   : dynsym ? load_symbols(c, dynsym, &dynsym_sh) : 0)
+	if (symtab   ? load_symbols(c, symtab, &symtab_sh)
+	    : dynsym ? load_symbols(c, dynsym, &dynsym_sh)
+		     : 0)
 		return fail(c, "out of memory");
 	if (!c->out->has_pfe && !c->out->has_mcount)
 		return 0;

@@ -34,13 +34,13 @@ enum frt_skip {
 };
 
 struct frt_scan_site {
-	uint64_t entry;	 /* link-time address of the function entry */
-	uint32_t name;	 /* offset into frt_scan.names */
+	uint64_t entry;	  /* link-time address of the function entry */
+	uint32_t name;	  /* offset into frt_scan.names */
 	uint8_t site_off; /* site = entry + site_off (0, or 4 after endbr64) */
-	uint8_t layout;	 /* enum frt_layout */
-	uint8_t flags;	 /* FRT_SITE_F_* */
-	uint8_t insn;	 /* enum arch_insn now at the site */
-	uint8_t n, m;	 /* patchable-function-entry N,M as found */
+	uint8_t layout;	  /* enum frt_layout */
+	uint8_t flags;	  /* FRT_SITE_F_* */
+	uint8_t insn;	  /* enum arch_insn now at the site */
+	uint8_t n, m;	  /* patchable-function-entry N,M as found */
 };
 
 struct frt_scan {
@@ -57,7 +57,7 @@ struct frt_scan {
 /* Where a mapped object's bytes are, for scanning a loaded object. */
 struct frt_mem {
 	uintptr_t bias;
-	const ElfW(Phdr) *phdr;
+	const ElfW(Phdr) * phdr;
 	int phnum;
 };
 

@@ -70,8 +70,8 @@ static bool search(const char *dirs, const char *origin, const char *file, char 
 }
 
 /* The caller's DT_RPATH and DT_RUNPATH strings and its directory. */
-static void caller_paths(const void *caller, const char **rpath, const char **runpath,
-			 char *origin, size_t olen)
+static void caller_paths(const void *caller, const char **rpath, const char **runpath, char *origin,
+			 size_t olen)
 {
 	struct link_map *lm = NULL;
 	Dl_info info;

@@ -36,7 +36,7 @@
 #include "log.h"
 #include "runtime.h"
 
-#define MAX_THREADS 8192
+#define MAX_THREADS    8192
 #define ACK_TIMEOUT_NS (1000LL * 1000 * 1000)
 
 static struct {
@@ -406,9 +406,9 @@ int frt_convert_runs(struct frt_object *o)
 		if (reported++ < 3)
 			frt_msg("%s: %zu functions with GCC NOP runs are not traceable: %s (%s)%s",
 				o->path, n,
-				ret == -EPERM || !quiesced
-					? "their NOP runs could not be rewritten"
-					: "other threads could not be stopped to rewrite their NOP runs",
+				ret == -EPERM || !quiesced ? "their NOP runs could not be rewritten"
+							   : "other threads could not be stopped "
+							     "to rewrite their NOP runs",
 				ret == -EPERM ? "page protection change refused" : strerror(-ret),
 				reported == 3 ? "; further such messages suppressed" : "");
 	}

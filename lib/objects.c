@@ -26,7 +26,7 @@ int frt_list_fd = -1;
 struct seen {
 	char *path;
 	uintptr_t bias;
-	const ElfW(Phdr) *phdr;
+	const ElfW(Phdr) * phdr;
 	int phnum;
 	bool first;
 };
@@ -89,7 +89,7 @@ static unsigned int free_idx(void)
 	struct frt_object *o;
 
 again:
-	cds_list_for_each_entry(o, &frt_objects, node) {
+	cds_list_for_each_entry (o, &frt_objects, node) {
 		if (o->idx == idx) {
 			idx++;
 			goto again;
@@ -219,12 +219,12 @@ int frt_objects_sync(void)
 		ret = l.err;
 		goto out;
 	}
-	cds_list_for_each_entry(o, &frt_objects, node)
+	cds_list_for_each_entry (o, &frt_objects, node)
 		o->seen = false;
 	for (size_t i = 0; i < l.n; i++) {
 		bool known = false;
 
-		cds_list_for_each_entry(o, &frt_objects, node) {
+		cds_list_for_each_entry (o, &frt_objects, node) {
 			if (o->key == l.v[i].phdr && o->bias == l.v[i].bias) {
 				o->seen = known = true;
 				break;
@@ -241,7 +241,8 @@ int frt_objects_sync(void)
 		if (o->nsites) {
 			frt_convert_runs(o);
 			if (frt_veneer_setup(o)) {
-				frt_msg("%s: no veneer within call range; its %zu sites are not traced",
+				frt_msg("%s: no veneer within call range; its %zu sites are not "
+					"traced",
 					o->path, o->nsites);
 				o->nsites = 0;
 			}
@@ -251,7 +252,7 @@ int frt_objects_sync(void)
 		if (frt_list_fd >= 0)
 			frt_list_object(frt_list_fd, o);
 	}
-	cds_list_for_each_entry_safe(o, tmp, &frt_objects, node) {
+	cds_list_for_each_entry_safe (o, tmp, &frt_objects, node) {
 		if (o->seen)
 			continue;
 		cds_list_del_rcu(&o->node);
@@ -261,7 +262,7 @@ int frt_objects_sync(void)
 	}
 	if (any_gone) {
 		urcu_bp_synchronize_rcu();
-		cds_list_for_each_entry_safe(o, tmp, &gone, node) {
+		cds_list_for_each_entry_safe (o, tmp, &gone, node) {
 			frt_info(2, "%s: unloaded", o->path);
 			object_free(o);
 		}
@@ -277,7 +278,7 @@ struct frt_object *frt_object_by_addr(uintptr_t a)
 {
 	struct frt_object *o;
 
-	cds_list_for_each_entry_rcu(o, &frt_objects, node)
+	cds_list_for_each_entry_rcu (o, &frt_objects, node)
 		if (a >= o->lo && a < o->hi)
 			return o;
 	return NULL;
@@ -326,7 +327,7 @@ void frt_objects_counts(unsigned long *objects, unsigned long *sites, unsigned l
 	struct frt_object *o;
 
 	*objects = *sites = *enabled = *skipped = *unaligned = 0;
-	cds_list_for_each_entry(o, &frt_objects, node) {
+	cds_list_for_each_entry (o, &frt_objects, node) {
 		if (!o->nsites && !o->nskipped)
 			continue;
 		(*objects)++;
@@ -350,9 +351,9 @@ void frt_list_object(int fd, const struct frt_object *o)
 		char line[1024];
 		int n = snprintf(line, sizeof(line), "%s %s %#lx %s %s%s%s\n", o->name,
 				 frt_site_name(o, s), frt_site_entry(s), frt_layout_name(s->layout),
-				 frt_site_has_slot(s)			? "slot"
+				 frt_site_has_slot(s)		     ? "slot"
 				 : (s->flags & FRT_SITE_F_SLOT_UNAL) ? "slot-unaligned"
-								      : "noslot",
+								     : "noslot",
 				 (s->flags & FRT_SITE_F_ENDBR) ? " endbr" : "",
 				 s->insn == ARCH_INSN_NOP1RUN ? " unconverted" : "");
 

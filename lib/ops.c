@@ -20,13 +20,13 @@
 
 struct frt_ops_state {
 	struct ftrace_rt_ops *ops;
-	struct cds_list_head reg;  /* registered ops, in order of registration */
-	struct cds_list_head all;  /* every ops with state */
+	struct cds_list_head reg; /* registered ops, in order of registration */
+	struct cds_list_head all; /* every ops with state */
 	struct frt_patterns filter, notrace;
-	uintptr_t *ips;		   /* sites selected by address */
+	uintptr_t *ips; /* sites selected by address */
 	size_t nips, ipcap;
 	bool registered;
-	uint64_t **masks;	   /* wanted sites per object idx; NULL until computed */
+	uint64_t **masks; /* wanted sites per object idx; NULL until computed */
 	size_t nmasks;
 };
 
@@ -168,7 +168,7 @@ void frt_ops_object_removed(struct frt_object *o)
 {
 	struct frt_ops_state *st;
 
-	cds_list_for_each_entry(st, &all_states, all) {
+	cds_list_for_each_entry (st, &all_states, all) {
 		size_t w = 0;
 
 		if (o->idx < st->nmasks) {
@@ -210,7 +210,7 @@ static void multis_collect(void)
 
 	for (m = multis; m; m = m->next)
 		m->refs = 0;
-	cds_list_for_each_entry(o, &frt_objects, node)
+	cds_list_for_each_entry (o, &frt_objects, node)
 		for (size_t i = 0; i < o->nsites; i++)
 			if (is_multi(o->sites[i].ops))
 				((struct frt_multi *)o->sites[i].ops->priv)->refs++;
@@ -250,12 +250,12 @@ int frt_update_sites(void)
 			goto out;
 		}
 	}
-	cds_list_for_each_entry(o, &frt_objects, node) {
+	cds_list_for_each_entry (o, &frt_objects, node) {
 		unsigned int k = 0;
 
 		if (!o->nsites)
 			continue;
-		cds_list_for_each_entry(st, &registered, reg) {
+		cds_list_for_each_entry (st, &registered, reg) {
 			masks[k] = mask_of(st, o);
 			if (!masks[k++]) {
 				ret = -ENOMEM;
@@ -270,7 +270,7 @@ int frt_update_sites(void)
 
 			if (s->insn == ARCH_INSN_NOP1RUN)
 				continue; /* never converted: cannot be patched */
-			cds_list_for_each_entry(st, &registered, reg) {
+			cds_list_for_each_entry (st, &registered, reg) {
 				if (masks[j++][i / 64] & (1ULL << (i % 64)))
 					want[n++] = st->ops;
 			}
@@ -401,10 +401,11 @@ static bool pattern_hits(const struct frt_pattern *p)
 {
 	struct frt_object *o;
 
-	cds_list_for_each_entry(o, &frt_objects, node)
+	cds_list_for_each_entry (o, &frt_objects, node)
 		for (size_t i = 0; i < o->nsites; i++)
 			if (o->sites[i].insn != ARCH_INSN_NOP1RUN &&
-			    frt_pattern_match(p, frt_site_name(o, &o->sites[i]), o->name, o->is_main))
+			    frt_pattern_match(p, frt_site_name(o, &o->sites[i]), o->name,
+					      o->is_main))
 				return true;
 	return false;
 }
@@ -600,12 +601,13 @@ int ftrace_rt_for_each_site(const char *patterns,
 		frt_info(1, "%s", err);
 		goto out;
 	}
-	cds_list_for_each_entry(o, &frt_objects, node) {
+	cds_list_for_each_entry (o, &frt_objects, node) {
 		for (size_t i = 0; i < o->nsites && !ret; i++) {
 			const struct frt_site *s = &o->sites[i];
 			struct ftrace_rt_site_info info;
 
-			if (s->insn == ARCH_INSN_NOP1RUN || (pats.n && !patterns_match(&pats, o, s)))
+			if (s->insn == ARCH_INSN_NOP1RUN ||
+			    (pats.n && !patterns_match(&pats, o, s)))
 				continue;
 			info.module = o->name;
 			info.function = frt_site_name(o, s);

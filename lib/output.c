@@ -126,7 +126,8 @@ static void write_sym(const struct frt_object *o)
 	for (size_t i = 0; i < o->nsites; i++) {
 		const struct frt_site *s = &o->sites[i];
 		int l = snprintf(line, sizeof(line), "%016lx T %s\n",
-				 (unsigned long)(frt_site_entry(s) - o->map_start), frt_site_name(o, s));
+				 (unsigned long)(frt_site_entry(s) - o->map_start),
+				 frt_site_name(o, s));
 
 		if (l > 0 && write(fd, line, (size_t)l) != l)
 			break;
@@ -154,8 +155,8 @@ void frt_output_object(const struct frt_object *o)
 		return;
 	write_sym(o);
 	fmt_time(ts, sizeof(ts), frt_clock_raw());
-	snprintf(line, sizeof(line), "DLOP timestamp=%s tid=%d sid=%s base=%lx libname=\"%s\"\n", ts,
-		 (int)gettid(), sid, (unsigned long)o->map_start, o->path);
+	snprintf(line, sizeof(line), "DLOP timestamp=%s tid=%d sid=%s base=%lx libname=\"%s\"\n",
+		 ts, (int)gettid(), sid, (unsigned long)o->map_start, o->path);
 	append("task.txt", line);
 }
 
@@ -172,7 +173,7 @@ static int write_session(void)
 	if (fd < 0)
 		return -errno;
 	frt_lock();
-	cds_list_for_each_entry(o, &frt_objects, node) {
+	cds_list_for_each_entry (o, &frt_objects, node) {
 		if (!o->nsites)
 			continue;
 		map_line(line, sizeof(line), o);
@@ -247,8 +248,8 @@ static int fresh_dir(const char *d)
 		if (!S_ISDIR(sb.st_mode) || !replaceable(d))
 			return -EEXIST; /* never move aside what is not ours */
 		snprintf(old, sizeof(old), "%s.old", d);
-		if (!stat(old, &sb) && (!S_ISDIR(sb.st_mode) || !replaceable(old) ||
-					remove_data_dir(old)))
+		if (!stat(old, &sb) &&
+		    (!S_ISDIR(sb.st_mode) || !replaceable(old) || remove_data_dir(old)))
 			return -EEXIST;
 		if (rename(d, old))
 			return -errno;
@@ -316,7 +317,8 @@ void frt_output_task(struct frt_thread *t, uint64_t raw_time)
 	if (!frt_output_active)
 		return;
 	fmt_time(ts, sizeof(ts), raw_time);
-	snprintf(line, sizeof(line), "TASK timestamp=%s tid=%d pid=%d\n", ts, (int)t->tid, (int)t->pid);
+	snprintf(line, sizeof(line), "TASK timestamp=%s tid=%d pid=%d\n", ts, (int)t->tid,
+		 (int)t->pid);
 	append("task.txt", line);
 }
 
@@ -380,9 +382,11 @@ void frt_output_profile(struct frt_prof_ent *v, size_t n, unsigned long threads)
 		frt_msg("cannot write %s: %s", path, strerror(errno));
 		return;
 	}
-	snprintf(line, sizeof(line), "# ftrace_rt profile of %s (pid %d, %lu threads)\n"
-		 "# %12s %14s %14s %12s  %s\n", exename, (int)getpid(), threads, "calls",
-		 "total_ns", "self_ns", "avg_ns", "function");
+	snprintf(line, sizeof(line),
+		 "# ftrace_rt profile of %s (pid %d, %lu threads)\n"
+		 "# %12s %14s %14s %12s  %s\n",
+		 exename, (int)getpid(), threads, "calls", "total_ns", "self_ns", "avg_ns",
+		 "function");
 	if (write(fd, line, strlen(line)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {

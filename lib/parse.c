@@ -21,9 +21,21 @@ int frt_parse_size(const char *s, size_t *out)
 	if (p == s)
 		return -EINVAL;
 	switch (*p) {
-	case 'k': case 'K': mul = 1ULL << 10; p++; break;
-	case 'm': case 'M': mul = 1ULL << 20; p++; break;
-	case 'g': case 'G': mul = 1ULL << 30; p++; break;
+	case 'k':
+	case 'K':
+		mul = 1ULL << 10;
+		p++;
+		break;
+	case 'm':
+	case 'M':
+		mul = 1ULL << 20;
+		p++;
+		break;
+	case 'g':
+	case 'G':
+		mul = 1ULL << 30;
+		p++;
+		break;
 	}
 	if (mul > 1 && *p == 'i')
 		p++;
@@ -34,4 +46,3 @@ int frt_parse_size(const char *s, size_t *out)
 	*out = (size_t)(v * mul);
 	return 0;
 }
-

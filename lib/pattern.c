@@ -192,8 +192,8 @@ int frt_patterns_parse(const char *s, struct frt_patterns *out, char *err, size_
 		}
 		if (why) {
 			if (err && errlen)
-				snprintf(err, errlen, "pattern '%.*s': %s", (int)(len > 200 ? 200 : len),
-					 tok, why);
+				snprintf(err, errlen, "pattern '%.*s': %s",
+					 (int)(len > 200 ? 200 : len), tok, why);
 			frt_free(glob);
 			frt_free(mod);
 			goto undo;

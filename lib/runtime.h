@@ -17,8 +17,8 @@
 #include "elf_scan.h"
 #include "pattern.h"
 
-#define FRT_HIDDEN __attribute__((visibility("hidden")))
-#define FRT_TLS	   __attribute__((tls_model("initial-exec")))
+#define FRT_HIDDEN  __attribute__((visibility("hidden")))
+#define FRT_TLS	    __attribute__((tls_model("initial-exec")))
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -41,8 +41,8 @@ struct frt_object {
 	char *name;		   /* file name used for @MODULE patterns */
 	bool is_main;
 	uintptr_t bias;
-	const void *key; /* dlpi_phdr: identity while loaded */
-	uintptr_t lo, hi; /* address range of the sites */
+	const void *key;	      /* dlpi_phdr: identity while loaded */
+	uintptr_t lo, hi;	      /* address range of the sites */
 	uintptr_t map_start, map_end; /* first loadable segment to end of the last executable one */
 	struct frt_site *sites;
 	size_t nsites;
@@ -138,7 +138,7 @@ int frt_text_unprotect(uintptr_t *pages, size_t npages, struct frt_text *t) FRT_
 void frt_text_restore(struct frt_text *t) FRT_HIDDEN;
 
 /* objects.c */
-int frt_objects_sync(void) FRT_HIDDEN; /* under frt_lock */
+int frt_objects_sync(void) FRT_HIDDEN;			       /* under frt_lock */
 struct frt_object *frt_object_by_addr(uintptr_t a) FRT_HIDDEN; /* RCU or frt_lock */
 struct frt_site *frt_object_site(struct frt_object *o, uintptr_t a) FRT_HIDDEN;
 struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op) FRT_HIDDEN;

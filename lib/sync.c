@@ -47,7 +47,8 @@ int frt_sync_init(void)
 		return 0;
 	}
 	if (!ipi_page) {
-		frt_msg("no way to synchronize instruction caches across threads; patching disabled");
+		frt_msg("no way to synchronize instruction caches across threads; patching "
+			"disabled");
 		return -ENOSYS;
 	}
 	mode = 2;

@@ -49,7 +49,8 @@ static int collect_cb(const struct frt_map *m, void *arg)
 			c->err = -ENOMEM;
 			return 1;
 		}
-		c->t->v[c->t->n++] = (struct frt_prot){s, c->pages[j - 1] + (uintptr_t)psz, m->prot};
+		c->t->v[c->t->n++] =
+			(struct frt_prot){s, c->pages[j - 1] + (uintptr_t)psz, m->prot};
 		c->i = j;
 	}
 	return c->i >= c->npages;

@@ -25,14 +25,14 @@
 __thread struct frt_thread *frt_self FRT_TLS;
 volatile int frt_recording_on;
 
-static struct frt_thread *threads;	      /* all, newest first */
+static struct frt_thread *threads; /* all, newest first */
 static pthread_mutex_t thread_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t exit_key;
 static size_t half_cap;
 static pthread_t flusher;
 static bool flusher_running;
-static int work;   /* futex: bumped when a half is full */
-static int quit;   /* flusher should exit */
+static int work; /* futex: bumped when a half is full */
+static int quit; /* flusher should exit */
 static pid_t owner_pid;
 /* the state of threads that could not get buffers: dead, records nothing (in .bss, untouched) */
 static struct frt_thread no_buffers = {.dead = true};
@@ -84,8 +84,8 @@ struct frt_thread *frt_thread_create(void)
 		__atomic_fetch_add(&threads_without_buffers, 1, __ATOMIC_RELAXED);
 		if (!__atomic_fetch_add(&reported, 1, __ATOMIC_RELAXED))
 			frt_msg("cannot allocate %zu KiB of trace buffers for thread %ld: %s; "
-				"its calls are not recorded", 2 * bytes >> 10, (long)syscall(SYS_gettid),
-				strerror(errno));
+				"its calls are not recorded",
+				2 * bytes >> 10, (long)syscall(SYS_gettid), strerror(errno));
 		return NULL;
 	}
 	t->cap = half_cap;
@@ -118,7 +118,8 @@ static void write_all(int fd, const void *buf, size_t len)
 			static int reported;
 
 			if (!reported++)
-				frt_msg("writing trace data failed: %s; recording continues, data lost",
+				frt_msg("writing trace data failed: %s; recording continues, data "
+					"lost",
 					n < 0 ? strerror(errno) : "short write");
 			return;
 		}
@@ -234,7 +235,7 @@ static void *flusher_main(void *arg)
 		int w = __atomic_load_n(&work, __ATOMIC_ACQUIRE);
 		struct timespec ts = {1, 0};
 
-			pthread_mutex_lock(&thread_lock);
+		pthread_mutex_lock(&thread_lock);
 		for (struct frt_thread *t = threads; t; t = t->next)
 			if (!t->dead)
 				flush_thread(t, false);
@@ -401,9 +402,8 @@ void frt_recording_fork_child(void)
 			memset(self->prof, 0, self->prof_cap * sizeof(*self->prof));
 		frt_output_task(self, self->depth ? self->shadow[0].start : frt_clock_raw());
 		for (unsigned int i = 0; i < self->depth; i++)
-			self->shadow[i].recorded = frt_rec_put(self, FRT_REC_ENTRY, i,
-							       self->shadow[i].ip,
-							       self->shadow[i].start);
+			self->shadow[i].recorded = frt_rec_put(
+				self, FRT_REC_ENTRY, i, self->shadow[i].ip, self->shadow[i].start);
 	}
 	if (frt_recording_on && start_flusher())
 		frt_msg("no flusher thread in the forked child: data is written at exit only");

@@ -22,10 +22,10 @@ struct frt_rec {
 };
 
 enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2 };
-#define FRT_REC_MAGIC	 5
-#define FRT_MAX_DEPTH	 1023 /* 10-bit depth field */
-#define FRT_SHADOW_MAX	 1024
-#define FRT_GRAVEYARD	 1024
+#define FRT_REC_MAGIC  5
+#define FRT_MAX_DEPTH  1023 /* 10-bit depth field */
+#define FRT_SHADOW_MAX 1024
+#define FRT_GRAVEYARD  1024
 
 static inline uint64_t frt_rec_word(unsigned int type, unsigned int depth, uint64_t addr)
 {
@@ -35,12 +35,12 @@ static inline uint64_t frt_rec_word(unsigned int type, unsigned int depth, uint6
 
 /* A function whose return was hijacked. */
 struct frt_shadow {
-	uintptr_t loc; /* stack slot that held the return address */
-	uintptr_t ret; /* the real return address */
-	uintptr_t ip;  /* the function */
-	uint64_t start;	     /* raw entry time (profile) */
-	uint64_t child;	     /* raw time spent in callees (profile) */
-	uint32_t recorded;   /* its ENTRY record was written */
+	uintptr_t loc;	   /* stack slot that held the return address */
+	uintptr_t ret;	   /* the real return address */
+	uintptr_t ip;	   /* the function */
+	uint64_t start;	   /* raw entry time (profile) */
+	uint64_t child;	   /* raw time spent in callees (profile) */
+	uint32_t recorded; /* its ENTRY record was written */
 	uint32_t depth;
 };
 
@@ -52,29 +52,30 @@ struct frt_prof_ent {
 struct frt_thread {
 	struct frt_thread *next; /* all threads, under thread_lock */
 	pid_t tid, pid;
-	bool dead;		/* its thread has exited: nothing writes here any more */
+	bool dead;		    /* its thread has exited: nothing writes here any more */
 	pthread_mutex_t flush_lock; /* flusher, thread exit and process exit */
-	int fd;			/* <tid>.dat, opened on first flush */
+	int fd;			    /* <tid>.dat, opened on first flush */
 
 	/* two halves: the thread fills cur while the flusher writes the other */
 	struct frt_rec *half[2];
-	size_t cap;		/* records per half */
-	unsigned int cur;	/* written by the thread, read by the flusher */
-	size_t pos;		/* records in half[cur] */
-	size_t fill[2];		/* records in a full half */
-	int full[2];		/* 1: waiting for the flusher */
-	size_t flushed[2];	/* records of a half already written out */
-	uint64_t last_ns;	/* flusher: keeps times non-decreasing in the file */
+	size_t cap;	   /* records per half */
+	unsigned int cur;  /* written by the thread, read by the flusher */
+	size_t pos;	   /* records in half[cur] */
+	size_t fill[2];	   /* records in a full half */
+	int full[2];	   /* 1: waiting for the flusher */
+	size_t flushed[2]; /* records of a half already written out */
+	uint64_t last_ns;  /* flusher: keeps times non-decreasing in the file */
 
-	unsigned long events;	/* records written */
-	unsigned long lost;	/* records dropped, total */
+	unsigned long events;	    /* records written */
+	unsigned long lost;	    /* records dropped, total */
 	unsigned long lost_pending; /* dropped since the last LOST record */
 
 	/* function_graph */
 	unsigned int depth;
 	unsigned long overflow; /* calls not hooked: shadow stack full */
 	struct frt_shadow shadow[FRT_SHADOW_MAX];
-	struct frt_shadow graveyard[FRT_GRAVEYARD]; /* popped but maybe still live (longjmp, coroutines) */
+	struct frt_shadow
+		graveyard[FRT_GRAVEYARD]; /* popped but maybe still live (longjmp, coroutines) */
 	unsigned int grave_pos;
 
 	/* profile: open addressing by ip */
@@ -132,8 +133,9 @@ static inline bool frt_rec_put(struct frt_thread *t, unsigned int type, unsigned
 			/* depth: frames open here (an exit's own frame still is) */
 			r = &t->half[t->cur][t->pos];
 			r->time = time;
-			r->word = frt_rec_word(FRT_REC_LOST, type == FRT_REC_EXIT ? depth + 1 : depth,
-					       t->lost_pending);
+			r->word =
+				frt_rec_word(FRT_REC_LOST, type == FRT_REC_EXIT ? depth + 1 : depth,
+					     t->lost_pending);
 			t->lost_pending = 0;
 			__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
 		}

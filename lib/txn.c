@@ -37,7 +37,8 @@ static uintptr_t call_target(const struct frt_object *o, const struct frt_site *
 static bool site_as_expected(const struct frt_object *o, const struct frt_site *s)
 {
 	uintptr_t target = 0;
-	enum arch_insn now = arch_site_insn((const uint8_t *)s->addr, ARCH_SITE_SIZE, s->addr, &target);
+	enum arch_insn now =
+		arch_site_insn((const uint8_t *)s->addr, ARCH_SITE_SIZE, s->addr, &target);
 
 	if (now != s->insn)
 		return false;
@@ -62,11 +63,11 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 		goto out;
 	}
 	/* changes come in address order: drop repeats here, the sort then has little to do */
-#define ADD_PAGE(a)                                                                                 \
-	do {                                                                                        \
-		uintptr_t p_ = (a) & ~(psz - 1);                                                    \
-		if (!np || pages[np - 1] != p_)                                                     \
-			pages[np++] = p_;                                                           \
+#define ADD_PAGE(a)                              \
+	do {                                     \
+		uintptr_t p_ = (a) & ~(psz - 1); \
+		if (!np || pages[np - 1] != p_)  \
+			pages[np++] = p_;        \
 	} while (0)
 	for (size_t i = 0; i < n; i++) {
 		struct frt_site *s = v[i].site;
@@ -97,7 +98,8 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 				continue;
 			}
 			if (c->insn == ARCH_INSN_CALL) {
-				if (!arch_encode_call(code[i].bytes, s->addr, call_target(c->obj, s))) {
+				if (!arch_encode_call(code[i].bytes, s->addr,
+						      call_target(c->obj, s))) {
 					frt_counters.anomalies++;
 					continue;
 				}
@@ -116,7 +118,8 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 		for (int step = 0; step < ARCH_PATCH_STEPS; step++) {
 			for (size_t i = 0; i < n; i++)
 				if (code[i].on)
-					arch_patch_step(step, (uint8_t *)v[i].site->addr, code[i].bytes);
+					arch_patch_step(step, (uint8_t *)v[i].site->addr,
+							code[i].bytes);
 			frt_sync_core();
 		}
 		for (size_t i = 0; i < n; i++)

@@ -21,11 +21,11 @@
 #define FEAT_SYM_REL_ADDR (1ULL << 5)
 #define FEAT_MAX_STACK	  (1ULL << 6)
 
-#define INFO_EXE_NAME	 (1ULL << 0)
-#define INFO_EXIT_STATUS (1ULL << 2)
-#define INFO_CMDLINE	 (1ULL << 3)
-#define INFO_TASKINFO	 (1ULL << 7)
-#define INFO_VERSION	 (1ULL << 13)
+#define INFO_EXE_NAME	  (1ULL << 0)
+#define INFO_EXIT_STATUS  (1ULL << 2)
+#define INFO_CMDLINE	  (1ULL << 3)
+#define INFO_TASKINFO	  (1ULL << 7)
+#define INFO_VERSION	  (1ULL << 13)
 
 struct header {
 	char magic[8];

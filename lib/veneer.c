@@ -13,7 +13,7 @@
 #include "log.h"
 #include "runtime.h"
 
-#define REACH ((uintptr_t)1 << 31)
+#define REACH  ((uintptr_t)1 << 31)
 #define MARGIN ((uintptr_t)1 << 20)
 
 static bool near(uintptr_t x, uintptr_t y)
@@ -26,8 +26,7 @@ static bool reachable(const struct frt_object *o, uintptr_t target, size_t len)
 {
 	uintptr_t a = o->lo + ARCH_SITE_SIZE, b = o->hi;
 
-	return near(target, a) && near(target, b) && near(target + len, a) &&
-	       near(target + len, b);
+	return near(target, a) && near(target, b) && near(target + len, a) && near(target + len, b);
 }
 
 struct gap_search {

@@ -19,9 +19,9 @@
 
 #define EXPORT __attribute__((visibility("default")))
 /* the next definition of @name: libc's, libgcc_s's, libstdc++'s */
-#define REAL(ret, name, args)                                                                       \
-	static ret(*real_##name) args;                                                              \
-	if (!real_##name)                                                                           \
+#define REAL(ret, name, args)          \
+	static ret(*real_##name) args; \
+	if (!real_##name)              \
 	*(void **)&real_##name = dlsym(RTLD_NEXT, #name)
 
 __attribute__((constructor)) static void ftrace_rt_ctor(void)
@@ -51,13 +51,13 @@ EXPORT int dlclose(void *handle)
  */
 extern char **environ;
 
-#define NEW_ENV(envp, newenv)                                                                       \
-	char ns_[32], var_[64];                                                                     \
-	size_t n_ = 0;                                                                              \
-	frt_before_exec(ns_, sizeof(ns_));                                                          \
-	while ((envp) && (envp)[n_])                                                                \
-		n_++;                                                                               \
-	char **newenv = frt_exec_env((envp), ns_, var_, sizeof(var_),                               \
+#define NEW_ENV(envp, newenv)                                         \
+	char ns_[32], var_[64];                                       \
+	size_t n_ = 0;                                                \
+	frt_before_exec(ns_, sizeof(ns_));                            \
+	while ((envp) && (envp)[n_])                                  \
+		n_++;                                                 \
+	char **newenv = frt_exec_env((envp), ns_, var_, sizeof(var_), \
 				     __builtin_alloca((n_ + 2) * sizeof(char *)))
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])

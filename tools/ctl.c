@@ -54,7 +54,8 @@ int cmd_ctl(int argc, char **argv)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		fprintf(stderr, "%s: ctl: pid %ld: %s\n", tool_prog, pid,
-			errno == ENOENT	      ? "no control socket (is it running with FTRACE_RT_CONTROL=1?)"
+			errno == ENOENT
+				? "no control socket (is it running with FTRACE_RT_CONTROL=1?)"
 			: errno == ECONNREFUSED ? "stale control socket: the process is gone"
 						: strerror(errno));
 		return 1;

@@ -35,10 +35,13 @@ void tool_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s COMMAND [OPTIONS]\n"
-		"  record [-t TRACER] [-F PATTERNS] [-N PATTERNS] [-o DIR] [-b SIZE] -- PROGRAM [ARGS...]\n"
+		"  record [-t TRACER] [-F PATTERNS] [-N PATTERNS] [-o DIR] [-b SIZE] -- PROGRAM "
+		"[ARGS...]\n"
 		"        run PROGRAM traced; TRACER: function_graph (default), function, profile\n"
-		"  report [-d DIR] [-s total|self|calls]    per-function summary of a data directory\n"
-		"  ctl PID COMMAND [ARGS...]                control a process run with FTRACE_RT_CONTROL=1:\n"
+		"  report [-d DIR] [-s total|self|calls]    per-function summary of a data "
+		"directory\n"
+		"  ctl PID COMMAND [ARGS...]                control a process run with "
+		"FTRACE_RT_CONTROL=1:\n"
 		"        filter PATTERNS | notrace PATTERNS | tracer NAME | on | off |\n"
 		"        sites [PATTERNS] | stats | flush\n"
 		"  list [-F PATTERNS] FILE                  patch sites of an ELF file\n"
@@ -54,7 +57,8 @@ const char *tool_find_lib(void)
 	const char *env = getenv("FTRACE_RT_LIB");
 	ssize_t n;
 	const char *cands[] = {"%s/../libftrace_rt.so", "%s/../lib/libftrace_rt.so",
-			       "%s/../lib/x86_64-linux-gnu/libftrace_rt.so", "%s/../lib64/libftrace_rt.so"};
+			       "%s/../lib/x86_64-linux-gnu/libftrace_rt.so",
+			       "%s/../lib64/libftrace_rt.so"};
 
 	if (env && *env)
 		return env;
@@ -104,8 +108,8 @@ int tool_setenv_preload(void)
 #endif
 
 	if (access(tool_find_lib(), R_OK)) {
-		fprintf(stderr, "%s: cannot find libftrace_rt.so (tried %s); set FTRACE_RT_LIB\n", tool_prog,
-			lib);
+		fprintf(stderr, "%s: cannot find libftrace_rt.so (tried %s); set FTRACE_RT_LIB\n",
+			tool_prog, lib);
 		return -1;
 	}
 	if (old && *old) {

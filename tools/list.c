@@ -55,8 +55,8 @@ static int list_file(const char *file, const struct frt_patterns *pats)
 	}
 	for (int i = 0; i < FRT_SKIP_NR; i++)
 		if (sc.skipped[i])
-			fprintf(stderr, "%s: %s: %u records skipped: %s\n", tool_prog, file, sc.skipped[i],
-				frt_skip_name(i));
+			fprintf(stderr, "%s: %s: %u records skipped: %s\n", tool_prog, file,
+				sc.skipped[i], frt_skip_name(i));
 	if (!sc.has_pfe && !sc.has_mcount)
 		fprintf(stderr, "%s: %s: no __patchable_function_entries or __mcount_loc section\n",
 			tool_prog, file);
@@ -146,4 +146,3 @@ int cmd_list(int argc, char **argv)
 	frt_patterns_free(&pats);
 	return ret;
 }
-

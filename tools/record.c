@@ -28,13 +28,27 @@ int cmd_record(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt(argc, argv, "+t:F:N:o:b:h")) != -1) {
 		switch (c) {
-		case 't': tracer = optarg; break;
-		case 'F': filter = optarg; break;
-		case 'N': notrace = optarg; break;
-		case 'o': out = optarg; break;
-		case 'b': bufsize = optarg; break;
-		case 'h': tool_usage(stdout); return 0;
-		default: tool_usage(stderr); return 2;
+		case 't':
+			tracer = optarg;
+			break;
+		case 'F':
+			filter = optarg;
+			break;
+		case 'N':
+			notrace = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'b':
+			bufsize = optarg;
+			break;
+		case 'h':
+			tool_usage(stdout);
+			return 0;
+		default:
+			tool_usage(stderr);
+			return 2;
 		}
 	}
 	if (optind >= argc) {

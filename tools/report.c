@@ -111,7 +111,8 @@ static void load_maps(const char *dir)
 			unsigned long long s, en;
 			char prot[8], p[PATH_MAX];
 
-			if (sscanf(line, "%llx-%llx %7s %*x %*x:%*x %*d %4095s", &s, &en, prot, p) != 4 ||
+			if (sscanf(line, "%llx-%llx %7s %*x %*x:%*x %*d %4095s", &s, &en, prot,
+				   p) != 4 ||
 			    p[0] == '[')
 				continue;
 			mods = realloc(mods, (nmods + 1) * sizeof(*mods));
@@ -150,7 +151,8 @@ static void load_tasks(const char *dir)
 					task_pid = calloc(1 << 22, sizeof(int));
 				task_pid[tid] = pid;
 			}
-		} else if (sscanf(line, "FORK timestamp=%63s pid=%d ppid=%d", ts, &pid, &ppid) == 3) {
+		} else if (sscanf(line, "FORK timestamp=%63s pid=%d ppid=%d", ts, &pid, &ppid) ==
+			   3) {
 			/* the child runs in its parent's current session */
 			for (size_t i = nsess; i-- > 0;)
 				if (sess[i].pid == ppid) {
@@ -160,7 +162,9 @@ static void load_tasks(const char *dir)
 					sess[nsess++].time = parse_ts(ts);
 					break;
 				}
-		} else if (sscanf(line, "DLOP timestamp=%63s tid=%d sid=%31s base=%llx libname=\"%4095[^\"]\"",
+		} else if (sscanf(line,
+				  "DLOP timestamp=%63s tid=%d sid=%31s base=%llx "
+				  "libname=\"%4095[^\"]\"",
 				  ts, &tid, sid, &base, lib) == 5) {
 			mods = realloc(mods, (nmods + 1) * sizeof(*mods));
 			mods[nmods] = (struct module){{0}, base, UINT64_MAX, strdup(lib), NULL, 0};
@@ -304,12 +308,18 @@ int cmd_report(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt(argc, argv, "d:s:h")) != -1) {
 		switch (c) {
-		case 'd': dir = optarg; break;
+		case 'd':
+			dir = optarg;
+			break;
 		case 's':
 			sort_key = !strcmp(optarg, "self") ? 1 : !strcmp(optarg, "calls") ? 2 : 0;
 			break;
-		case 'h': tool_usage(stdout); return 0;
-		default: tool_usage(stderr); return 2;
+		case 'h':
+			tool_usage(stdout);
+			return 0;
+		default:
+			tool_usage(stderr);
+			return 2;
 		}
 	}
 	d = opendir(dir);

@@ -11,13 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ARCH_NAME	  "x86_64"
-#define ARCH_SITE_SIZE	  5 /* a NOP5 or a CALL rel32 */
-#define ARCH_SLOT_SIZE	  8 /* ops pointer ahead of the entry */
-#define ARCH_ENDBR_SIZE	  4
-#define ARCH_PATCH_STEPS  3 /* each followed by a sync_core */
-#define ARCH_VENEER_SIZE  16
-#define ARCH_CACHE_LINE	  64
+#define ARCH_NAME	 "x86_64"
+#define ARCH_SITE_SIZE	 5 /* a NOP5 or a CALL rel32 */
+#define ARCH_SLOT_SIZE	 8 /* ops pointer ahead of the entry */
+#define ARCH_ENDBR_SIZE	 4
+#define ARCH_PATCH_STEPS 3 /* each followed by a sync_core */
+#define ARCH_VENEER_SIZE 16
+#define ARCH_CACHE_LINE	 64
 
 /* What is at a site now. */
 enum arch_insn {

@@ -37,12 +37,18 @@ size_t arch_nop_len(const uint8_t *p, size_t avail)
 		return 0;
 	/* 0f 1f /0 with a memory operand: length follows the ModRM byte */
 	switch (p[pfx + 2]) {
-	case 0x00: return pfx + 3;
-	case 0x40: return avail >= pfx + 4 ? pfx + 4 : 0;
-	case 0x44: return avail >= pfx + 5 ? pfx + 5 : 0;
-	case 0x80: return avail >= pfx + 7 ? pfx + 7 : 0;
-	case 0x84: return avail >= pfx + 8 ? pfx + 8 : 0;
-	default: return 0;
+	case 0x00:
+		return pfx + 3;
+	case 0x40:
+		return avail >= pfx + 4 ? pfx + 4 : 0;
+	case 0x44:
+		return avail >= pfx + 5 ? pfx + 5 : 0;
+	case 0x80:
+		return avail >= pfx + 7 ? pfx + 7 : 0;
+	case 0x84:
+		return avail >= pfx + 8 ? pfx + 8 : 0;
+	default:
+		return 0;
 	}
 }
 
@@ -133,4 +139,3 @@ void arch_write_veneer(uint8_t *p, uintptr_t target)
 	memcpy(p, jmp, 8);
 	memcpy(p + 8, &target, 8);
 }
-

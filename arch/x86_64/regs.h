@@ -3,19 +3,19 @@
 #ifndef FRT_ARCH_REGS_H
 #define FRT_ARCH_REGS_H
 
-#define REGS_RDI 0
-#define REGS_RSI 8
-#define REGS_RDX 16
-#define REGS_RCX 24
-#define REGS_R8	 32
-#define REGS_R9	 40
-#define REGS_RAX 48
-#define REGS_R10 56
-#define REGS_R11 64
-#define REGS_RBP 72
-#define REGS_SP	 80 /* rsp at the function's entry: points at the return address */
-#define REGS_IP	 88 /* return into the function, just after the site */
-#define REGS_VEC 128 /* vector argument registers, 64-byte aligned */
+#define REGS_RDI   0
+#define REGS_RSI   8
+#define REGS_RDX   16
+#define REGS_RCX   24
+#define REGS_R8	   32
+#define REGS_R9	   40
+#define REGS_RAX   48
+#define REGS_R10   56
+#define REGS_R11   64
+#define REGS_RBP   72
+#define REGS_SP	   80  /* rsp at the function's entry: points at the return address */
+#define REGS_IP	   88  /* return into the function, just after the site */
+#define REGS_VEC   128 /* vector argument registers, 64-byte aligned */
 #define REGS_FRAME (REGS_VEC + 8 * 64)
 
 #ifndef __ASSEMBLER__
@@ -39,12 +39,18 @@ _Static_assert(sizeof(struct ftrace_rt_regs) == REGS_FRAME, "regs layout");
 static inline unsigned long arch_regs_arg(const struct ftrace_rt_regs *r, unsigned int n)
 {
 	switch (n) {
-	case 0: return r->di;
-	case 1: return r->si;
-	case 2: return r->dx;
-	case 3: return r->cx;
-	case 4: return r->r8;
-	case 5: return r->r9;
+	case 0:
+		return r->di;
+	case 1:
+		return r->si;
+	case 2:
+		return r->dx;
+	case 3:
+		return r->cx;
+	case 4:
+		return r->r8;
+	case 5:
+		return r->r9;
 	default:
 		/* stack arguments sit above the return address */
 		return ((const unsigned long *)r->sp)[1 + (n - 6)];

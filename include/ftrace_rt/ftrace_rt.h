@@ -79,10 +79,12 @@ FTRACE_RT_API int ftrace_rt_set_notrace(struct ftrace_rt_ops *ops, const char *p
  * Add (or with @remove, remove) the function at @ip to the filter. @ip is the
  * function's entry address (or its patch site). -ENOENT if it is not traceable.
  */
-FTRACE_RT_API int ftrace_rt_set_filter_ip(struct ftrace_rt_ops *ops, unsigned long ip, int remove, int reset);
+FTRACE_RT_API int ftrace_rt_set_filter_ip(struct ftrace_rt_ops *ops, unsigned long ip, int remove,
+					  int reset);
 
 /* Integer argument @n (0-based, System V ABI order; stack arguments follow). */
-FTRACE_RT_API unsigned long ftrace_rt_regs_get_arg(const struct ftrace_rt_regs *regs, unsigned int n);
+FTRACE_RT_API unsigned long ftrace_rt_regs_get_arg(const struct ftrace_rt_regs *regs,
+						   unsigned int n);
 
 /* Stack pointer at the function's entry: it points at the return address. */
 FTRACE_RT_API unsigned long ftrace_rt_regs_get_sp(const struct ftrace_rt_regs *regs);
@@ -125,9 +127,9 @@ struct ftrace_rt_site_info {
  * when @cb returns non-zero and returns that value. @cb must not call this
  * API (-EDEADLK). -EINVAL for a malformed pattern.
  */
-FTRACE_RT_API int ftrace_rt_for_each_site(const char *patterns,
-					  int (*cb)(const struct ftrace_rt_site_info *site, void *arg),
-					  void *arg);
+FTRACE_RT_API int
+ftrace_rt_for_each_site(const char *patterns,
+			int (*cb)(const struct ftrace_rt_site_info *site, void *arg), void *arg);
 
 #ifdef __cplusplus
 }

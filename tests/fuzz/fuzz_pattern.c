@@ -6,7 +6,8 @@
 
 #include "pattern.h"
 
-static const char *const names[] = {"main", "fx_leaf", "_ZN3foo3barEv", "", "a*b", "[x]", "st_m042"};
+static const char *const names[] = {"main", "fx_leaf", "_ZN3foo3barEv", "",
+				    "a*b",  "[x]",     "st_m042"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

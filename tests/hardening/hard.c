@@ -98,8 +98,8 @@ static int api(void)
 		if (h_mid(i) != 2 * (i + 1))
 			return 3;
 	ftrace_rt_get_stats(&st);
-	printf("register %d (%s) hits %lu enabled %lu syncs %lu\n", ret, ftrace_rt_strerror(ret), c.hits,
-	       st.sites_enabled, st.syncs);
+	printf("register %d (%s) hits %lu enabled %lu syncs %lu\n", ret, ftrace_rt_strerror(ret),
+	       c.hits, st.sites_enabled, st.syncs);
 	if (!ret)
 		ret = ftrace_rt_unregister_ops(&c.ops);
 	ftrace_rt_get_stats(&st);
@@ -195,7 +195,8 @@ static int cbsignal(int n)
 		h_mid(i);
 	ftrace_rt_get_stats(&s1);
 	ftrace_rt_unregister_ops(&c.ops);
-	printf("cbsignal: hits %lu misses %lu\n", c.hits, s1.recursion_misses - s0.recursion_misses);
+	printf("cbsignal: hits %lu misses %lu\n", c.hits,
+	       s1.recursion_misses - s0.recursion_misses);
 	/* h_leaf is not in the filter; the handler's h_leaf comes through no callback at all */
 	return c.hits == (unsigned long)n ? 0 : 1;
 }

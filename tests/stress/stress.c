@@ -38,7 +38,11 @@ extern char **environ;
 #define MAX_TRACERS 4
 #define MAX_WORKERS 16
 
-#define DEF(num) NOINLINE long st_m##num(long x, double d) { return ST_EXPECT(1##num - 1000, x, d); }
+#define DEF(num)                                       \
+	NOINLINE long st_m##num(long x, double d)      \
+	{                                              \
+		return ST_EXPECT(1##num - 1000, x, d); \
+	}
 ST_D100(DEF, 0)
 ST_D100(DEF, 1)
 #undef DEF
@@ -159,8 +163,8 @@ static void *worker(void *arg)
 }
 
 static const char *const filters[] = {
-	"", "*", "st_m0*", "st_s*@libstress*", "st_p0?[05]", "st_m1*,st_s0*", "st_[mp]00?",
-	"st_m19?", "st_p*", "*@main", "st_s05*",
+	"",	      "*",	 "st_m0*", "st_s*@libstress*", "st_p0?[05]", "st_m1*,st_s0*",
+	"st_[mp]00?", "st_m19?", "st_p*",  "*@main",	       "st_s05*",
 };
 static const char *const notraces[] = {"st_m01*", "st_s*", "st_p09?", "st_m1[0-4]*"};
 
@@ -228,15 +232,18 @@ static void churn(unsigned int iterations, unsigned int seed)
 		if (!t) {
 			t = tracer_new((int)it);
 			if (rnd(&seed) % 3) {
-				const char *f = filters[rnd(&seed) % (sizeof(filters) / sizeof(*filters))];
+				const char *f =
+					filters[rnd(&seed) % (sizeof(filters) / sizeof(*filters))];
 
-				check(ftrace_rt_set_filter(&t->ops, f, 1), "set_filter before register");
+				check(ftrace_rt_set_filter(&t->ops, f, 1),
+				      "set_filter before register");
 			}
 			if (rnd(&seed) % 4 == 0)
-				check(ftrace_rt_set_notrace(&t->ops,
-							    notraces[rnd(&seed) % (sizeof(notraces) /
-										    sizeof(*notraces))],
-							    1),
+				check(ftrace_rt_set_notrace(
+					      &t->ops,
+					      notraces[rnd(&seed) %
+						       (sizeof(notraces) / sizeof(*notraces))],
+					      1),
 				      "set_notrace");
 			check(ftrace_rt_register_ops(&t->ops), "register");
 			live[k] = t;
@@ -250,7 +257,8 @@ static void churn(unsigned int iterations, unsigned int seed)
 			st_fn_t fn = rnd(&seed) % 2 ? main_fns[rnd(&seed) % 200]
 						    : st_shared_fns[rnd(&seed) % 100];
 
-			int r = ftrace_rt_set_filter_ip(&t->ops, (unsigned long)fn, 0, rnd(&seed) % 2);
+			int r = ftrace_rt_set_filter_ip(&t->ops, (unsigned long)fn, 0,
+							rnd(&seed) % 2);
 
 			if (is_traceable((unsigned long)fn) || r != -ENOENT)
 				check(r, "set_filter_ip");
@@ -266,7 +274,8 @@ static void churn(unsigned int iterations, unsigned int seed)
 			tracer_kill(live[k]);
 			unregs++;
 		}
-	printf("churn: %u iterations: %lu registers, %lu unregisters, %lu refilters, %lu ip filters\n",
+	printf("churn: %u iterations: %lu registers, %lu unregisters, %lu refilters, %lu ip "
+	       "filters\n",
 	       iterations, regs, unregs, refilters, ipfilters);
 }
 
@@ -362,7 +371,8 @@ static void quiet_phase(unsigned int workers)
 	printf("quiet: %lu sites enabled, %lu transactions, %lu syncs\n", st.sites_enabled,
 	       st.transactions, st.syncs);
 	printf("stress: %lu NOP runs converted, %lu with threads stopped, %lu threads moved out of "
-	       "a run\n", st.nop_runs_converted, st.quiesces, st.threads_moved);
+	       "a run\n",
+	       st.nop_runs_converted, st.quiesces, st.threads_moved);
 	if (st.sites_enabled != count_traceable(main_fns, 100) + count_traceable(st_shared_fns, 90))
 		die("enabled site count in the quiet phase");
 	tracer_kill(a);
@@ -384,11 +394,20 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "i:w:c:s:")) != -1) {
 		switch (c) {
-		case 's': spawns = (unsigned int)atoi(optarg); break;
-		case 'i': iterations = (unsigned int)atoi(optarg); break;
-		case 'w': workers = (unsigned int)atoi(optarg); break;
-		case 'c': cycles = (unsigned int)atoi(optarg); break;
-		default: return 2;
+		case 's':
+			spawns = (unsigned int)atoi(optarg);
+			break;
+		case 'i':
+			iterations = (unsigned int)atoi(optarg);
+			break;
+		case 'w':
+			workers = (unsigned int)atoi(optarg);
+			break;
+		case 'c':
+			cycles = (unsigned int)atoi(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (optind < argc)

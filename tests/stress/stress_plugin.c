@@ -10,10 +10,14 @@
 #include "stress.h"
 
 #define CAT2(a, b) a##b
-#define CAT(a, b) CAT2(a, b)
-#define NAME(num) CAT(CAT(st_, PFX), num)
+#define CAT(a, b)  CAT2(a, b)
+#define NAME(num)  CAT(CAT(st_, PFX), num)
 
-#define DEF(num) NOINLINE long NAME(num)(long x, double d) { return ST_EXPECT(1##num - 1000, x, d); }
+#define DEF(num)                                       \
+	NOINLINE long NAME(num)(long x, double d)      \
+	{                                              \
+		return ST_EXPECT(1##num - 1000, x, d); \
+	}
 ST_D100(DEF, 0)
 #undef DEF
 #define REF(num) NAME(num),

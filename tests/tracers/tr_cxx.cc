@@ -10,10 +10,16 @@
 static volatile long sink;
 
 struct Guard {
-	~Guard() { sink++; }
+	~Guard()
+	{
+		sink++;
+	}
 };
 
-NOINLINE void cx_leaf() { sink++; }
+NOINLINE void cx_leaf()
+{
+	sink++;
+}
 
 NOINLINE void cx_thrower(int n)
 {

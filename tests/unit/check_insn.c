@@ -55,15 +55,17 @@ START_TEST(test_site_insn)
 	ck_assert_uint_eq(t, 0x7f0000000000);
 	/* out of rel32 range */
 	ck_assert(!arch_encode_call(b, 0x1000, 0x7f0000000000));
-	ck_assert_int_eq(arch_site_insn((const unsigned char[]){0x55, 0x48, 0x89, 0xe5, 0x90}, 5, 0, NULL),
-			 ARCH_INSN_OTHER);
+	ck_assert_int_eq(
+		arch_site_insn((const unsigned char[]){0x55, 0x48, 0x89, 0xe5, 0x90}, 5, 0, NULL),
+		ARCH_INSN_OTHER);
 	ck_assert(arch_is_endbr((const unsigned char[]){0xf3, 0x0f, 0x1e, 0xfa}, 4));
 	ck_assert(!arch_is_endbr((const unsigned char[]){0xf3, 0x0f, 0x1e, 0xfb}, 4));
 }
 END_TEST
 
 /* What a thread entering at the site executes: "old", "skip" or "new"; NULL if invalid. */
-static const char *classify(const unsigned char *b, const unsigned char *old, const unsigned char *new)
+static const char *classify(const unsigned char *b, const unsigned char *old,
+			    const unsigned char *new)
 {
 	if (!memcmp(b, old, 5))
 		return "old";

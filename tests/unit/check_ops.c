@@ -14,10 +14,22 @@
 
 #define NOINLINE __attribute__((noinline))
 
-NOINLINE int op_alpha(int x) { return x + 1; }
-NOINLINE int op_beta(int x) { return x + 2; }
-NOINLINE int op_gamma(int x) { return x + 3; }
-NOINLINE int op_delta(int x) { return x + 4; }
+NOINLINE int op_alpha(int x)
+{
+	return x + 1;
+}
+NOINLINE int op_beta(int x)
+{
+	return x + 2;
+}
+NOINLINE int op_gamma(int x)
+{
+	return x + 3;
+}
+NOINLINE int op_delta(int x)
+{
+	return x + 4;
+}
 
 static int (*volatile fns[4])(int) = {op_alpha, op_beta, op_gamma, op_delta};
 
@@ -180,7 +192,8 @@ START_TEST(test_filter_ip)
 	ck_assert_uint_eq(enabled_mask(), 0x8);
 	ck_assert_int_eq(ftrace_rt_set_filter_ip(&c->ops, (unsigned long)op_beta, 1, 0), -ENOENT);
 	ck_assert_int_eq(ftrace_rt_set_filter_ip(&c->ops, (unsigned long)malloc, 0, 0), -ENOENT);
-	ck_assert_int_eq(ftrace_rt_set_filter_ip(&c->ops, (unsigned long)op_beta + 1, 0, 0), -ENOENT);
+	ck_assert_int_eq(ftrace_rt_set_filter_ip(&c->ops, (unsigned long)op_beta + 1, 0, 0),
+			 -ENOENT);
 	ck_assert_uint_eq(enabled_mask(), 0x8);
 	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
 	free(c);
@@ -208,7 +221,8 @@ START_TEST(test_errors)
 	ck_assert_uint_eq(enabled_mask(), 0x1);
 	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
 	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), -ENOENT);
-	ck_assert_str_eq(ftrace_rt_strerror(-EDEADLK), "called from inside a callback or the runtime");
+	ck_assert_str_eq(ftrace_rt_strerror(-EDEADLK),
+			 "called from inside a callback or the runtime");
 	ck_assert_ptr_nonnull(ftrace_rt_strerror(-12345));
 	free(c);
 }

@@ -39,7 +39,8 @@ START_TEST(test_parse)
 	struct frt_patterns p = {0};
 	char err[256];
 
-	ck_assert_int_eq(frt_patterns_parse("foo, bar*\tbaz@libx.so  q@main", &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(frt_patterns_parse("foo, bar*\tbaz@libx.so  q@main", &p, err, sizeof(err)),
+			 0);
 	ck_assert_uint_eq(p.n, 4);
 	ck_assert_str_eq(p.v[0].glob, "foo");
 	ck_assert_ptr_null(p.v[0].module);
@@ -64,8 +65,8 @@ START_TEST(test_parse_errors)
 {
 	struct frt_patterns p = {0};
 	char err[256], *big;
-	static const char *const bad[] = {"foo[", "ok,[abc", "@mod", "foo@", "a@b@c", "x\\",
-					  "a\001b"};
+	static const char *const bad[] = {"foo[",  "ok,[abc", "@mod",  "foo@",
+					  "a@b@c", "x\\",     "a\001b"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		ck_assert_int_eq(frt_patterns_parse(bad[i], &p, err, sizeof(err)), -EINVAL);
