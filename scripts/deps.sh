@@ -2,7 +2,8 @@
 # Install what building and testing ftrace_rt needs on Debian 12 (run as root).
 set -eu
 pkgs="build-essential gcc clang meson ninja-build pkg-config python3
-      liburcu-dev libelf-dev check libjemalloc-dev uftrace"
+      liburcu-dev libelf-dev check libjemalloc-dev uftrace clang-format libclang-rt-14-dev
+      dpkg-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

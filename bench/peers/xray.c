@@ -39,19 +39,34 @@
  * the header's types and values (compiler-rt 14).
  */
 #include <stdint.h>
-enum XRayEntryType { ENTRY = 0, EXIT = 1, TAIL = 2, LOG_ARGS_ENTRY = 3, CUSTOM_EVENT = 4,
-		     TYPED_EVENT = 5 };
+enum XRayEntryType {
+	ENTRY = 0,
+	EXIT = 1,
+	TAIL = 2,
+	LOG_ARGS_ENTRY = 3,
+	CUSTOM_EVENT = 4,
+	TYPED_EVENT = 5
+};
 typedef enum XRayEntryType XRayEntryType;
 enum XRayPatchingStatus { NOT_INITIALIZED = 0, SUCCESS = 1, ONGOING = 2, FAILED = 3 };
 extern int __xray_set_handler(void (*entry)(int32_t, XRayEntryType));
 extern enum XRayPatchingStatus __xray_patch(void);
 extern enum XRayPatchingStatus __xray_unpatch(void);
 /* <xray/xray_log_interface.h> */
-enum XRayLogInitStatus { XRAY_LOG_UNINITIALIZED = 0, XRAY_LOG_INITIALIZING = 1,
-			 XRAY_LOG_INITIALIZED = 2, XRAY_LOG_FINALIZING = 3, XRAY_LOG_FINALIZED = 4 };
+enum XRayLogInitStatus {
+	XRAY_LOG_UNINITIALIZED = 0,
+	XRAY_LOG_INITIALIZING = 1,
+	XRAY_LOG_INITIALIZED = 2,
+	XRAY_LOG_FINALIZING = 3,
+	XRAY_LOG_FINALIZED = 4
+};
 enum XRayLogFlushStatus { XRAY_LOG_NOT_FLUSHING = 0, XRAY_LOG_FLUSHING = 1, XRAY_LOG_FLUSHED = 2 };
-enum XRayLogRegisterStatus { XRAY_REGISTRATION_OK = 0, XRAY_DUPLICATE_MODE = 1,
-			     XRAY_MODE_NOT_FOUND = 2, XRAY_INCOMPLETE_IMPL = 3 };
+enum XRayLogRegisterStatus {
+	XRAY_REGISTRATION_OK = 0,
+	XRAY_DUPLICATE_MODE = 1,
+	XRAY_MODE_NOT_FOUND = 2,
+	XRAY_INCOMPLETE_IMPL = 3
+};
 extern enum XRayLogRegisterStatus __xray_log_select_mode(const char *mode);
 extern enum XRayLogInitStatus __xray_log_init_mode(const char *mode, const char *config);
 extern enum XRayLogInitStatus __xray_log_finalize(void);
@@ -113,9 +128,14 @@ int main(int argc, char **argv)
 	optind = argc > 1 ? 2 : 1;
 	while ((c = getopt(argc, argv, "n:r:")) != -1) {
 		switch (c) {
-		case 'n': calls = atol(optarg); break;
-		case 'r': repeats = atoi(optarg); break;
-		default: return 2;
+		case 'n':
+			calls = atol(optarg);
+			break;
+		case 'r':
+			repeats = atoi(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (repeats < 1 || repeats > 64)
