@@ -14,7 +14,8 @@ typedef long (*st_fn_t)(long x, double d);
 /* fn number n of a table computes this; the caller checks it */
 #define ST_EXPECT(n, x, d) ((x) * (n) + (long)((d)*2) + (n))
 
-// clang-format off: it does not settle on a layout for these
+/* clang-format does not settle on a layout for these */
+// clang-format off
 #define ST_D10(F, p) F(p##0) F(p##1) F(p##2) F(p##3) F(p##4) F(p##5) F(p##6) F(p##7) F(p##8) F(p##9)
 #define ST_D100(F, p) \
 	ST_D10(F, p##0) ST_D10(F, p##1) ST_D10(F, p##2) ST_D10(F, p##3) ST_D10(F, p##4) \
