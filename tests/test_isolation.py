@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The library stays out of the program's way: the program's malloc stays its
+own under LD_PRELOAD (the runtime's jemalloc is private), only the API and the
+loader/exec/unwinder hooks are exported, bad ELF input is skipped with at
+most one line (verbose), and the project builds with clang without warnings.
+
+usage: test_isolation.py TOOL LIB OWN_MALLOC SOURCE_ROOT"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+tool, lib, own, src = (os.path.abspath(a) for a in sys.argv[1:5])
+tmp = tempfile.mkdtemp(prefix="frt-iso-")
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL:", msg)
+
+
+def run(args, env=None, **kw):
+    e = dict(os.environ)
+    e.pop("FTRACE_RT_SESSION_DIR", None)
+    e.update(env or {})
+    return subprocess.run(args, capture_output=True, text=True, env=e, timeout=600, **kw)
+
+
+# the program's own malloc, traced and untraced
+for tracer in ("none", "function_graph"):
+    p = run([own], env={"LD_PRELOAD": lib, "FTRACE_RT_TRACER": tracer,
+                        "FTRACE_RT_OUTPUT": os.path.join(tmp, "d-" + tracer)})
+    if p.returncode != 0 or "traced(1) = 2" not in p.stdout:
+        fail(f"own malloc under {tracer}: {p.returncode} {p.stdout} {p.stderr}")
+
+# exported symbols: the API and the hooks, nothing else (no allocator)
+nm = run(["nm", "-D", "--defined-only", lib]).stdout.split()
+syms = {w for w in nm if re.match(r"^[A-Za-z_]\w*$", w) and len(w) > 1}
+hooks = {"dlopen", "dlclose", "execve", "execv", "execvp", "execvpe", "fexecve", "execl",
+         "execlp", "execle", "pthread_exit", "_Unwind_RaiseException", "_Unwind_Resume",
+         "_Unwind_Resume_or_Rethrow", "__cxa_begin_catch"}
+extra = {s for s in syms if not s.startswith("ftrace_rt_") and s not in hooks}
+extra -= {"T", "D", "B", "W", "V", "A", "R"}
+if extra:
+    fail(f"exported beyond the API and hooks: {sorted(extra)}")
+
+# bad ELF input: skipped with at most one line, never a crash
+fx = os.path.join(tmp, "bad")
+os.mkdir(fx)
+good = open(own, "rb").read()
+cases = {"empty": b"", "text": b"not an elf file\n", "truncated": good[:200],
+         "half": good[:len(good) // 2], "badclass": good[:4] + b"\x07" + good[5:4096]}
+for name, data in cases.items():
+    path = os.path.join(fx, name)
+    open(path, "wb").write(data)
+    p = run([tool, "list", path])
+    if p.returncode not in (0, 1) or len(p.stderr.splitlines()) > 1:
+        fail(f"list {name}: exit {p.returncode}, stderr {p.stderr!r}")
+os.chmod(os.path.join(fx, "text"), 0)
+p = run([tool, "list", os.path.join(fx, "text")])
+if os.getuid() != 0 and (p.returncode != 1 or "Permission denied" not in p.stderr):
+    fail(f"list of an unreadable file: {p.returncode} {p.stderr!r}")
+# a loaded object whose file was replaced on disk: skipped, one verbose line, program fine
+plugin_src = os.path.join(src, "tests/fixtures/fx_plugin.c")
+so = os.path.join(tmp, "libswap.so")
+subprocess.run(["gcc", "-O2", "-fpatchable-function-entry=13,8", "-falign-functions=8", "-fPIC",
+                "-shared", "-I", os.path.join(src, "tests/fixtures"), "-o", so, plugin_src],
+               check=True)
+prog = os.path.join(tmp, "swap.c")
+open(prog, "w").write(r'''
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <ftrace_rt/ftrace_rt.h>
+static void cb(unsigned long a, unsigned long b, struct ftrace_rt_ops *o, struct ftrace_rt_regs *r) {}
+int main(int argc, char **argv) {
+	/* load it behind the runtime's back, replace the file (a new inode, as package
+	 * upgrades do), then make the runtime look */
+	void *h = dlmopen(LM_ID_BASE, argv[1], RTLD_NOW); /* not hooked */
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.new", argv[1]);
+	FILE *f = fopen(tmp, "w");
+	fputs(argv[2], f);
+	fclose(f);
+	rename(tmp, argv[1]);
+	struct ftrace_rt_ops ops = {.func = cb};
+	int r = ftrace_rt_register_ops(&ops);
+	int (*e)(int) = (int (*)(int))dlsym(h, "pl_entry");
+	printf("register %d pl_entry %d\n", r, e(1));
+	return ftrace_rt_unregister_ops(&ops);
+}
+''')
+exe = os.path.join(tmp, "swap")
+subprocess.run(["gcc", "-O2", "-o", exe, prog, "-I", os.path.join(src, "include"),
+                "-L", os.path.dirname(lib), "-lftrace_rt", "-ldl",
+                "-Wl,-rpath," + os.path.dirname(lib)], check=True)
+shutil.copy(so, so + ".pristine")
+for what, content, verbose in (("truncated", "\x7fELF", "1"), ("garbage", "x" * 100, "1"),
+                               ("garbage, quiet", "y" * 100, "0")):
+    shutil.copy(so + ".pristine", so)
+    p = run([exe, so, content], env={"FTRACE_RT_VERBOSE": verbose})
+    lines = [l for l in p.stderr.splitlines() if "libswap" in l]
+    if p.returncode != 0 or "pl_entry 16" not in p.stdout or len(lines) != int(verbose):
+        fail(f"object replaced on disk ({what}): {p.returncode} {p.stdout} {p.stderr}")
+
+# clang builds the project without warnings
+if shutil.which("clang"):
+    b = os.path.join(tmp, "clang-build")
+    p = run(["meson", "setup", b, src, "-Dtests=false", "--werror"], env={"CC": "clang"})
+    if p.returncode == 0:
+        p = run(["ninja", "-C", b])
+    if p.returncode != 0 or "warning:" in p.stdout:
+        fail(f"clang build: {p.returncode} {p.stdout[-2000:]} {p.stderr[-1000:]}")
+
+print(f"{len(failures)} failures")
+if not failures:
+    shutil.rmtree(tmp, ignore_errors=True)
+sys.exit(1 if failures else 0)
