@@ -36,9 +36,13 @@ if b.returncode != 0:
     sys.exit(1)
 
 tmp = tempfile.mkdtemp(prefix="frt-redis-")
+# a sanitizer build of the runtime needs the sanitizer runtime preloaded first
+asan = re.search(r"(/\S*libasan\.so\S*)", subprocess.run(["ldd", lib], capture_output=True,
+                                                        text=True).stdout)
+preload = f"{asan.group(1)}:{lib}" if asan else lib
 port = "7781"
 cli = [os.path.join(out, "redis-cli"), "-p", port]
-env = dict(os.environ, LD_PRELOAD=lib, FTRACE_RT_CONTROL="1", FTRACE_RT_TRACER="function_graph",
+env = dict(os.environ, LD_PRELOAD=preload, FTRACE_RT_CONTROL="1", FTRACE_RT_TRACER="function_graph",
            FTRACE_RT_FILTER="processCommand,call", FTRACE_RT_OUTPUT=os.path.join(tmp, "data"),
            FTRACE_RT_BUFSIZE="8M")
 env.pop("FTRACE_RT_SESSION_DIR", None)
