@@ -249,6 +249,11 @@ if p.returncode != 4:
     fail(f"exit-thread: status {p.returncode}, expected 4: {p.stderr}")
 check_readers(d, "exit-thread")
 
+# 11b: abort() in a traced callee: the program dies of SIGABRT as it would untraced
+p, d = record("abort", [prog, "abort"])
+if p.returncode != 128 + 6:
+    fail(f"abort: status {p.returncode}, expected {128 + 6}: {p.stderr[-300:]}")
+
 # 12: a buffer so small that events are lost: counted, reported, nothing corrupted
 p, d = record("lost", [prog, "calls", "300000"], extra=("-b", "4K"))
 m = re.search(r"(\d+) events, (\d+) lost", summary_line(p.stderr))

@@ -20,8 +20,8 @@ void *malloc(size_t n)
 	void *p;
 
 	if (!arena)
-		next = arena = mmap(NULL, 64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-				    -1, 0);
+		next = arena = mmap(NULL, 64 << 20, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	n = (n + 15) & ~(size_t)15;
 	p = next;
 	next += n ? n : 16;

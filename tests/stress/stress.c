@@ -12,8 +12,9 @@
  * second plugin in a loop. Then a quiet phase checks exact callback counts.
  *
  * After every API call the controller checks that no page is left writable
- * and executable. With -s, another thread starts processes with posix_spawn
- * and vfork+exec while transactions run.
+ * and executable. With -s, another thread starts processes with posix_spawn,
+ * vfork+exec and fork (the child calls the traced functions) while
+ * transactions run.
  *
  * usage: stress PLUGIN [CHURN_PLUGIN] [-i ITERATIONS] [-w WORKERS] [-c DLCLOSE_CYCLES] [-s SPAWNS]
  */
@@ -289,14 +290,21 @@ static void *spawner(void *arg)
 		pid_t pid;
 		int st;
 
-		if (i % 2) {
+		if (i % 3 == 0) {
 			if (posix_spawnp(&pid, "true", NULL, NULL, argv, environ))
 				die("posix_spawn");
-		} else {
+		} else if (i % 3 == 1) {
 			pid = vfork();
 			if (!pid) {
 				execvp("true", argv);
 				_exit(127);
+			}
+		} else {
+			/* a forked child runs the traced functions with the sites as they are */
+			pid = fork();
+			if (!pid) {
+				call_all(7);
+				_exit(bad_results ? 1 : 0);
 			}
 		}
 		if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <ftrace_rt/ftrace_rt.h> // the public header compiles as C++
+
 #define NOINLINE __attribute__((noinline))
 
 static volatile long sink;
@@ -56,6 +58,8 @@ NOINLINE int cx_rethrow(int i)
 	}
 	return -1;
 }
+
+static_assert(sizeof(ftrace_rt_ops) == 4 * sizeof(void *), "C and C++ agree on the ops layout");
 
 int main(int argc, char **argv)
 {

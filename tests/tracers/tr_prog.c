@@ -91,6 +91,12 @@ NOINLINE void exit_inside(int code)
 	exit(code);
 }
 
+NOINLINE void abort_inside(void)
+{
+	leaf();
+	abort(); /* never returns: the buffered data is lost, nothing hangs */
+}
+
 NOINLINE void *exit_thread(void *arg)
 {
 	leaf();
@@ -166,6 +172,9 @@ int main(int argc, char **argv)
 		printf("deep(%d) = %ld\n", n, deep(n));
 	} else if (!strcmp(mode, "exit")) {
 		exit_inside(3);
+	} else if (!strcmp(mode, "abort")) {
+		leaf();
+		abort_inside();
 	} else if (!strcmp(mode, "exit-thread")) {
 		pthread_t t;
 
