@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "runtime.h"
+#include "tsan.h"
 
 __thread int frt_in_callback FRT_TLS;
 static __thread int *errno_p FRT_TLS; /* fixed for a thread's life: saves a libc call per call */
@@ -41,8 +42,8 @@ static inline bool enter(void)
 	return true;
 }
 
-void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,
-		       struct ftrace_rt_regs *regs)
+ARCH_TEXT_ACCESS void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,
+					struct ftrace_rt_regs *regs)
 {
 	struct ftrace_rt_ops *op;
 	int saved;
@@ -52,7 +53,9 @@ void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,
 	saved = *errno_loc();
 	urcu_bp_read_lock();
 	op = rcu_dereference(*slot);
+	frt_tsan_acquire(&frt_tsan_publish);
 	op->func((unsigned long)slot + ARCH_SLOT_SIZE, parent_ip, op, regs);
+	frt_tsan_release(&frt_tsan_grace);
 	urcu_bp_read_unlock();
 	*errno_p = saved;
 	frt_in_callback = 0;
@@ -70,11 +73,13 @@ void frt_dispatch_lookup(uintptr_t site, unsigned long parent_ip, struct ftrace_
 	o = frt_object_by_addr(site);
 	if (o) {
 		struct frt_site *s = frt_object_site(o, site);
-		struct ftrace_rt_ops *op = s ? rcu_dereference(s->ops) : NULL;
+		struct ftrace_rt_ops *op = s ? __atomic_load_n(&s->ops, __ATOMIC_ACQUIRE) : NULL;
 
+		frt_tsan_acquire(&frt_tsan_publish);
 		if (op)
 			op->func(site - s->entry_off, parent_ip, op, regs);
 	}
+	frt_tsan_release(&frt_tsan_grace);
 	urcu_bp_read_unlock();
 	*errno_p = saved;
 	frt_in_callback = 0;

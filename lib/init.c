@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "log.h"
 #include "runtime.h"
+#include "tsan.h"
 
 struct frt_counters frt_counters;
 struct arch_tramps frt_tramps;
@@ -99,4 +100,14 @@ static void do_init(void)
 void frt_init(void)
 {
 	pthread_once(&once, do_init);
+}
+
+#ifdef FRT_TSAN
+char frt_tsan_publish, frt_tsan_grace;
+#endif
+
+void frt_synchronize(void)
+{
+	urcu_bp_synchronize_rcu();
+	frt_tsan_acquire(&frt_tsan_grace);
 }

@@ -159,7 +159,8 @@ static void handler(int sig, siginfo_t *si, void *uc_)
 		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(q.runs[lo - 1] + ARCH_SITE_SIZE);
 		__atomic_fetch_add(&frt_counters.threads_moved, 1, __ATOMIC_RELAXED);
 	}
-	q.tids[__atomic_fetch_add(&q.acked, 1, __ATOMIC_SEQ_CST)] = gettid_();
+	__atomic_store_n(&q.tids[__atomic_fetch_add(&q.acked, 1, __ATOMIC_SEQ_CST)], gettid_(),
+			 __ATOMIC_RELEASE);
 	futex(&q.acked, FUTEX_WAKE_PRIVATE, 1, NULL);
 	while (!__atomic_load_n(&q.release, __ATOMIC_ACQUIRE))
 		futex(&q.release, FUTEX_WAIT_PRIVATE, 0, NULL);

@@ -261,7 +261,7 @@ int frt_objects_sync(void)
 		any_gone = true;
 	}
 	if (any_gone) {
-		urcu_bp_synchronize_rcu();
+		frt_synchronize();
 		cds_list_for_each_entry_safe (o, tmp, &gone, node) {
 			frt_info(2, "%s: unloaded", o->path);
 			object_free(o);

@@ -225,7 +225,7 @@ static void multis_collect(void)
 	}
 	if (!dead)
 		return;
-	urcu_bp_synchronize_rcu();
+	frt_synchronize();
 	while ((m = dead)) {
 		dead = m->next;
 		frt_free(m);
@@ -386,7 +386,7 @@ int ftrace_rt_unregister_ops(struct ftrace_rt_ops *ops)
 			return ret;
 		}
 		/* no thread can start a call of ops->func any more; wait for the running ones */
-		urcu_bp_synchronize_rcu();
+		frt_synchronize();
 	}
 	cds_list_del(&st->all);
 	ops->internal = NULL;

@@ -111,6 +111,9 @@ static inline bool frt_api_refused_here(void)
 	return (frt_in_callback & 1) || frt_lock_held_here();
 }
 
+/* a urcu-bp grace period (init.c) */
+void frt_synchronize(void) FRT_HIDDEN;
+
 /* sync.c */
 int frt_sync_init(void) FRT_HIDDEN;
 void frt_sync_core(void) FRT_HIDDEN;

@@ -22,11 +22,18 @@
 #include "alloc.h"
 #include "log.h"
 #include "runtime.h"
+#include "tsan.h"
 
 struct code {
 	uint8_t bytes[ARCH_SITE_SIZE];
 	bool on;
 };
+
+/* The slot is in a text page (see ARCH_TEXT_ACCESS). */
+ARCH_TEXT_ACCESS static void slot_store(struct frt_site *s, struct ftrace_rt_ops *ops)
+{
+	__atomic_store_n(frt_site_slot(s), ops, __ATOMIC_RELEASE);
+}
 
 static uintptr_t call_target(const struct frt_object *o, const struct frt_site *s)
 {
@@ -34,7 +41,7 @@ static uintptr_t call_target(const struct frt_object *o, const struct frt_site *
 }
 
 /* Are the site's bytes what we last put there? */
-static bool site_as_expected(const struct frt_object *o, const struct frt_site *s)
+ARCH_TEXT_ACCESS static bool site_as_expected(const struct frt_object *o, const struct frt_site *s)
 {
 	uintptr_t target = 0;
 	enum arch_insn now =
@@ -86,6 +93,8 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 		goto out;
 	}
 
+	/* what the new ops pointers point to was written before this (see tsan.h) */
+	frt_tsan_release(&frt_tsan_publish);
 	for (size_t i = 0; i < n; i++) {
 		struct frt_site *s = v[i].site;
 		struct frt_change *c = &v[i];
@@ -110,7 +119,7 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 		}
 		if (c->ops != s->ops) {
 			if (frt_site_has_slot(s))
-				__atomic_store_n(frt_site_slot(s), c->ops, __ATOMIC_RELEASE);
+				slot_store(s, c->ops);
 			__atomic_store_n(&s->ops, c->ops, __ATOMIC_RELEASE);
 		}
 	}

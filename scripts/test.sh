@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite: install what is missing, build, run every test, then
 # build again with AddressSanitizer and UndefinedBehaviorSanitizer and run the
-# unit and stress tests under them.
+# whole suite under them, and with ThreadSanitizer for the threaded tests it
+# can follow (the "threads" suite: the API unit tests and a stress run).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -12,3 +13,7 @@ meson test -C build --print-errorlogs
 ninja -C build-asan
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --print-errorlogs
+[ -d build-tsan ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >/dev/null
+ninja -C build-tsan
+TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0:suppressions=$PWD/tests/tsan.supp \
+	meson test -C build-tsan --suite threads --print-errorlogs

@@ -13,7 +13,7 @@ iterations = sys.argv[3] if len(sys.argv) > 3 else "2000"
 cycles = sys.argv[4] if len(sys.argv) > 4 else "200"
 # CC is a compiler (every layout of it) or one layout name
 layouts = [l.strip() for l in open(os.path.join(d, "layouts.txt"))
-           if l.startswith(cc + "-") or l.strip() == cc]
+           if (l.startswith(cc + "-") and "-" not in cc) or l.strip() == cc]
 if not layouts:
     print(f"no {cc} layouts built")
     sys.exit(77)  # skipped

@@ -11,6 +11,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Code and slots live in text pages, which ThreadSanitizer keeps no shadow
+ * for: functions that read or write them are not instrumented by it.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define ARCH_TEXT_ACCESS __attribute__((no_sanitize("thread")))
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ARCH_TEXT_ACCESS __attribute__((no_sanitize("thread")))
+#endif
+#endif
+#ifndef ARCH_TEXT_ACCESS
+#define ARCH_TEXT_ACCESS
+#endif
+
 #define ARCH_NAME	 "x86_64"
 #define ARCH_SITE_SIZE	 5 /* a NOP5 or a CALL rel32 */
 #define ARCH_SLOT_SIZE	 8 /* ops pointer ahead of the entry */
@@ -34,7 +49,8 @@ bool arch_is_endbr(const uint8_t *p, size_t avail);
 size_t arch_nop_len(const uint8_t *p, size_t avail);
 
 /* Classify the instruction at a site; for a CALL, *target is set. */
-enum arch_insn arch_site_insn(const uint8_t *p, size_t avail, uintptr_t site, uintptr_t *target);
+enum arch_insn arch_site_insn(const uint8_t *p, size_t avail, uintptr_t site,
+			      uintptr_t *target) ARCH_TEXT_ACCESS;
 
 /* Bytes of the NOP5 a site holds while disabled. */
 void arch_encode_nop(uint8_t out[ARCH_SITE_SIZE]);
@@ -55,10 +71,10 @@ bool arch_site_steppable(uintptr_t site);
  *   1: bytes 2..4 := insn[2..4] (not executed by anyone)
  *   2: head := insn[0..1] (one 16-bit store)
  */
-void arch_patch_step(int step, uint8_t *p, const uint8_t insn[ARCH_SITE_SIZE]);
+void arch_patch_step(int step, uint8_t *p, const uint8_t insn[ARCH_SITE_SIZE]) ARCH_TEXT_ACCESS;
 
 /* Make a run of 1-byte NOPs one NOP5. Only while no thread can be inside it. */
-void arch_convert_nop_run(uint8_t *p);
+void arch_convert_nop_run(uint8_t *p) ARCH_TEXT_ACCESS;
 
 /* A veneer at @p jumping to @target. */
 void arch_write_veneer(uint8_t *p, uintptr_t target);

@@ -52,7 +52,8 @@ size_t arch_nop_len(const uint8_t *p, size_t avail)
 	}
 }
 
-enum arch_insn arch_site_insn(const uint8_t *p, size_t avail, uintptr_t site, uintptr_t *target)
+ARCH_TEXT_ACCESS enum arch_insn arch_site_insn(const uint8_t *p, size_t avail, uintptr_t site,
+					       uintptr_t *target)
 {
 	if (avail < ARCH_SITE_SIZE)
 		return ARCH_INSN_OTHER;
@@ -99,7 +100,7 @@ static inline void store16(uint8_t *p, uint16_t v)
 	__asm__ volatile("movw %1, %0" : "=m"(*(volatile uint16_t *)p) : "r"(v) : "memory");
 }
 
-void arch_patch_step(int step, uint8_t *p, const uint8_t insn[ARCH_SITE_SIZE])
+ARCH_TEXT_ACCESS void arch_patch_step(int step, uint8_t *p, const uint8_t insn[ARCH_SITE_SIZE])
 {
 	volatile uint8_t *v = p;
 
@@ -118,7 +119,7 @@ void arch_patch_step(int step, uint8_t *p, const uint8_t insn[ARCH_SITE_SIZE])
 	}
 }
 
-void arch_convert_nop_run(uint8_t *p)
+ARCH_TEXT_ACCESS void arch_convert_nop_run(uint8_t *p)
 {
 	/* Head last: a thread reaching the site first sees 0x0f only with the rest in place. */
 	volatile uint8_t *v = p;

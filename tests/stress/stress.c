@@ -130,7 +130,7 @@ static void callback(unsigned long ip, unsigned long parent_ip, struct ftrace_rt
 	if (is_known(ip) && ftrace_rt_regs_get_arg(regs, 0) > 1000000UL)
 		die("argument register 0 is not what the caller passed");
 	/* a traced call from inside a callback must not recurse */
-	if (!quiet && (h & 1023) == 0)
+	if (!__atomic_load_n(&quiet, __ATOMIC_RELAXED) && (h & 1023) == 0)
 		main_fns[h % 200](1, 0.5);
 }
 
@@ -158,7 +158,7 @@ static void *worker(void *arg)
 			call_all(r % 1000);
 		return NULL;
 	}
-	while (!stop_workers)
+	while (!__atomic_load_n(&stop_workers, __ATOMIC_RELAXED))
 		call_all(x++ % 1000);
 	return NULL;
 }
@@ -356,7 +356,7 @@ static void quiet_phase(unsigned int workers)
 	struct ftrace_rt_stats st;
 	unsigned long ea, eb;
 
-	quiet = 1;
+	__atomic_store_n(&quiet, 1, __ATOMIC_RELAXED);
 	/* a: st_m000..st_m099; b: st_m050..st_m059 and all 100 shared ones (overlap: list ops) */
 	check(ftrace_rt_set_filter(&a->ops, "st_m0*", 1), "quiet filter a");
 	check(ftrace_rt_set_filter(&b->ops, "st_m05*", 1), "quiet filter b");
@@ -457,7 +457,7 @@ int main(int argc, char **argv)
 		pthread_join(dl, NULL);
 	if (spawns)
 		pthread_join(sp, NULL);
-	stop_workers = 1;
+	__atomic_store_n(&stop_workers, 1, __ATOMIC_RELAXED);
 	for (unsigned int i = 0; i < workers; i++)
 		pthread_join(th[i], NULL);
 	if (bad_results)

@@ -37,11 +37,11 @@ static unsigned long spin_bad, spin_calls;
 static void *spin(void *arg)
 {
 	(void)arg;
-	while (!spin_stop) {
+	while (!__atomic_load_n(&spin_stop, __ATOMIC_RELAXED)) {
 		for (unsigned int i = 0; i < 100; i++)
 			if (table[i](3, 0.5) != ST_EXPECT((long)i, 3, 0.5))
 				spin_bad++;
-		spin_calls += 100;
+		__atomic_fetch_add(&spin_calls, 100, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -55,7 +55,7 @@ __attribute__((constructor)) static void spin_start(void)
 
 __attribute__((destructor)) static void spin_end(void)
 {
-	spin_stop = 1;
+	__atomic_store_n(&spin_stop, 1, __ATOMIC_RELAXED);
 	pthread_join(spinner, NULL);
 }
 
