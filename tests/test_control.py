@@ -18,17 +18,11 @@ import tempfile
 import threading
 import time
 
+from frt_test import clean_env, fail, finish, preload_for
+
 tool, lib, load = (os.path.abspath(a) for a in sys.argv[1:4])
 tmp = tempfile.mkdtemp(prefix="frt-control-")
-failures = []
-asan = re.search(r"(/\S*libasan\.so\S*)", subprocess.run(["ldd", lib], capture_output=True,
-                                                        text=True).stdout)
-preload = f"{asan.group(1)}:{lib}" if asan else lib
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL:", msg)
+preload = preload_for(lib)
 
 
 def ctl(pid, *args, expect=0):
@@ -71,10 +65,9 @@ def raw(pid, data, read=True):
     return out.decode(errors="replace")
 
 
-env = dict(os.environ, LD_PRELOAD=preload, FTRACE_RT_CONTROL="1",
-           FTRACE_RT_TRACER="function_graph", FTRACE_RT_OUTPUT=os.path.join(tmp, "data"),
-           FTRACE_RT_BUFSIZE="8M")
-env.pop("FTRACE_RT_SESSION_DIR", None)
+env = clean_env({"LD_PRELOAD": preload, "FTRACE_RT_CONTROL": "1",
+                 "FTRACE_RT_TRACER": "function_graph",
+                 "FTRACE_RT_OUTPUT": os.path.join(tmp, "data"), "FTRACE_RT_BUFSIZE": "8M"})
 proc = subprocess.Popen([load, "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                         env=env, cwd=tmp)
 
@@ -235,7 +228,4 @@ p = subprocess.run([tool, "report", "-d", os.path.join(tmp, "data")], capture_ou
 if p.returncode != 0 or "work_leaf" not in p.stdout:
     fail(f"ftrace-rt report of the data: {p.returncode} {p.stderr[:300]}")
 
-print(f"{len(failures)} failures")
-if not failures:
-    shutil.rmtree(tmp, ignore_errors=True)
-sys.exit(1 if failures else 0)
+finish(tmp)

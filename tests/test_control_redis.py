@@ -17,13 +17,9 @@ import sys
 import tempfile
 import time
 
+from frt_test import clean_env, fail, finish, preload_for
+
 tool, lib, script, out = (os.path.abspath(a) for a in sys.argv[1:5])
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL:", msg)
 
 
 b = subprocess.run(["sh", script, out], env=dict(os.environ, VARIANTS="instr"),
@@ -36,16 +32,12 @@ if b.returncode != 0:
     sys.exit(1)
 
 tmp = tempfile.mkdtemp(prefix="frt-redis-")
-# a sanitizer build of the runtime needs the sanitizer runtime preloaded first
-asan = re.search(r"(/\S*libasan\.so\S*)", subprocess.run(["ldd", lib], capture_output=True,
-                                                        text=True).stdout)
-preload = f"{asan.group(1)}:{lib}" if asan else lib
+preload = preload_for(lib)
 port = "7781"
 cli = [os.path.join(out, "redis-cli"), "-p", port]
-env = dict(os.environ, LD_PRELOAD=preload, FTRACE_RT_CONTROL="1", FTRACE_RT_TRACER="function_graph",
-           FTRACE_RT_FILTER="processCommand,call", FTRACE_RT_OUTPUT=os.path.join(tmp, "data"),
-           FTRACE_RT_BUFSIZE="8M")
-env.pop("FTRACE_RT_SESSION_DIR", None)
+env = clean_env({"LD_PRELOAD": preload, "FTRACE_RT_CONTROL": "1",
+                 "FTRACE_RT_TRACER": "function_graph", "FTRACE_RT_FILTER": "processCommand,call",
+                 "FTRACE_RT_OUTPUT": os.path.join(tmp, "data"), "FTRACE_RT_BUFSIZE": "8M"})
 server = subprocess.Popen([os.path.join(out, "redis-server"), "--port", port, "--save", "",
                            "--appendonly", "no", "--daemonize", "no"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -119,7 +111,4 @@ if shutil.which("uftrace"):
     if p.returncode != 0 or "processCommand" not in p.stdout:
         fail(f"uftrace report: {p.returncode} {p.stdout[:300]} {p.stderr[:300]}")
 
-print(f"{len(failures)} failures")
-if not failures:
-    shutil.rmtree(tmp, ignore_errors=True)
-sys.exit(1 if failures else 0)
+finish(tmp)

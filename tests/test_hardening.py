@@ -16,27 +16,11 @@ import subprocess
 import sys
 import tempfile
 
+from frt_test import fail, finish, rt_lines, run
+
 tool, lib, hard, trprog, fixdir, stressdir = (os.path.abspath(a) for a in sys.argv[1:7])
 tmp = tempfile.mkdtemp(prefix="frt-hard-")
 os.chmod(tmp, 0o755)
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL:", msg)
-
-
-def run(args, env=None, **kw):
-    e = dict(os.environ)
-    e.pop("FTRACE_RT_SESSION_DIR", None)
-    e.update(env or {})
-    return subprocess.run(args, capture_output=True, text=True, env=e, timeout=600, **kw)
-
-
-def rt_lines(stderr):
-    return [l for l in stderr.splitlines() if l.startswith("ftrace_rt:")]
-
 
 # mprotect refused: nothing is patched, one clear message, the program is correct
 fx = os.path.join(fixdir, "fx-clang-O2")
@@ -147,7 +131,4 @@ p = run([hard, "cbsignal", "100"])
 if "misses 0" not in p.stdout:  # only h_mid is traced: the handler's h_leaf is not a miss
     fail(f"cbsignal misses: {p.stdout}")
 
-print(f"{len(failures)} failures")
-if not failures:
-    shutil.rmtree(tmp, ignore_errors=True)
-sys.exit(1 if failures else 0)
+finish(tmp)

@@ -13,22 +13,10 @@ import subprocess
 import sys
 import tempfile
 
+from frt_test import fail, finish, run
+
 tool, lib, own, src = (os.path.abspath(a) for a in sys.argv[1:5])
 tmp = tempfile.mkdtemp(prefix="frt-iso-")
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL:", msg)
-
-
-def run(args, env=None, **kw):
-    e = dict(os.environ)
-    e.pop("FTRACE_RT_SESSION_DIR", None)
-    e.update(env or {})
-    return subprocess.run(args, capture_output=True, text=True, env=e, timeout=600, **kw)
-
 
 # the program's own malloc, traced and untraced
 for tracer in ("none", "function_graph"):
@@ -118,7 +106,4 @@ if shutil.which("clang"):
     if p.returncode != 0 or "warning:" in p.stdout:
         fail(f"clang build: {p.returncode} {p.stdout[-2000:]} {p.stderr[-1000:]}")
 
-print(f"{len(failures)} failures")
-if not failures:
-    shutil.rmtree(tmp, ignore_errors=True)
-sys.exit(1 if failures else 0)
+finish(tmp)

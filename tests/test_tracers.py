@@ -17,27 +17,18 @@ import subprocess
 import sys
 import tempfile
 
+from frt_test import clean_env, fail, finish, preload_for
+
 tool, lib, prog = (os.path.abspath(a) for a in sys.argv[1:4])
 cxx = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
 have_uftrace = shutil.which("uftrace") is not None
-# a sanitizer build of the runtime needs the sanitizer runtime preloaded first
-asan = re.search(r"(/\S*libasan\.so\S*)", subprocess.run(["ldd", lib], capture_output=True,
-                                                        text=True).stdout)
-preload = f"{asan.group(1)}:{lib}" if asan else lib
+preload = preload_for(lib)
 tmp = tempfile.mkdtemp(prefix="frt-tracers-")
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL:", msg)
 
 
 def record(name, args, tracer="function_graph", env=None, extra=()):
     d = os.path.join(tmp, name)
-    e = dict(os.environ, FTRACE_RT_LIB=lib)
-    e.pop("FTRACE_RT_SESSION_DIR", None)
-    e.update(env or {})
+    e = clean_env(dict(env or {}, FTRACE_RT_LIB=lib))
     p = subprocess.run([tool, "record", "-t", tracer, "-o", d, *extra, "--", *args],
                        capture_output=True, text=True, env=e, timeout=120)
     return p, d
@@ -308,9 +299,7 @@ bad = [
 os.makedirs(os.path.join(tmp, "not-a-data-dir"), exist_ok=True)
 open(os.path.join(tmp, "not-a-data-dir", "precious.txt"), "w").write("keep me")
 for var, val in bad:
-    env = dict(os.environ, LD_PRELOAD=preload, FTRACE_RT_TRACER="function_graph")
-    env.pop("FTRACE_RT_SESSION_DIR", None)
-    env[var] = val
+    env = clean_env({"LD_PRELOAD": preload, "FTRACE_RT_TRACER": "function_graph", var: val})
     cwd = tempfile.mkdtemp(dir=tmp)
     p = subprocess.run([prog, "rec", "8"], capture_output=True, text=True, env=env, cwd=cwd)
     lines = [l for l in p.stderr.splitlines() if l.strip()]
@@ -326,7 +315,4 @@ for var, val in bad:
 if open(os.path.join(tmp, "not-a-data-dir", "precious.txt")).read() != "keep me":
     fail("an existing directory that is not a data directory was touched")
 
-print(f"{len(failures)} failures")
-if not failures:
-    shutil.rmtree(tmp)
-sys.exit(1 if failures else 0)
+finish(tmp)

@@ -6,6 +6,7 @@
  * new one.
  */
 #include <check.h>
+#include "run_suite.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,8 +144,6 @@ int main(void)
 {
 	Suite *s = suite_create("insn");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_nop_len);
 	tcase_add_test(tc, test_site_insn);
@@ -153,9 +152,5 @@ int main(void)
 	tcase_add_test(tc, test_steppable_and_slot);
 	tcase_add_test(tc, test_veneer);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -6,6 +6,7 @@
  * built with patchable entries so its own functions are the sites.
  */
 #include <check.h>
+#include "run_suite.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,8 +292,6 @@ int main(void)
 {
 	Suite *s = suite_create("ops");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_single_filter);
 	tcase_add_test(tc, test_overlap_and_notrace);
@@ -303,9 +302,5 @@ int main(void)
 	tcase_add_test(tc, test_constant_syncs);
 	tcase_add_test(tc, test_args);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

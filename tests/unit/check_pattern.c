@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests: glob matching and the filter pattern parser. */
 #include <check.h>
+#include "run_suite.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,16 +95,10 @@ int main(void)
 {
 	Suite *s = suite_create("pattern");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_glob);
 	tcase_add_test(tc, test_parse);
 	tcase_add_test(tc, test_parse_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }
