@@ -5,7 +5,7 @@
  * sync counts of each transaction, and the code pages patching made private
  * (before: GCC NOP runs converted at start-up; after: enabled). Prints: sites
  * enable_ms disable_ms enable_syncs disable_syncs enable_mprotects
- * disable_mprotects dirty_kb_before dirty_kb_after
+ * disable_mprotects dirty_kb_before dirty_kb_after metadata_bytes_per_site
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,8 +84,9 @@ int main(void)
 		fprintf(stderr, "patchtime: %lu callbacks for %lu sites\n", hits, s1.sites_enabled);
 		return 4;
 	}
-	printf("%lu %.3f %.3f %lu %lu %lu %lu %ld %ld\n", s1.sites_enabled, t1 - t0, t2 - t1,
+	printf("%lu %.3f %.3f %lu %lu %lu %lu %ld %ld %.1f\n", s1.sites_enabled, t1 - t0, t2 - t1,
 	       s1.syncs - s0.syncs, s2.syncs - s1.syncs, s1.mprotects - s0.mprotects,
-	       s2.mprotects - s1.mprotects, dirty0, dirty1);
+	       s2.mprotects - s1.mprotects, dirty0, dirty1,
+	       (double)s1.metadata_bytes / (double)s1.sites);
 	return 0;
 }

@@ -53,7 +53,7 @@ int ftrace_rt_get_stats(struct ftrace_rt_stats *st)
 		return -EDEADLK;
 	frt_lock();
 	frt_objects_counts(&st->objects, &st->sites, &st->sites_enabled, &st->sites_skipped,
-			   &st->sites_unaligned);
+			   &st->sites_unaligned, &st->metadata_bytes);
 	st->transactions = frt_counters.transactions;
 	st->syncs = frt_counters.syncs;
 	st->mprotects = frt_counters.mprotects;

@@ -146,7 +146,8 @@ struct frt_object *frt_object_by_addr(uintptr_t a) FRT_HIDDEN; /* RCU or frt_loc
 struct frt_site *frt_object_site(struct frt_object *o, uintptr_t a) FRT_HIDDEN;
 struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op) FRT_HIDDEN;
 void frt_objects_counts(unsigned long *objects, unsigned long *sites, unsigned long *enabled,
-			unsigned long *skipped, unsigned long *unaligned) FRT_HIDDEN;
+			unsigned long *skipped, unsigned long *unaligned,
+			unsigned long *bytes) FRT_HIDDEN;
 /* called for each object added or removed, under frt_lock */
 void frt_ops_object_added(struct frt_object *o) FRT_HIDDEN;
 void frt_ops_object_removed(struct frt_object *o) FRT_HIDDEN;

@@ -106,6 +106,7 @@ struct ftrace_rt_stats {
 	unsigned long nop_runs_converted; /* GCC 1-byte NOP runs made one NOP5 */
 	unsigned long quiesces;		  /* conversions done with other threads stopped */
 	unsigned long threads_moved;	  /* threads moved out of a NOP run while stopped */
+	unsigned long metadata_bytes;	  /* site records and their names */
 };
 
 /* Fill @st with the runtime's counters. */
