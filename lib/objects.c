@@ -322,15 +322,16 @@ struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op)
 }
 
 void frt_objects_counts(unsigned long *objects, unsigned long *sites, unsigned long *enabled,
-			unsigned long *skipped, unsigned long *unaligned)
+			unsigned long *skipped, unsigned long *unaligned, unsigned long *bytes)
 {
 	struct frt_object *o;
 
-	*objects = *sites = *enabled = *skipped = *unaligned = 0;
+	*objects = *sites = *enabled = *skipped = *unaligned = *bytes = 0;
 	cds_list_for_each_entry (o, &frt_objects, node) {
 		if (!o->nsites && !o->nskipped)
 			continue;
 		(*objects)++;
+		*bytes += o->nsites * sizeof(*o->sites) + o->names_len;
 		*skipped += o->nskipped + o->nunconverted;
 		for (size_t i = 0; i < o->nsites; i++) {
 			const struct frt_site *s = &o->sites[i];
