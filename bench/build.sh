@@ -24,22 +24,24 @@ gcc -O2 -pthread -pg -mfentry -mnop-mcount -mrecord-mcount -fno-pie -no-pie $API
 # patchtime: N generated functions each
 for n in 1000 10000 100000; do
 	d="sites-$n"
-	[ -x "$d/patchtime" ] && continue
-	python3 "$src/gen_sites.py" "$n" "$d"
-	for f in "$d"/sites_*.c; do
-		gcc -O0 $PFE -c "$f" -o "${f%.c}.gcc.o" &
-		# two at a time: this machine has two cores
-		[ "$(jobs -p | wc -l)" -ge 2 ] && wait -n 2>/dev/null || true
-	done
-	wait
+	if [ ! -f "$d/built" ]; then
+		python3 "$src/gen_sites.py" "$n" "$d"
+		for f in "$d"/sites_*.c; do
+			gcc -O0 $PFE -c "$f" -o "${f%.c}.gcc.o" &
+			# two at a time: this machine has two cores
+			[ "$(jobs -p | wc -l)" -ge 2 ] && wait -n 2>/dev/null || true
+		done
+		wait
+		# the same program built with clang: no NOP runs to convert at start-up
+		for f in "$d"/sites_*.c; do
+			clang -O0 $PFE -c "$f" -o "${f%.c}.clang.o" &
+			[ "$(jobs -p | wc -l)" -ge 2 ] && wait -n 2>/dev/null || true
+		done
+		wait
+		touch "$d/built"
+	fi
 	gcc -O2 -I"$inc" "$src/patchtime.c" "$d"/sites_*.gcc.o -L"$lib" -lftrace_rt \
 		-Wl,-rpath,"$lib" -o "$d/patchtime"
-	# the same program built with clang: no NOP runs to convert at start-up
-	for f in "$d"/sites_*.c; do
-		clang -O0 $PFE -c "$f" -o "${f%.c}.clang.o" &
-		[ "$(jobs -p | wc -l)" -ge 2 ] && wait -n 2>/dev/null || true
-	done
-	wait
 	gcc -O2 -I"$inc" "$src/patchtime.c" "$d"/sites_*.clang.o -L"$lib" -lftrace_rt \
 		-Wl,-rpath,"$lib" -o "$d/patchtime-clang"
 done
