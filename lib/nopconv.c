@@ -49,6 +49,20 @@ static struct {
 	pid_t *tids; /* tids that parked */
 } q;
 
+/*
+ * Arrays a late signal handler may still read (see quiesced_rewrite): kept
+ * for the life of the process, and reachable from here. At most one pair per
+ * real-time signal, since each such signal is then retired.
+ */
+static void *kept[2 * 64];
+static unsigned int nkept;
+
+static void keep(void *p)
+{
+	if (nkept < sizeof(kept) / sizeof(*kept))
+		kept[nkept++] = p;
+}
+
 static long futex(int *addr, int op, int val, const struct timespec *ts)
 {
 	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
@@ -363,6 +377,8 @@ static int quiesced_rewrite(struct frt_object *o, uintptr_t *runs, size_t n, boo
 		 * is never used again; q.tids stays allocated for that late handler.
 		 */
 		frt_info(1, "signal %d stays handled by the runtime", q.sig);
+		keep(tids);
+		keep(runs);
 		tids = NULL;
 		*keep_runs = true;
 	} else {

@@ -28,11 +28,17 @@ def run(args, env=None, timeout=600, **kw):
                           timeout=timeout, **kw)
 
 
-def preload_for(lib):
-    """LD_PRELOAD for @lib: a sanitizer build needs the sanitizer runtime first."""
+def sanitizer_runtime(lib):
+    """The sanitizer runtime a sanitizer build of @lib needs loaded first, or None."""
     asan = re.search(r"(/\S*libasan\.so\S*)",
                      subprocess.run(["ldd", lib], capture_output=True, text=True).stdout)
-    return f"{asan.group(1)}:{lib}" if asan else lib
+    return asan.group(1) if asan else None
+
+
+def preload_for(lib):
+    """LD_PRELOAD for @lib: a sanitizer build needs the sanitizer runtime first."""
+    asan = sanitizer_runtime(lib)
+    return f"{asan}:{lib}" if asan else lib
 
 
 def rt_lines(stderr):

@@ -167,7 +167,8 @@ static void on_segv(int sig)
 
 static int altstack(void)
 {
-	stack_t ss = {.ss_sp = malloc(1 << 16), .ss_size = 1 << 16};
+	static char altstack_mem[1 << 16];
+	stack_t ss = {.ss_sp = altstack_mem, .ss_size = sizeof(altstack_mem)};
 	struct sigaction sa = {.sa_handler = on_segv, .sa_flags = SA_ONSTACK};
 
 	sigaltstack(&ss, NULL);
