@@ -5,6 +5,7 @@
  *   plain      just call it (the tracer decides from the environment)
  *   empty      one registered ops with an empty callback on tiny()
  *   empty2     two ops on tiny(): dispatch through the list ops
+ *   emptynv    one ops with an empty callback that promised FTRACE_RT_OPS_F_NO_VECTOR
  *   threads    -t N threads calling concurrently (calls per second)
  * Prints: ns_per_call calls lost
  *
@@ -90,7 +91,9 @@ int main(int argc, char **argv)
 	if (repeats < 1 || repeats > 64 || threads < 1 || threads > 64)
 		return 2;
 #ifdef WITH_API
-	if (!strcmp(mode, "empty") || !strcmp(mode, "empty2")) {
+	if (!strcmp(mode, "emptynv"))
+		ops1.flags = FTRACE_RT_OPS_F_NO_VECTOR;
+	if (!strcmp(mode, "empty") || !strcmp(mode, "empty2") || !strcmp(mode, "emptynv")) {
 		if (ftrace_rt_set_filter(&ops1, "tiny", 1) || ftrace_rt_register_ops(&ops1))
 			return 3;
 		if (!strcmp(mode, "empty2") &&

@@ -56,6 +56,12 @@ for l in gcc gcc-cet clang clang-cet gcc-pfe5 clang-pfe5; do
 	[[ $l == *pfe5 ]] && note="$note; no slot: ops found by lookup"
 	row percall "enabled: $l layout" "$v" "$(ratio "$v" "${base[$cc]}")" "$note"
 done
+for l in gcc clang gcc-pfe5; do
+	cc=${l%%-*}
+	v=$(percall "percall-$l" emptynv)
+	row percall "enabled, NO_VECTOR ops: $l layout" "$v" "$(ratio "$v" "${base[$cc]}")" \
+		"empty callback; no vector registers saved"
+done
 v=$(percall percall-gcc empty2)
 row percall "enabled: gcc layout, two ops" "$v" "$(ratio "$v" "${base[gcc]}")" "list ops"
 for t in function function_graph profile; do

@@ -42,8 +42,31 @@ static inline bool enter(void)
 	return true;
 }
 
-ARCH_TEXT_ACCESS void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,
-					struct ftrace_rt_regs *regs)
+/*
+ * Behind a gpr trampoline no vector register was saved: an ops that made no
+ * promise about them is called through the arch thunk that saves them. This
+ * file is built with -mgeneral-regs-only.
+ */
+static inline void call_op(struct ftrace_rt_ops *op, unsigned long ip, unsigned long parent_ip,
+			   struct ftrace_rt_regs *regs, bool gpr)
+{
+	if (gpr && unlikely(!(op->flags & FTRACE_RT_OPS_F_NO_VECTOR)))
+		frt_tramps.vsave_call((void *)op->func, ip, parent_ip, (uintptr_t)op,
+				      (uintptr_t)regs);
+	else
+		op->func(ip, parent_ip, op, regs);
+}
+
+/* urcu-bp registers a thread on its first read-side section; that calls libc */
+static inline void register_reader(bool gpr)
+{
+	if (gpr && unlikely(!URCU_TLS(urcu_bp_reader)))
+		frt_tramps.vsave_call((void *)urcu_bp_register, 0, 0, 0, 0);
+}
+
+ARCH_TEXT_ACCESS static inline void dispatch_slot(struct ftrace_rt_ops **slot,
+						  unsigned long parent_ip,
+						  struct ftrace_rt_regs *regs, bool gpr)
 {
 	struct ftrace_rt_ops *op;
 	int saved;
@@ -51,17 +74,19 @@ ARCH_TEXT_ACCESS void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned lo
 	if (!enter())
 		return;
 	saved = *errno_loc();
+	register_reader(gpr);
 	urcu_bp_read_lock();
 	op = rcu_dereference(*slot);
 	frt_tsan_acquire(&frt_tsan_publish);
-	op->func((unsigned long)slot + ARCH_SLOT_SIZE, parent_ip, op, regs);
+	call_op(op, (unsigned long)slot + ARCH_SLOT_SIZE, parent_ip, regs, gpr);
 	frt_tsan_release(&frt_tsan_grace);
 	urcu_bp_read_unlock();
 	*errno_p = saved;
 	frt_in_callback = 0;
 }
 
-void frt_dispatch_lookup(uintptr_t site, unsigned long parent_ip, struct ftrace_rt_regs *regs)
+static inline void dispatch_lookup(uintptr_t site, unsigned long parent_ip,
+				   struct ftrace_rt_regs *regs, bool gpr)
 {
 	struct frt_object *o;
 	int saved;
@@ -69,6 +94,7 @@ void frt_dispatch_lookup(uintptr_t site, unsigned long parent_ip, struct ftrace_
 	if (!enter())
 		return;
 	saved = *errno_loc();
+	register_reader(gpr);
 	urcu_bp_read_lock();
 	o = frt_object_by_addr(site);
 	if (o) {
@@ -77,10 +103,32 @@ void frt_dispatch_lookup(uintptr_t site, unsigned long parent_ip, struct ftrace_
 
 		frt_tsan_acquire(&frt_tsan_publish);
 		if (op)
-			op->func(site - s->entry_off, parent_ip, op, regs);
+			call_op(op, site - s->entry_off, parent_ip, regs, gpr);
 	}
 	frt_tsan_release(&frt_tsan_grace);
 	urcu_bp_read_unlock();
 	*errno_p = saved;
 	frt_in_callback = 0;
+}
+
+ARCH_TEXT_ACCESS void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,
+					struct ftrace_rt_regs *regs)
+{
+	dispatch_slot(slot, parent_ip, regs, false);
+}
+
+ARCH_TEXT_ACCESS void frt_dispatch_slot_gpr(struct ftrace_rt_ops **slot, unsigned long parent_ip,
+					    struct ftrace_rt_regs *regs)
+{
+	dispatch_slot(slot, parent_ip, regs, true);
+}
+
+void frt_dispatch_lookup(uintptr_t site, unsigned long parent_ip, struct ftrace_rt_regs *regs)
+{
+	dispatch_lookup(site, parent_ip, regs, false);
+}
+
+void frt_dispatch_lookup_gpr(uintptr_t site, unsigned long parent_ip, struct ftrace_rt_regs *regs)
+{
+	dispatch_lookup(site, parent_ip, regs, true);
 }

@@ -49,7 +49,7 @@ static void nop_func(unsigned long ip, unsigned long parent_ip, struct ftrace_rt
 	(void)ip, (void)parent_ip, (void)op, (void)regs;
 }
 
-struct ftrace_rt_ops frt_nop_ops = {.func = nop_func};
+struct ftrace_rt_ops frt_nop_ops = {.func = nop_func, .flags = FTRACE_RT_OPS_F_NO_VECTOR};
 
 static void multi_func(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
 		       struct ftrace_rt_regs *regs)
@@ -195,8 +195,12 @@ static struct frt_multi *multi_get(struct ftrace_rt_ops **want, unsigned int n)
 		return NULL;
 	m->ops.func = multi_func;
 	m->ops.priv = m;
+	m->ops.flags = FTRACE_RT_OPS_F_NO_VECTOR;
 	m->n = n;
 	memcpy(m->v, want, n * sizeof(*want));
+	for (unsigned int i = 0; i < n; i++)
+		if (!(want[i]->flags & FTRACE_RT_OPS_F_NO_VECTOR))
+			m->ops.flags &= ~FTRACE_RT_OPS_F_NO_VECTOR;
 	m->next = multis;
 	multis = m;
 	return m;
@@ -230,6 +234,21 @@ static void multis_collect(void)
 		dead = m->next;
 		frt_free(m);
 	}
+}
+
+/*
+ * Sites whose ops promise not to touch vector registers call a trampoline
+ * that saves none. In sanitizer builds the runtime's own code calls into the
+ * sanitizer runtime, which may: never there.
+ */
+static bool use_gpr(const struct ftrace_rt_ops *op)
+{
+#ifdef FRT_SANITIZED
+	(void)op;
+	return false;
+#else
+	return op->flags & FTRACE_RT_OPS_F_NO_VECTOR;
+#endif
 }
 
 int frt_update_sites(void)
@@ -267,6 +286,7 @@ int frt_update_sites(void)
 			struct ftrace_rt_ops *target = NULL;
 			unsigned int n = 0, j = 0;
 			uint8_t insn;
+			bool gpr;
 
 			if (s->insn == ARCH_INSN_NOP1RUN)
 				continue; /* never converted: cannot be patched */
@@ -286,13 +306,16 @@ int frt_update_sites(void)
 				target = &m->ops;
 			}
 			insn = target ? ARCH_INSN_CALL : ARCH_INSN_NOP5;
-			if (insn == s->insn && (!target || target == s->ops))
+			gpr = target && use_gpr(target);
+			if (insn == s->insn &&
+			    (!target || (target == s->ops && gpr == !!(s->flags & FRT_SITE_F_GPR))))
 				continue;
 			if (frt_grow((void **)&ch, &chcap, nch + 1, sizeof(*ch))) {
 				ret = -ENOMEM;
 				goto out;
 			}
-			ch[nch++] = (struct frt_change){o, s, target ? target : &frt_nop_ops, insn};
+			ch[nch++] = (struct frt_change){o, s, target ? target : &frt_nop_ops, insn,
+							gpr};
 		}
 	}
 	ret = frt_txn_apply(ch, nch);

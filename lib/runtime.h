@@ -23,6 +23,16 @@
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/*
+ * What an enabled site calls: the slot or the lookup trampoline, each with
+ * or without saving vector registers (gpr: every ops of the site promised
+ * FTRACE_RT_OPS_F_NO_VECTOR).
+ */
+enum { FRT_CALL_SLOT, FRT_CALL_LOOKUP, FRT_CALL_SLOT_GPR, FRT_CALL_LOOKUP_GPR, FRT_CALL_KINDS };
+
+/* runtime state kept in frt_site.flags next to the scanner's FRT_SITE_F_* */
+#define FRT_SITE_F_GPR 0x80 /* the CALL in place goes to a gpr trampoline */
+
 /* One patch site: 24 bytes. */
 struct frt_site {
 	uintptr_t addr;		   /* the 5-byte site */
@@ -48,11 +58,11 @@ struct frt_object {
 	size_t nsites;
 	char *names;
 	size_t names_len;
-	uintptr_t call_slot, call_lookup; /* targets of enabled sites */
-	void *veneer;			  /* page of veneers, or NULL */
-	unsigned int nskipped;		  /* records found but not patchable */
-	unsigned int nunconverted;	  /* GCC NOP runs that could not be made NOP5 */
-	bool seen;			  /* scratch for frt_objects_sync */
+	uintptr_t call[FRT_CALL_KINDS]; /* what enabled sites call: see frt_site_call_kind() */
+	void *veneer;			/* page of veneers, or NULL */
+	unsigned int nskipped;		/* records found but not patchable */
+	unsigned int nunconverted;	/* GCC NOP runs that could not be made NOP5 */
+	bool seen;			/* scratch for frt_objects_sync */
 	struct rcu_head rcu;
 };
 
@@ -69,6 +79,11 @@ static inline bool frt_site_has_slot(const struct frt_site *s)
 static inline struct ftrace_rt_ops **frt_site_slot(const struct frt_site *s)
 {
 	return (struct ftrace_rt_ops **)(frt_site_entry(s) - ARCH_SLOT_SIZE);
+}
+
+static inline int frt_site_call_kind(const struct frt_site *s, bool gpr)
+{
+	return (frt_site_has_slot(s) ? FRT_CALL_SLOT : FRT_CALL_LOOKUP) + (gpr ? 2 : 0);
 }
 
 static inline const char *frt_site_name(const struct frt_object *o, const struct frt_site *s)
@@ -168,6 +183,7 @@ struct frt_change {
 	struct frt_site *site;
 	struct ftrace_rt_ops *ops; /* new dispatch target (nop ops when turning off) */
 	uint8_t insn;		   /* ARCH_INSN_NOP5 or ARCH_INSN_CALL */
+	bool gpr;		   /* with a CALL: to a gpr trampoline */
 };
 int frt_txn_apply(struct frt_change *v, size_t n) FRT_HIDDEN;
 
@@ -183,5 +199,9 @@ void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,
 		       struct ftrace_rt_regs *regs) FRT_HIDDEN;
 void frt_dispatch_lookup(uintptr_t site, unsigned long parent_ip,
 			 struct ftrace_rt_regs *regs) FRT_HIDDEN;
+void frt_dispatch_slot_gpr(struct ftrace_rt_ops **slot, unsigned long parent_ip,
+			   struct ftrace_rt_regs *regs) FRT_HIDDEN;
+void frt_dispatch_lookup_gpr(uintptr_t site, unsigned long parent_ip,
+			     struct ftrace_rt_regs *regs) FRT_HIDDEN;
 
 #endif

@@ -106,7 +106,11 @@ static inline struct frt_thread *frt_thread_self(void)
 
 	if (__builtin_expect(t != NULL, 1))
 		return t->dead ? NULL : t;
-	return frt_recording_on ? frt_thread_create() : NULL;
+	/* a thread's first event: libc calls (buffers, its task line) may use vector
+	 * registers, which a gpr trampoline has not saved */
+	return frt_recording_on ? (struct frt_thread *)frt_tramps.vsave_call(
+					  (void *)frt_thread_create, 0, 0, 0, 0)
+				: NULL;
 }
 
 /* Append one record; false if it was dropped (counted). Single writer: this thread. */

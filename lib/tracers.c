@@ -200,7 +200,9 @@ static int arm(char *msg, size_t msglen)
 	char unmatched[1024];
 	int ret;
 
-	tracer_ops = (struct ftrace_rt_ops){.func = funcs[frt_tracer_kind]};
+	/* built with -mgeneral-regs-only: its sites need not save vector registers */
+	tracer_ops = (struct ftrace_rt_ops){.func = funcs[frt_tracer_kind],
+					    .flags = FTRACE_RT_OPS_F_NO_VECTOR};
 	ret = frt_set_patterns_lenient(&tracer_ops, cur_filter ? cur_filter : "", false, unmatched,
 				       sizeof(unmatched));
 	if (!ret && unmatched[0] && msg)

@@ -35,9 +35,21 @@ ARCH_TEXT_ACCESS static void slot_store(struct frt_site *s, struct ftrace_rt_ops
 	__atomic_store_n(frt_site_slot(s), ops, __ATOMIC_RELEASE);
 }
 
-static uintptr_t call_target(const struct frt_object *o, const struct frt_site *s)
+static uintptr_t call_target(const struct frt_object *o, const struct frt_site *s, bool gpr)
 {
-	return frt_site_has_slot(s) ? o->call_slot : o->call_lookup;
+	return o->call[frt_site_call_kind(s, gpr)];
+}
+
+static bool site_gpr(const struct frt_site *s)
+{
+	return s->flags & FRT_SITE_F_GPR;
+}
+
+/* Must the site's code change (not only its ops)? */
+static bool code_changes(const struct frt_change *c)
+{
+	return c->insn != c->site->insn ||
+	       (c->insn == ARCH_INSN_CALL && c->gpr != site_gpr(c->site));
 }
 
 /* Are the site's bytes what we last put there? */
@@ -49,7 +61,7 @@ ARCH_TEXT_ACCESS static bool site_as_expected(const struct frt_object *o, const 
 
 	if (now != s->insn)
 		return false;
-	return now != ARCH_INSN_CALL || target == call_target(o, s);
+	return now != ARCH_INSN_CALL || target == call_target(o, s, site_gpr(s));
 }
 
 int frt_txn_apply(struct frt_change *v, size_t n)
@@ -81,7 +93,7 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 
 		if (frt_site_has_slot(s) && v[i].ops != s->ops)
 			ADD_PAGE((uintptr_t)frt_site_slot(s));
-		if (v[i].insn != s->insn) {
+		if (code_changes(&v[i])) {
 			ADD_PAGE(s->addr);
 			ADD_PAGE(s->addr + ARCH_SITE_SIZE - 1);
 		}
@@ -99,7 +111,7 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 		struct frt_site *s = v[i].site;
 		struct frt_change *c = &v[i];
 
-		if (c->insn != s->insn) {
+		if (code_changes(c)) {
 			if (!site_as_expected(c->obj, s)) {
 				frt_counters.anomalies++;
 				frt_info(1, "%s: %s: bytes changed behind the runtime; left alone",
@@ -108,7 +120,7 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 			}
 			if (c->insn == ARCH_INSN_CALL) {
 				if (!arch_encode_call(code[i].bytes, s->addr,
-						      call_target(c->obj, s))) {
+						      call_target(c->obj, s, c->gpr))) {
 					frt_counters.anomalies++;
 					continue;
 				}
@@ -131,9 +143,15 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 							code[i].bytes);
 			frt_sync_core();
 		}
-		for (size_t i = 0; i < n; i++)
-			if (code[i].on)
-				v[i].site->insn = v[i].insn;
+		for (size_t i = 0; i < n; i++) {
+			if (!code[i].on)
+				continue;
+			v[i].site->insn = v[i].insn;
+			if (v[i].insn == ARCH_INSN_CALL && v[i].gpr)
+				v[i].site->flags |= FRT_SITE_F_GPR;
+			else
+				v[i].site->flags &= (uint8_t)~FRT_SITE_F_GPR;
+		}
 	}
 	frt_text_restore(&t);
 	frt_counters.transactions++;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -76,9 +77,14 @@ int frt_veneer_setup(struct frt_object *o)
 	struct gap_search g = {o, 0x10000, 0, 0, (size_t)sysconf(_SC_PAGESIZE)};
 	uint8_t *p;
 
-	if (reachable(o, frt_tramps.slot, 1) && reachable(o, frt_tramps.lookup, 1)) {
-		o->call_slot = frt_tramps.slot;
-		o->call_lookup = frt_tramps.lookup;
+	const uintptr_t targets[FRT_CALL_KINDS] = {frt_tramps.slot, frt_tramps.lookup,
+						   frt_tramps.slot_gpr, frt_tramps.lookup_gpr};
+	bool all_near = true;
+
+	for (int k = 0; k < FRT_CALL_KINDS; k++)
+		all_near &= reachable(o, targets[k], 1);
+	if (all_near) {
+		memcpy(o->call, targets, sizeof(o->call));
 		return 0;
 	}
 	for (int tries = 0; tries < 4; tries++) {
@@ -97,15 +103,15 @@ int frt_veneer_setup(struct frt_object *o)
 			munmap(p, g.psz);
 			continue;
 		}
-		arch_write_veneer(p, frt_tramps.slot);
-		arch_write_veneer(p + ARCH_VENEER_SIZE, frt_tramps.lookup);
+		for (int k = 0; k < FRT_CALL_KINDS; k++)
+			arch_write_veneer(p + k * ARCH_VENEER_SIZE, targets[k]);
 		if (mprotect(p, g.psz, PROT_READ | PROT_EXEC)) {
 			munmap(p, g.psz);
 			return -errno;
 		}
 		o->veneer = p;
-		o->call_slot = (uintptr_t)p;
-		o->call_lookup = (uintptr_t)p + ARCH_VENEER_SIZE;
+		for (int k = 0; k < FRT_CALL_KINDS; k++)
+			o->call[k] = (uintptr_t)p + (uintptr_t)k * ARCH_VENEER_SIZE;
 		frt_info(2, "%s: veneers at %p", o->path, (void *)p);
 		return 0;
 	}

@@ -30,8 +30,8 @@
 #define ARCH_SITE_SIZE	 5 /* a NOP5 or a CALL rel32 */
 #define ARCH_SLOT_SIZE	 8 /* ops pointer ahead of the entry */
 #define ARCH_ENDBR_SIZE	 4
-#define ARCH_PATCH_STEPS 3 /* each followed by a sync_core */
-#define ARCH_VENEER_SIZE 16
+#define ARCH_PATCH_STEPS 3  /* each followed by a sync_core */
+#define ARCH_VENEER_SIZE 16 /* four per object: slot, lookup, slot_gpr, lookup_gpr */
 #define ARCH_CACHE_LINE	 64
 
 /* What is at a site now. */
@@ -81,10 +81,14 @@ void arch_write_veneer(uint8_t *p, uintptr_t target);
 
 /* Trampoline entry points, chosen for this CPU's vector width. */
 struct arch_tramps {
-	uintptr_t slot;	  /* ops found through the slot ahead of the entry */
-	uintptr_t lookup; /* ops found by looking up the site */
-	uintptr_t ret;	  /* return hook for function_graph */
-	const char *vec;  /* "sse", "avx" or "avx512" */
+	uintptr_t slot;	    /* ops found through the slot ahead of the entry */
+	uintptr_t lookup;   /* ops found by looking up the site */
+	uintptr_t slot_gpr; /* the same, saving no vector register */
+	uintptr_t lookup_gpr;
+	uintptr_t ret; /* return hook for function_graph */
+	/* fn(a, b, c, d), keeping vector registers 0-7 at full width around it */
+	uintptr_t (*vsave_call)(void *fn, uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d);
+	const char *vec; /* "sse", "avx" or "avx512" */
 };
 void arch_select_tramps(struct arch_tramps *t);
 

@@ -13,7 +13,10 @@
  * inside its RCU read-side section; nothing here loads it.
  *
  * Three copies differ only in vector width (SSE, AVX, AVX-512) and are chosen
- * at start-up from CPUID/XCR0. Trampolines are never unmapped.
+ * at start-up from CPUID/XCR0. A fourth ("gpr") saves no vector register: it
+ * is called only by sites whose every ops promised not to touch them
+ * (FTRACE_RT_OPS_F_NO_VECTOR), and the runtime code on that path is built
+ * with -mgeneral-regs-only. Trampolines are never unmapped.
  */
 #include "regs.h"
 #ifdef __CET__
@@ -81,7 +84,10 @@
 
 /* After saving the wide registers, run the C code with clean upper halves. */
 .macro VZERO vec
-.ifnc \vec,sse
+.ifc \vec,avx
+	vzeroupper
+.endif
+.ifc \vec,avx512
 	vzeroupper
 .endif
 .endm
@@ -124,10 +130,18 @@
 .endif
 	movq	16(%rbp), %rsi		/* parent ip */
 	movq	%rsp, %rdx		/* regs */
+.ifc \vec,gpr
+.ifc \kind,slot
+	call	frt_dispatch_slot_gpr
+.else
+	call	frt_dispatch_lookup_gpr
+.endif
+.else
 .ifc \kind,slot
 	call	frt_dispatch_slot
 .else
 	call	frt_dispatch_lookup
+.endif
 .endif
 	VRESTORE \vec, 0
 	VRESTORE \vec, 1
@@ -150,7 +164,8 @@
  * function_graph return hook: a hooked function "returns" here. Its return
  * values (%rax, %rdx, vector 0 and 1 at full width) are live; the C side
  * pops the thread's shadow stack and gives back the real return address,
- * which is put where this hook's own return address goes.
+ * which is put where this hook's own return address goes. The gpr copy
+ * leaves the vector registers alone: its C side never touches them.
  */
 .macro RETHOOK name, vec
 	.globl	\name
@@ -186,6 +201,9 @@
 	.size	\name, .-\name
 .endm
 
+TRAMPOLINE frt_tramp_slot_gpr, slot, gpr
+TRAMPOLINE frt_tramp_lookup_gpr, lookup, gpr
+RETHOOK frt_rethook_gpr, gpr
 TRAMPOLINE frt_tramp_slot_sse, slot, sse
 TRAMPOLINE frt_tramp_lookup_sse, lookup, sse
 RETHOOK frt_rethook_sse, sse
@@ -195,5 +213,60 @@ RETHOOK frt_rethook_avx, avx
 TRAMPOLINE frt_tramp_slot_avx512, slot, avx512
 TRAMPOLINE frt_tramp_lookup_avx512, lookup, avx512
 RETHOOK frt_rethook_avx512, avx512
+
+/*
+ * uintptr_t vsave_call(fn, a, b, c, d): fn(a, b, c, d) keeping vector
+ * registers 0-7 at full width. On a gpr trampoline's way: for an ops that
+ * made no promise about vector registers, and for the runtime's own rare
+ * calls into libc (a thread's first event sets up its buffers).
+ */
+.macro VSAVE_CALL name, vec
+	.globl	\name
+	.hidden	\name
+	.type	\name, @function
+	.p2align 4
+\name:
+	.cfi_startproc
+	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register %rbp
+	subq	$REGS_FRAME, %rsp
+	andq	$-64, %rsp
+	VSAVE	\vec, 0
+	VSAVE	\vec, 1
+	VSAVE	\vec, 2
+	VSAVE	\vec, 3
+	VSAVE	\vec, 4
+	VSAVE	\vec, 5
+	VSAVE	\vec, 6
+	VSAVE	\vec, 7
+	VZERO	\vec
+	movq	%rdi, %rax
+	movq	%rsi, %rdi
+	movq	%rdx, %rsi
+	movq	%rcx, %rdx
+	movq	%r8, %rcx
+	call	*%rax
+	VRESTORE \vec, 0
+	VRESTORE \vec, 1
+	VRESTORE \vec, 2
+	VRESTORE \vec, 3
+	VRESTORE \vec, 4
+	VRESTORE \vec, 5
+	VRESTORE \vec, 6
+	VRESTORE \vec, 7
+	movq	%rbp, %rsp
+	popq	%rbp
+	.cfi_def_cfa %rsp, 8
+	ret
+	.cfi_endproc
+	.size	\name, .-\name
+.endm
+
+VSAVE_CALL frt_vsave_call_sse, sse
+VSAVE_CALL frt_vsave_call_avx, avx
+VSAVE_CALL frt_vsave_call_avx512, avx512
 
 	.section .note.GNU-stack, "", @progbits

@@ -4,6 +4,10 @@
 
 #include "arch.h"
 
+extern char frt_tramp_slot_gpr[], frt_tramp_lookup_gpr[], frt_rethook_gpr[];
+extern uintptr_t frt_vsave_call_sse(void *, uintptr_t, uintptr_t, uintptr_t, uintptr_t);
+extern uintptr_t frt_vsave_call_avx(void *, uintptr_t, uintptr_t, uintptr_t, uintptr_t);
+extern uintptr_t frt_vsave_call_avx512(void *, uintptr_t, uintptr_t, uintptr_t, uintptr_t);
 extern char frt_tramp_slot_sse[], frt_tramp_lookup_sse[], frt_rethook_sse[];
 extern char frt_tramp_slot_avx[], frt_tramp_lookup_avx[], frt_rethook_avx[];
 extern char frt_tramp_slot_avx512[], frt_tramp_lookup_avx512[], frt_rethook_avx512[];
@@ -30,16 +34,29 @@ void arch_select_tramps(struct arch_tramps *t)
 			avx512 = (xcr0 & 0xe6) == 0xe6;
 	}
 	if (avx512) {
-		*t = (struct arch_tramps){(uintptr_t)frt_tramp_slot_avx512,
-					  (uintptr_t)frt_tramp_lookup_avx512,
-					  (uintptr_t)frt_rethook_avx512, "avx512"};
+		t->slot = (uintptr_t)frt_tramp_slot_avx512;
+		t->lookup = (uintptr_t)frt_tramp_lookup_avx512;
+		t->ret = (uintptr_t)frt_rethook_avx512;
+		t->vsave_call = frt_vsave_call_avx512;
+		t->vec = "avx512";
 	} else if (avx) {
-		*t = (struct arch_tramps){(uintptr_t)frt_tramp_slot_avx,
-					  (uintptr_t)frt_tramp_lookup_avx,
-					  (uintptr_t)frt_rethook_avx, "avx"};
+		t->slot = (uintptr_t)frt_tramp_slot_avx;
+		t->lookup = (uintptr_t)frt_tramp_lookup_avx;
+		t->ret = (uintptr_t)frt_rethook_avx;
+		t->vsave_call = frt_vsave_call_avx;
+		t->vec = "avx";
 	} else {
-		*t = (struct arch_tramps){(uintptr_t)frt_tramp_slot_sse,
-					  (uintptr_t)frt_tramp_lookup_sse,
-					  (uintptr_t)frt_rethook_sse, "sse"};
+		t->slot = (uintptr_t)frt_tramp_slot_sse;
+		t->lookup = (uintptr_t)frt_tramp_lookup_sse;
+		t->ret = (uintptr_t)frt_rethook_sse;
+		t->vsave_call = frt_vsave_call_sse;
+		t->vec = "sse";
 	}
+	t->slot_gpr = (uintptr_t)frt_tramp_slot_gpr;
+	t->lookup_gpr = (uintptr_t)frt_tramp_lookup_gpr;
+#ifndef FRT_SANITIZED
+	/* the return hook's C side is built with -mgeneral-regs-only; under a
+	 * sanitizer it calls into the sanitizer's runtime, which may not be */
+	t->ret = (uintptr_t)frt_rethook_gpr;
+#endif
 }

@@ -44,6 +44,12 @@ struct ftrace_rt_ops {
 
 /* Set by the runtime while the ops is registered. */
 #define FTRACE_RT_OPS_F_ENABLED (1UL << 0)
+/*
+ * Set by the caller: func, and all it calls, never touch vector, x87 or
+ * MMX registers (build it with -mgeneral-regs-only and call nothing that
+ * may). Sites where every ops says so skip saving vector registers.
+ */
+#define FTRACE_RT_OPS_F_NO_VECTOR (1UL << 1)
 
 /*
  * Register @ops: from now on ops->func is called at the entry of every function

@@ -19,7 +19,9 @@ build() {
 	$cc -g $extra $soflags -fPIC -shared -o "libstress-$name.so" "$src/stress_lib.c"
 	$cc -g $extra $soflags -fPIC -shared -DPFX=p -o "stressplugin-p-$name.so" "$src/stress_plugin.c"
 	$cc -g $extra $soflags -fPIC -shared -DPFX=q -DSPINNER -pthread -o "stressplugin-q-$name.so" "$src/stress_plugin.c"
-	$cc -g $extra $cflags $ldflags -I"$inc" -o "stress-$name" "$src/stress.c" \
+	$cc -g $extra $cflags -mgeneral-regs-only -I"$inc" -c -o "stress_light-$name.o" \
+		"$src/stress_light.c"
+	$cc -g $extra $cflags $ldflags -I"$inc" -o "stress-$name" "$src/stress.c" "stress_light-$name.o" \
 		-L. "-lstress-$name" -L"$lib" -lftrace_rt -Wl,-rpath,"\$ORIGIN:$lib" -pthread -ldl
 	echo "$name" >> layouts.txt.new
 }

@@ -34,8 +34,8 @@
 extern char **environ;
 
 #include "stress.h"
+#include "stress_tracer.h"
 
-#define MAGIC	    0x5eed5eed5eed5eedUL
 #define MAX_TRACERS 4
 #define MAX_WORKERS 16
 
@@ -52,13 +52,6 @@ static st_fn_t main_fns[200] = {ST_D100(REF, 0) ST_D100(REF, 1)};
 
 static st_fn_t *plugin_fns;
 static unsigned int nplugin;
-
-struct tracer {
-	struct ftrace_rt_ops ops; /* first: the callback gets &ops */
-	unsigned long magic;
-	unsigned long hits;
-	int id;
-};
 
 /* entries of the st_ functions whose first argument is a worker counter */
 static unsigned long known[400];
@@ -210,13 +203,15 @@ static void check(int ret, const char *what)
 	check_maps();
 }
 
-static struct tracer *tracer_new(int id)
+/* @light: the callback that promises not to touch vector registers */
+static struct tracer *tracer_new(int id, bool light)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		die("calloc");
-	t->ops.func = callback;
+	t->ops.func = light ? light_callback : callback;
+	t->ops.flags = light ? FTRACE_RT_OPS_F_NO_VECTOR : 0;
 	t->magic = MAGIC;
 	t->id = id;
 	return t;
@@ -239,7 +234,7 @@ static void churn(unsigned int iterations, unsigned int seed)
 		struct tracer *t = live[k];
 
 		if (!t) {
-			t = tracer_new((int)it);
+			t = tracer_new((int)it, rnd(&seed) % 2);
 			if (rnd(&seed) % 3) {
 				const char *f =
 					filters[rnd(&seed) % (sizeof(filters) / sizeof(*filters))];
@@ -358,7 +353,7 @@ static void *dl_churn(void *arg_)
 
 static void quiet_phase(unsigned int workers)
 {
-	struct tracer *a = tracer_new(-1), *b = tracer_new(-2);
+	struct tracer *a = tracer_new(-1, true), *b = tracer_new(-2, false);
 	pthread_t th[MAX_WORKERS];
 	const long rounds = 50;
 	struct ftrace_rt_stats st;

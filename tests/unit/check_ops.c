@@ -288,6 +288,83 @@ START_TEST(test_args)
 }
 END_TEST
 
+NOINLINE double op_fp(double a, float b, double c, long d)
+{
+	return a * b + c - (double)d;
+}
+
+static double (*volatile fp_fn)(double, float, double, long) = op_fp;
+static unsigned long light_hits;
+
+/* keeps the FTRACE_RT_OPS_F_NO_VECTOR promise: no vector register, no call */
+__attribute__((target("general-regs-only"))) static void light(unsigned long ip,
+							       unsigned long parent_ip,
+							       struct ftrace_rt_ops *op,
+							       struct ftrace_rt_regs *regs)
+{
+	(void)ip, (void)parent_ip, (void)op, (void)regs;
+	__atomic_add_fetch(&light_hits, 1, __ATOMIC_RELAXED);
+}
+
+/* wipes every vector register: must only ever run where they were saved */
+static void clobber(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
+		    struct ftrace_rt_regs *regs)
+{
+	(void)ip, (void)parent_ip, (void)op, (void)regs;
+	__atomic_add_fetch(&light_hits, 1, __ATOMIC_RELAXED);
+	if (__builtin_cpu_supports("avx"))
+		__asm__ volatile("vzeroall" ::: "memory");
+	else
+		__asm__ volatile("pxor %%xmm0, %%xmm0\n pxor %%xmm1, %%xmm1\n pxor %%xmm2, %%xmm2"
+				 "\n pxor %%xmm3, %%xmm3" ::
+					 : "memory");
+}
+
+/* vector arguments survive the trampoline that saves none, and the switches to and from it */
+START_TEST(test_no_vector)
+{
+	struct ftrace_rt_ops nv = {.func = light, .flags = FTRACE_RT_OPS_F_NO_VECTOR};
+	struct counter *c = counter_new();
+	struct ftrace_rt_stats s0, s1;
+
+	ck_assert_int_eq(ftrace_rt_set_filter(&nv, "op_fp", 1), 0);
+	ck_assert_int_eq(ftrace_rt_register_ops(&nv), 0);
+	for (int i = 0; i < 100; i++)
+		ck_assert(fp_fn(1.5, 2.0f, i, i) == 3.0);
+	ck_assert_uint_eq(light_hits, 100);
+	/* a second ops without the promise: the site calls the saving trampoline again */
+	ck_assert_int_eq(ftrace_rt_get_stats(&s0), 0);
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_fp", 1), 0);
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
+	ck_assert_int_eq(ftrace_rt_get_stats(&s1), 0);
+#ifdef FRT_SANITIZED
+	ck_assert_uint_eq(s1.syncs - s0.syncs, 0); /* sanitizer build: always the saving one */
+#else
+	ck_assert_uint_eq(s1.syncs - s0.syncs, 3); /* CALL to CALL: the site changed */
+#endif
+	for (int i = 0; i < 100; i++)
+		ck_assert(fp_fn(1.5, 2.0f, i, i) == 3.0);
+	ck_assert_uint_eq(light_hits, 200);
+	ck_assert_uint_eq(c->other, 100);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	for (int i = 0; i < 100; i++)
+		ck_assert(fp_fn(1.5, 2.0f, i, i) == 3.0);
+	ck_assert_uint_eq(light_hits, 300);
+	/*
+	 * The promise withdrawn while registered, by a callback that wipes every
+	 * vector register: the site still calls the trampoline that saves none,
+	 * and the dispatcher must call it through the saving thunk.
+	 */
+	nv.flags &= ~FTRACE_RT_OPS_F_NO_VECTOR;
+	__atomic_store_n(&nv.func, clobber, __ATOMIC_RELEASE);
+	for (int i = 0; i < 100; i++)
+		ck_assert(fp_fn(1.5, 2.0f, i, i) == 3.0);
+	ck_assert_uint_eq(light_hits, 400);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&nv), 0);
+	free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ops");
@@ -301,6 +378,7 @@ int main(void)
 	tcase_add_test(tc, test_api_from_callback_and_recursion);
 	tcase_add_test(tc, test_constant_syncs);
 	tcase_add_test(tc, test_args);
+	tcase_add_test(tc, test_no_vector);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
