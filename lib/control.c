@@ -361,6 +361,7 @@ static void *serve(void *arg)
 	(void)arg;
 
 	frt_in_callback = FRT_UNTRACED; /* whatever it calls is not traced */
+	frt_own_thread(true);
 	for (;;) {
 		int n = 0, map[MAX_CONN];
 		int64_t now = now_ms();
@@ -390,6 +391,7 @@ static void *serve(void *arg)
 	for (int i = 0; i < MAX_CONN; i++)
 		if (conns[i].fd >= 0)
 			conn_close(&conns[i]);
+	frt_own_thread(false);
 	return NULL;
 }
 

@@ -59,6 +59,7 @@ static void parent(void)
 static void child(void)
 {
 	urcu_bp_after_fork_child();
+	frt_own_threads_forget();
 	if (fork_locked)
 		frt_unlock();
 }

@@ -117,6 +117,41 @@ static int count_threads(void)
 	return n == -E2BIG ? 4 : n;
 }
 
+/*
+ * The runtime's own threads block every signal and never run application
+ * code: they cannot be inside a NOP run, and are left running.
+ */
+#define MAX_OWN 4
+static pid_t own[MAX_OWN];
+
+void frt_own_thread(bool running)
+{
+	pid_t self = gettid_();
+
+	for (int i = 0; i < MAX_OWN; i++) {
+		pid_t want = running ? 0 : self;
+
+		if (__atomic_compare_exchange_n(&own[i], &want, running ? self : 0, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return;
+	}
+	/* more than MAX_OWN: such a thread is waited for like any that blocks the signal */
+}
+
+void frt_own_threads_forget(void)
+{
+	for (int i = 0; i < MAX_OWN; i++)
+		__atomic_store_n(&own[i], 0, __ATOMIC_SEQ_CST);
+}
+
+static bool is_own(pid_t tid)
+{
+	for (int i = 0; i < MAX_OWN; i++)
+		if (__atomic_load_n(&own[i], __ATOMIC_SEQ_CST) == tid)
+			return true;
+	return false;
+}
+
 /* Does thread @tid block signal @sig? -1 if it is gone. */
 static int blocks_signal(pid_t tid, int sig)
 {
@@ -219,7 +254,7 @@ static int park_all(pid_t *sent, int *nsent, pid_t *tasks)
 		if (n < 0)
 			return n;
 		for (int i = 0; i < n; i++) {
-			bool known = tasks[i] == self;
+			bool known = tasks[i] == self || is_own(tasks[i]);
 
 			for (int j = 0; j < *nsent && !known; j++)
 				known = sent[j] == tasks[i];

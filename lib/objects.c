@@ -19,6 +19,7 @@
 #include "alloc.h"
 #include "log.h"
 #include "runtime.h"
+#include "trace.h"
 
 struct cds_list_head frt_objects = CDS_LIST_HEAD_INIT(frt_objects);
 int frt_list_fd = -1;
@@ -248,6 +249,7 @@ int frt_objects_sync(void)
 			}
 		}
 		cds_list_add_tail_rcu(&o->node, &frt_objects);
+		frt_output_object(o); /* before any record of its functions */
 		frt_ops_object_added(o);
 		if (frt_list_fd >= 0)
 			frt_list_object(frt_list_fd, o);

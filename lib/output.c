@@ -165,13 +165,15 @@ static int write_session(void)
 	char line[PATH_MAX + 256], ts[64], name[PATH_MAX + 64];
 	struct stack_find st = {0, 0};
 	struct frt_object *o;
-	int fd;
+	int fd, ret;
 
 	new_sid();
 	snprintf(name, sizeof(name), "%s/sid-%s.map", dir, sid);
 	fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
+	/* held to the end: an object loaded meanwhile is either in the map or
+	 * gets a DLOP line after the SESS line */
 	frt_lock();
 	cds_list_for_each_entry (o, &frt_objects, node) {
 		if (!o->nsites)
@@ -181,7 +183,6 @@ static int write_session(void)
 			break;
 		write_sym(o);
 	}
-	frt_unlock();
 	/* uftrace tells user from kernel addresses by the stack's place */
 	frt_maps_foreach(find_stack, &st);
 	if (!st.start) {
@@ -196,7 +197,11 @@ static int write_session(void)
 	fmt_time(ts, sizeof(ts), frt_clock_raw());
 	snprintf(line, sizeof(line), "SESS timestamp=%s pid=%d sid=%s exename=\"%s\"\n", ts,
 		 (int)getpid(), sid, exename);
-	return append("task.txt", line);
+	ret = append("task.txt", line);
+	if (!ret)
+		frt_output_active = true;
+	frt_unlock();
+	return ret;
 }
 
 /* Is @d a data directory of ours (or empty), so that it may be replaced? */
@@ -303,11 +308,7 @@ int frt_output_open(const char *want)
 		n--;
 	frt_json_escape(cmdline, (size_t)n, json, sizeof(json));
 	cmdline_json = frt_strdup(json);
-	ret = write_session();
-	if (ret)
-		return ret;
-	frt_output_active = true;
-	return 0;
+	return write_session(); /* sets frt_output_active */
 }
 
 void frt_output_task(struct frt_thread *t, uint64_t raw_time)

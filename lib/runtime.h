@@ -172,6 +172,10 @@ extern int frt_list_fd FRT_HIDDEN;
 
 /* nopconv.c: make GCC NOP runs NOP5 when no thread can be inside them */
 int frt_convert_runs(struct frt_object *o) FRT_HIDDEN;
+/* a runtime thread (flusher, control server) starts or ends: it runs no
+ * application code, so the conversion need not stop it */
+void frt_own_thread(bool running) FRT_HIDDEN;
+void frt_own_threads_forget(void) FRT_HIDDEN; /* fork child: they did not follow */
 
 /* veneer.c */
 int frt_veneer_setup(struct frt_object *o) FRT_HIDDEN;

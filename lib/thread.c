@@ -231,6 +231,7 @@ static void *flusher_main(void *arg)
 {
 	(void)arg;
 	frt_in_callback = 1; /* never traced, whatever it calls */
+	frt_own_thread(true);
 	while (!__atomic_load_n(&quit, __ATOMIC_ACQUIRE)) {
 		int w = __atomic_load_n(&work, __ATOMIC_ACQUIRE);
 		struct timespec ts = {1, 0};
@@ -244,6 +245,7 @@ static void *flusher_main(void *arg)
 		if (w == __atomic_load_n(&work, __ATOMIC_ACQUIRE))
 			futex(&work, FUTEX_WAIT_PRIVATE, w, &ts);
 	}
+	frt_own_thread(false);
 	return NULL;
 }
 

@@ -2,10 +2,16 @@
 # SPDX-License-Identifier: MIT
 """`ftrace-rt list` finds every fixture function, in every layout, with the
 right layout, slot and endbr flags: statically on the files, and live as the
-program loads them (including the dlopen'ed plugin)."""
+program loads them (including the dlopen'ed plugin). Then each fixture runs
+under every built-in tracer and must compute exactly what it computes
+untraced: integer, floating-point, stack, varargs and struct arguments and
+return values survive the trampolines and the return hook."""
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 tool, fixdir = sys.argv[1], sys.argv[2]
 
@@ -16,6 +22,7 @@ PLUGIN = {"pl_helper", "pl_twice", "pl_entry"}
 NO_ENDBR = {"fx_static", "pl_helper"}
 
 failures = []
+tmp = tempfile.mkdtemp(prefix="frt-list-")
 
 
 def fail(msg):
@@ -110,6 +117,28 @@ for name, cc, layout, slot, endbr in layouts:
     if "fx checksum" not in p.stdout:
         fail(f"{name}: program output missing under the runtime")
 
+    # traced, the program computes what it computes untraced
+    want = subprocess.run([exe, plugin, "3"], capture_output=True, text=True).stdout
+    if "fx checksum" not in want:
+        fail(f"{name}: untraced run printed {want!r}")
+        continue
+    for tracer in ("function_graph", "function", "profile"):
+        out = os.path.join(tmp, f"{name}-{tracer}")
+        p = subprocess.run([tool, "record", "-t", tracer, "-o", out, "--", exe, plugin, "3"],
+                           capture_output=True, text=True, timeout=120)
+        if p.returncode != 0 or want not in p.stdout:
+            fail(f"{name}: under {tracer}: exit {p.returncode}, printed {p.stdout!r} "
+                 f"(untraced: {want!r}); {p.stderr[-500:]}")
+        # the runtime's own threads (the flusher) must not keep the plugin's NOP runs as they are
+        if "not traceable" in p.stderr:
+            fail(f"{name}: under {tracer}: {p.stderr.strip()}")
+        # the plugin, unloaded before the end, still has its names (a DLOP line and .sym)
+        if tracer == "function_graph" and shutil.which("uftrace"):
+            r = subprocess.run(["uftrace", "report", "-d", out], capture_output=True, text=True)
+            if not re.search(r"\s3\s+pl_entry\s*$", r.stdout, re.M):
+                fail(f"{name}: uftrace report has no 3 calls of pl_entry:\n{r.stdout}{r.stderr}")
+        shutil.rmtree(out, ignore_errors=True)
+
 # -F filters the listing
 p = subprocess.run([tool, "list", "-F", "fx_l*,sh_*@libfxshared*",
                     os.path.join(fixdir, "fx-gcc-O2")], capture_output=True, text=True)
@@ -122,5 +151,6 @@ got = {r["func"] for r in parse(p.stdout)}
 if got != {"fx_leaf", "sh_add", "sh_many", "sh_scale"}:
     fail(f"-F live: {sorted(got)}")
 
+shutil.rmtree(tmp, ignore_errors=True)
 print(f"{len(layouts)} layouts checked, {len(failures)} failures")
 sys.exit(1 if failures else 0)
