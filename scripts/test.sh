@@ -1,14 +1,19 @@
 #!/bin/sh
-# The whole test suite: install what is missing, build, run every test, then
-# build again with AddressSanitizer and UndefinedBehaviorSanitizer and run the
-# whole suite under them, and with ThreadSanitizer for the threaded tests it
-# can follow (the "threads" suite: the API unit tests and a stress run).
+# The whole test suite: install what is missing, build, run every test; build
+# with clang and run the threaded tests there; build with AddressSanitizer and
+# UndefinedBehaviorSanitizer and run the whole suite under them; build with
+# ThreadSanitizer and run the threaded tests it can follow (the "threads"
+# suite: the API unit tests and a stress run).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 [ -d build ] || meson setup build >/dev/null
 ninja -C build
 meson test -C build --print-errorlogs
+# the runtime builds warning-free with clang too; its threaded tests run on that build
+[ -d build-clang ] || CC=clang meson setup build-clang --werror >/dev/null
+ninja -C build-clang
+meson test -C build-clang --suite threads --print-errorlogs
 [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 ninja -C build-asan
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -82,6 +82,29 @@
 .endif
 .endm
 
+/* the vector argument registers 0-7 */
+.macro VSAVE_ARGS vec
+	VSAVE	\vec, 0
+	VSAVE	\vec, 1
+	VSAVE	\vec, 2
+	VSAVE	\vec, 3
+	VSAVE	\vec, 4
+	VSAVE	\vec, 5
+	VSAVE	\vec, 6
+	VSAVE	\vec, 7
+.endm
+
+.macro VRESTORE_ARGS vec
+	VRESTORE \vec, 0
+	VRESTORE \vec, 1
+	VRESTORE \vec, 2
+	VRESTORE \vec, 3
+	VRESTORE \vec, 4
+	VRESTORE \vec, 5
+	VRESTORE \vec, 6
+	VRESTORE \vec, 7
+.endm
+
 /* After saving the wide registers, run the C code with clean upper halves. */
 .macro VZERO vec
 .ifc \vec,avx
@@ -112,14 +135,7 @@
 	subq	$REGS_FRAME, %rsp
 	andq	$-64, %rsp
 	SAVE_GPRS
-	VSAVE	\vec, 0
-	VSAVE	\vec, 1
-	VSAVE	\vec, 2
-	VSAVE	\vec, 3
-	VSAVE	\vec, 4
-	VSAVE	\vec, 5
-	VSAVE	\vec, 6
-	VSAVE	\vec, 7
+	VSAVE_ARGS \vec
 	VZERO	\vec
 	movq	8(%rbp), %rdi
 .ifc \kind,slot
@@ -143,14 +159,7 @@
 	call	frt_dispatch_lookup
 .endif
 .endif
-	VRESTORE \vec, 0
-	VRESTORE \vec, 1
-	VRESTORE \vec, 2
-	VRESTORE \vec, 3
-	VRESTORE \vec, 4
-	VRESTORE \vec, 5
-	VRESTORE \vec, 6
-	VRESTORE \vec, 7
+	VRESTORE_ARGS \vec
 	RESTORE_GPRS
 	movq	%rbp, %rsp
 	popq	%rbp
@@ -234,14 +243,7 @@ RETHOOK frt_rethook_avx512, avx512
 	.cfi_def_cfa_register %rbp
 	subq	$REGS_FRAME, %rsp
 	andq	$-64, %rsp
-	VSAVE	\vec, 0
-	VSAVE	\vec, 1
-	VSAVE	\vec, 2
-	VSAVE	\vec, 3
-	VSAVE	\vec, 4
-	VSAVE	\vec, 5
-	VSAVE	\vec, 6
-	VSAVE	\vec, 7
+	VSAVE_ARGS \vec
 	VZERO	\vec
 	movq	%rdi, %rax
 	movq	%rsi, %rdi
@@ -249,14 +251,7 @@ RETHOOK frt_rethook_avx512, avx512
 	movq	%rcx, %rdx
 	movq	%r8, %rcx
 	call	*%rax
-	VRESTORE \vec, 0
-	VRESTORE \vec, 1
-	VRESTORE \vec, 2
-	VRESTORE \vec, 3
-	VRESTORE \vec, 4
-	VRESTORE \vec, 5
-	VRESTORE \vec, 6
-	VRESTORE \vec, 7
+	VRESTORE_ARGS \vec
 	movq	%rbp, %rsp
 	popq	%rbp
 	.cfi_def_cfa %rsp, 8
