@@ -4,7 +4,8 @@
 #
 #   bench/run.sh [--quick]
 #
-# Figures are medians of repeated runs (ns per call of a tiny function, or ms),
+# Figures are medians of repeated runs (ns per call of a tiny function, or ms;
+# per-call rows: the median of 3 processes each taking the median of R runs),
 # with ratios to an uninstrumented build measured in the same run. Peers
 # (LLVM XRay, uftrace, uprobes) come from bench/peers/run.sh, the real program
 # (redis from its Debian source package) from bench/realprog/.
@@ -30,11 +31,15 @@ rows=()
 declare -A base
 row() { rows+=("$1|$2|$3|$4|$5"); printf '%-10s %-58s %12s %8s  %s\n' "$1" "$2" "$3" "$4" "$5" >&2; }
 
-# median ns/call of percall; extra args: env assignments before the program
+# ns/call of percall: the median of 3 processes, each printing the median of
+# its R repeats (this VM has noisy spells that a single process can sit in);
+# extra args: env assignments before the program
 percall() {
 	local prog=$1 mode=$2
 	shift 2
-	env "$@" "$out/$prog" "$mode" -n "$N" -r "$R" | awk '{print $1}'
+	for _ in 1 2 3; do
+		env "$@" "$out/$prog" "$mode" -n "$N" -r "$R" | awk '{print $1}'
+	done | sort -g | sed -n 2p
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2f", a / b; else print "-" }'; }
@@ -66,12 +71,17 @@ v=$(percall percall-gcc empty2)
 row percall "enabled: gcc layout, two ops" "$v" "$(ratio "$v" "${base[gcc]}")" "list ops"
 for t in function function_graph profile; do
 	log=$shm/$t.log
-	v=$(FTRACE_RT_TRACER=$t FTRACE_RT_FILTER=tiny FTRACE_RT_OUTPUT=$shm/$t.data \
-		FTRACE_RT_BUFSIZE=64M "$out/percall-gcc" plain -n "$TN" -r "$R" 2>"$log" | awk '{print $1}')
-	lost=$(sed -n 's/.* \([0-9]*\) lost.*/\1/p' "$log" | tail -1)
+	# as percall(): the median of 3 processes, with the lost count of that run
+	set -- $(for _ in 1 2 3; do
+		v=$(FTRACE_RT_TRACER=$t FTRACE_RT_FILTER=tiny FTRACE_RT_OUTPUT=$shm/$t.data \
+			FTRACE_RT_BUFSIZE=64M "$out/percall-gcc" plain -n "$TN" -r "$R" 2>"$log" |
+			awk '{print $1}')
+		echo "$v $(sed -n 's/.* \([0-9]*\) lost.*/\1/p' "$log" | tail -1)"
+		rm -rf "$shm/$t.data"
+	done | sort -g | sed -n 2p)
+	v=$1 lost=${2:-}
 	row percall "$t tracer: gcc layout" "$v" "$(ratio "$v" "${base[gcc]}")" \
 		"entry$([ $t = function ] || echo ' + exit'), ${lost:-?} lost, data in tmpfs"
-	rm -rf "$shm/$t.data"
 done
 
 # multithreaded scaling: wall ns per call of each thread, 1 and 2 threads
