@@ -5,9 +5,7 @@
 
 bool frt_clock_tsc;
 
-/* ns = base_ns + (raw - base_raw) * mult >> 32 */
-static uint64_t base_raw, base_ns;
-static uint64_t mult;
+uint64_t frt_clock_base_raw, frt_clock_base_ns, frt_clock_mult;
 
 static bool invariant_tsc(void)
 {
@@ -40,29 +38,19 @@ void frt_clock_init(void)
 	uint64_t r, n;
 
 	frt_clock_tsc = invariant_tsc();
-	if (!frt_clock_tsc || mult)
+	if (!frt_clock_tsc || frt_clock_mult)
 		return;
-	sample(&base_raw, &base_ns);
+	sample(&frt_clock_base_raw, &frt_clock_base_ns);
 	do
 		sample(&r, &n);
-	while (n - base_ns < 200000);
-	mult = (uint64_t)(((unsigned __int128)(n - base_ns) << 32) / (r - base_raw));
-}
-
-uint64_t frt_clock_to_ns(uint64_t raw)
-{
-	uint64_t m = mult;
-
-	if (!frt_clock_tsc)
-		return raw;
-	if (raw < base_raw) /* a core whose TSC lags the one we calibrated on */
-		return base_ns - (uint64_t)(((unsigned __int128)(base_raw - raw) * m) >> 32);
-	return base_ns + (uint64_t)(((unsigned __int128)(raw - base_raw) * m) >> 32);
+	while (n - frt_clock_base_ns < 200000);
+	frt_clock_mult = (uint64_t)(((unsigned __int128)(n - frt_clock_base_ns) << 32) /
+				    (r - frt_clock_base_raw));
 }
 
 uint64_t frt_clock_delta_ns(uint64_t d)
 {
 	if (!frt_clock_tsc)
 		return d;
-	return (uint64_t)(((unsigned __int128)d * mult) >> 32);
+	return (uint64_t)(((unsigned __int128)d * frt_clock_mult) >> 32);
 }

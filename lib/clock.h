@@ -39,7 +39,22 @@ static inline uint64_t frt_clock_raw(void)
 void frt_clock_init(void) __attribute__((visibility("hidden")));
 /* A difference of raw timestamps in ns. */
 uint64_t frt_clock_delta_ns(uint64_t raw_delta) __attribute__((visibility("hidden")));
-/* Raw timestamp to CLOCK_MONOTONIC ns with the current calibration. */
-uint64_t frt_clock_to_ns(uint64_t raw) __attribute__((visibility("hidden")));
+
+/* ns = base_ns + (raw - base_raw) * mult >> 32; set once by frt_clock_init() */
+extern uint64_t frt_clock_base_raw __attribute__((visibility("hidden")));
+extern uint64_t frt_clock_base_ns __attribute__((visibility("hidden")));
+extern uint64_t frt_clock_mult __attribute__((visibility("hidden")));
+
+/* Raw timestamp to CLOCK_MONOTONIC ns. Inline: the flusher converts every record. */
+static inline uint64_t frt_clock_to_ns(uint64_t raw)
+{
+	uint64_t m = frt_clock_mult, b = frt_clock_base_raw;
+
+	if (!frt_clock_tsc)
+		return raw;
+	if (raw < b) /* a core whose TSC lags the one we calibrated on */
+		return frt_clock_base_ns - (uint64_t)(((unsigned __int128)(b - raw) * m) >> 32);
+	return frt_clock_base_ns + (uint64_t)(((unsigned __int128)(raw - b) * m) >> 32);
+}
 
 #endif

@@ -2,13 +2,15 @@
 /*
  * Per-thread recording state and the flusher.
  *
- * Each thread writes its own records into one half of its buffer; when the
- * half is full it hands it to the flusher thread and goes on in the other
- * half. If the other half has not been written out yet, records are dropped
- * and counted, and a LOST record tells the reader how many once there is
- * room: the program is never blocked. Thread state is mmap'ed (the dispatch
- * path must not call any malloc: a signal may have interrupted one). Data is
- * written when halves fill, when a thread exits, on request, and at exit.
+ * Each thread writes its own records into a ring of FRT_CHUNKS chunks; when
+ * a chunk is full it hands it to the flusher thread and goes on in the next.
+ * If the next one has not been written out yet, records are dropped and
+ * counted, and a LOST record tells the reader how many once there is room:
+ * the program is never blocked. Several chunks let the flusher fall behind
+ * by most of the buffer, not by half of it, before anything is lost. Thread
+ * state is mmap'ed (the dispatch path must not call any malloc: a signal may
+ * have interrupted one). Data is written when chunks fill, when a thread
+ * exits, on request, and at exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +30,10 @@ volatile int frt_recording_on;
 static struct frt_thread *threads; /* all, newest first */
 static pthread_mutex_t thread_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t exit_key;
-static size_t half_cap;
+static size_t chunk_cap;
 static pthread_t flusher;
 static bool flusher_running;
-static int work; /* futex: bumped when a half is full */
+static int work; /* futex: bumped when a chunk is full */
 static int quit; /* flusher should exit */
 static pid_t owner_pid;
 /* the state of threads that could not get buffers: dead, records nothing (in .bss, untouched) */
@@ -63,20 +65,16 @@ static void on_thread_exit(void *arg)
 struct frt_thread *frt_thread_create(void)
 {
 	struct frt_thread *t;
-	size_t bytes = half_cap * sizeof(struct frt_rec);
+	size_t bytes = FRT_CHUNKS * chunk_cap * sizeof(struct frt_rec);
 
 	if (frt_self)
 		return NULL; /* dead: its key destructor has run */
 	t = map(sizeof(*t));
-	if (t) {
-		t->half[0] = map(bytes);
-		t->half[1] = map(bytes);
-	}
-	if (!t || !t->half[0] || !t->half[1]) {
+	if (t)
+		t->buf = map(bytes);
+	if (!t || !t->buf) {
 		static int reported;
 
-		if (t && t->half[0])
-			munmap(t->half[0], bytes);
 		if (t)
 			munmap(t, sizeof(*t));
 		/* this thread records nothing; mark it so that it does not ask again */
@@ -85,10 +83,11 @@ struct frt_thread *frt_thread_create(void)
 		if (!__atomic_fetch_add(&reported, 1, __ATOMIC_RELAXED))
 			frt_msg("cannot allocate %zu KiB of trace buffers for thread %ld: %s; "
 				"its calls are not recorded",
-				2 * bytes >> 10, (long)syscall(SYS_gettid), strerror(errno));
+				bytes >> 10, (long)syscall(SYS_gettid), strerror(errno));
 		return NULL;
 	}
-	t->cap = half_cap;
+	t->cap = chunk_cap;
+	t->wchunk = t->buf;
 	t->tid = (pid_t)syscall(SYS_gettid);
 	t->pid = getpid();
 	t->fd = -1;
@@ -128,70 +127,85 @@ static void write_all(int fd, const void *buf, size_t len)
 	}
 }
 
-/* Convert raw times of @n records from @src and write them out. Under flush_lock. */
-static void write_records(struct frt_thread *t, const struct frt_rec *src, size_t n)
+/*
+ * Convert raw times of @n records to ns in place and write them out with one
+ * write. In place is safe: the writer appends only above the published pos
+ * and reuses a chunk only after the flusher cleared full[], and every record
+ * is written (so converted) exactly once. Under flush_lock.
+ */
+static void write_records(struct frt_thread *t, struct frt_rec *recs, size_t n)
 {
-	struct frt_rec stage[512];
-
 	if (t->fd < 0)
 		t->fd = frt_output_thread_fd(t->tid);
 	if (t->fd < 0)
 		return;
-	while (n) {
-		size_t k = n < 512 ? n : 512;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t ns = frt_clock_to_ns(recs[i].time);
 
-		for (size_t i = 0; i < k; i++) {
-			uint64_t ns = frt_clock_to_ns(src[i].time);
-
-			if (ns < t->last_ns) /* per-thread order must not go backwards */
-				ns = t->last_ns;
-			t->last_ns = ns;
-			stage[i].time = ns;
-			stage[i].word = src[i].word;
-		}
-		write_all(t->fd, stage, k * sizeof(*stage));
-		src += k;
-		n -= k;
+		if (ns < t->last_ns) /* per-thread order must not go backwards */
+			ns = t->last_ns;
+		t->last_ns = ns;
+		recs[i].time = ns;
 	}
+	write_all(t->fd, recs, n * sizeof(*recs));
 }
 
-/* Write out full halves, and with @partial what is in the current one. */
+static struct frt_rec *chunk(struct frt_thread *t, unsigned int h)
+{
+	return t->buf + (size_t)h * t->cap;
+}
+
+/* Write out full chunks in ring order, and with @partial what is in the current one. */
 static void flush_thread(struct frt_thread *t, bool partial)
 {
 	pthread_mutex_lock(&t->flush_lock);
-	/* at most one half is full at a time (the writer drops rather than overtake) */
-	for (unsigned int h = 0; h < 2; h++) {
+	/* the writer fills chunks in ring order: full ones follow next_flush */
+	for (unsigned int k = 0; k < FRT_CHUNKS; k++) {
+		unsigned int h = t->next_flush;
+
 		if (!__atomic_load_n(&t->full[h], __ATOMIC_ACQUIRE))
-			continue;
+			break;
 		if (t->fill[h] > t->flushed[h])
-			write_records(t, t->half[h] + t->flushed[h], t->fill[h] - t->flushed[h]);
+			write_records(t, chunk(t, h) + t->flushed[h], t->fill[h] - t->flushed[h]);
 		t->flushed[h] = 0; /* before the writer may reuse it */
 		__atomic_store_n(&t->full[h], 0, __ATOMIC_RELEASE);
+		t->next_flush = (h + 1) % FRT_CHUNKS;
 	}
 	if (partial) {
-		unsigned int h = __atomic_load_n(&t->cur, __ATOMIC_ACQUIRE);
-		size_t pos = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
+		unsigned int h = t->next_flush;
+		size_t pos;
 
-		if (!__atomic_load_n(&t->full[h], __ATOMIC_ACQUIRE) && pos > t->flushed[h]) {
-			write_records(t, t->half[h] + t->flushed[h], pos - t->flushed[h]);
-			t->flushed[h] = pos;
+		/*
+		 * The writer switches chunks by marking its chunk full, then
+		 * resetting pos, then moving cur (release stores). Reading them
+		 * back in the opposite order: cur == h shows the reset of pos on
+		 * entering h; a pos from a later chunk would show h full.
+		 */
+		if (__atomic_load_n(&t->cur, __ATOMIC_ACQUIRE) == h) {
+			pos = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
+			if (!__atomic_load_n(&t->full[h], __ATOMIC_ACQUIRE) &&
+			    pos > t->flushed[h]) {
+				write_records(t, chunk(t, h) + t->flushed[h], pos - t->flushed[h]);
+				t->flushed[h] = pos;
+			}
 		}
 	}
 	pthread_mutex_unlock(&t->flush_lock);
 }
 
-/* The half is full: hand it over if the other one is free. Called by the writer. */
+/* The chunk is full: hand it over if the next one is free. Called by the writer. */
 void frt_buffer_switch(struct frt_thread *t)
 {
-	unsigned int other = t->cur ^ 1;
+	unsigned int next = (t->cur + 1) % FRT_CHUNKS;
 
-	if (__atomic_load_n(&t->full[other], __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&t->full[next], __ATOMIC_ACQUIRE))
 		return; /* flusher behind: the caller drops the record */
-	/* no lock: the flusher reset flushed[other] before it cleared full[other] */
+	/* no lock: the flusher reset flushed[next] before it cleared full[next] */
 	t->fill[t->cur] = t->pos;
 	__atomic_store_n(&t->full[t->cur], 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&t->pos, 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&t->cur, other, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->cur, next, __ATOMIC_RELEASE);
+	t->wchunk = chunk(t, next);
 	__atomic_fetch_add(&work, 1, __ATOMIC_RELEASE);
 	futex(&work, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
@@ -219,8 +233,7 @@ static void reap_dead(void)
 		gone_overflow += t->overflow;
 		if (t->fd >= 0)
 			close(t->fd);
-		munmap(t->half[0], t->cap * sizeof(struct frt_rec));
-		munmap(t->half[1], t->cap * sizeof(struct frt_rec));
+		munmap(t->buf, FRT_CHUNKS * t->cap * sizeof(struct frt_rec));
 		if (t->prof)
 			munmap(t->prof, t->prof_cap * sizeof(*t->prof));
 		munmap(t, sizeof(*t));
@@ -292,9 +305,9 @@ int frt_recording_start(size_t bufsize)
 			return -EAGAIN;
 		key_made = true;
 	}
-	half_cap = bufsize / 2 / sizeof(struct frt_rec);
-	if (half_cap < 16)
-		half_cap = 16;
+	chunk_cap = bufsize / FRT_CHUNKS / sizeof(struct frt_rec);
+	if (chunk_cap < 16)
+		chunk_cap = 16;
 	owner_pid = getpid();
 	frt_clock_init();
 	ret = start_flusher();
@@ -372,8 +385,7 @@ void frt_recording_fork_child(void)
 		next = t->next;
 		if (t == self)
 			continue;
-		munmap(t->half[0], t->cap * sizeof(struct frt_rec));
-		munmap(t->half[1], t->cap * sizeof(struct frt_rec));
+		munmap(t->buf, FRT_CHUNKS * t->cap * sizeof(struct frt_rec));
 		if (t->prof)
 			munmap(t->prof, t->prof_cap * sizeof(*t->prof));
 		munmap(t, sizeof(*t));
@@ -395,8 +407,10 @@ void frt_recording_fork_child(void)
 		self->fd = -1;
 		self->cur = 0;
 		self->pos = 0;
-		self->full[0] = self->full[1] = 0;
-		self->flushed[0] = self->flushed[1] = 0;
+		self->wchunk = self->buf;
+		self->next_flush = 0;
+		memset(self->full, 0, sizeof(self->full));
+		memset(self->flushed, 0, sizeof(self->flushed));
 		self->events = self->lost = self->lost_pending = self->overflow = 0;
 		self->last_ns = frt_output_floor();
 		self->prof_n = 0;
@@ -422,7 +436,7 @@ void frt_rec_lost_marker(struct frt_thread *t)
 		frt_buffer_switch(t);
 	if (t->pos >= t->cap)
 		return;
-	r = &t->half[t->cur][t->pos];
+	r = &t->wchunk[t->pos];
 	r->time = frt_clock_raw();
 	r->word = frt_rec_word(FRT_REC_LOST, t->depth, t->lost_pending);
 	t->lost_pending = 0;

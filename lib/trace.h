@@ -26,6 +26,7 @@ enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2 };
 #define FRT_MAX_DEPTH  1023 /* 10-bit depth field */
 #define FRT_SHADOW_MAX 1024
 #define FRT_GRAVEYARD  1024
+#define FRT_CHUNKS     8 /* of a thread's buffer: how far the flusher may fall behind */
 
 static inline uint64_t frt_rec_word(unsigned int type, unsigned int depth, uint64_t addr)
 {
@@ -56,15 +57,20 @@ struct frt_thread {
 	pthread_mutex_t flush_lock; /* flusher, thread exit and process exit */
 	int fd;			    /* <tid>.dat, opened on first flush */
 
-	/* two halves: the thread fills cur while the flusher writes the other */
-	struct frt_rec *half[2];
-	size_t cap;	   /* records per half */
-	unsigned int cur;  /* written by the thread, read by the flusher */
-	size_t pos;	   /* records in half[cur] */
-	size_t fill[2];	   /* records in a full half */
-	int full[2];	   /* 1: waiting for the flusher */
-	size_t flushed[2]; /* records of a half already written out */
-	uint64_t last_ns;  /* flusher: keeps times non-decreasing in the file */
+	/*
+	 * A ring of FRT_CHUNKS chunks: the thread fills chunk cur and moves to
+	 * the next; the flusher writes full chunks out in ring order.
+	 */
+	struct frt_rec *buf;	    /* FRT_CHUNKS * cap records */
+	struct frt_rec *wchunk;	    /* buf + cur * cap */
+	size_t cap;		    /* records per chunk */
+	unsigned int cur;	    /* written by the thread, read by the flusher */
+	size_t pos;		    /* records in chunk cur */
+	unsigned int next_flush;    /* flusher: oldest chunk not written out */
+	size_t fill[FRT_CHUNKS];    /* records in a full chunk */
+	int full[FRT_CHUNKS];	    /* 1: waiting for the flusher */
+	size_t flushed[FRT_CHUNKS]; /* records of a chunk already written out */
+	uint64_t last_ns;	    /* flusher: keeps times non-decreasing in the file */
 
 	unsigned long events;	    /* records written */
 	unsigned long lost;	    /* records dropped, total */
@@ -135,7 +141,7 @@ static inline bool frt_rec_put(struct frt_thread *t, unsigned int type, unsigned
 				return false;
 			}
 			/* depth: frames open here (an exit's own frame still is) */
-			r = &t->half[t->cur][t->pos];
+			r = &t->wchunk[t->pos];
 			r->time = time;
 			r->word =
 				frt_rec_word(FRT_REC_LOST, type == FRT_REC_EXIT ? depth + 1 : depth,
@@ -144,7 +150,7 @@ static inline bool frt_rec_put(struct frt_thread *t, unsigned int type, unsigned
 			__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
 		}
 	}
-	r = &t->half[t->cur][t->pos];
+	r = &t->wchunk[t->pos];
 	r->time = time;
 	r->word = frt_rec_word(type, depth, addr);
 	t->events++;

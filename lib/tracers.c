@@ -53,21 +53,24 @@ static void function_cb(unsigned long ip, unsigned long parent_ip, struct ftrace
 			struct ftrace_rt_regs *regs)
 {
 	struct frt_thread *t = frt_thread_self();
+	unsigned int need;
 	uint64_t now;
 	(void)parent_ip, (void)op, (void)regs;
 
 	if (!t)
 		return;
 	now = frt_clock_raw();
-	if (t->pos + 1 == t->cap)
-		frt_buffer_switch(t); /* the pair must not straddle halves */
-	if (t->pos + 2 > t->cap && !t->lost_pending) {
+	/* room for both, and for the LOST record that goes first if one is owed */
+	need = 2 + (t->lost_pending != 0);
+	if (t->pos + need > t->cap)
+		frt_buffer_switch(t); /* the pair must not straddle chunks */
+	if (t->pos + need > t->cap) {
 		t->lost += 2;
 		t->lost_pending += 2;
 		return;
 	}
-	if (frt_rec_put(t, FRT_REC_ENTRY, 0, ip, now))
-		frt_rec_put(t, FRT_REC_EXIT, 0, ip, now);
+	frt_rec_put(t, FRT_REC_ENTRY, 0, ip, now);
+	frt_rec_put(t, FRT_REC_EXIT, 0, ip, now);
 }
 
 static void graph_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,

@@ -245,12 +245,22 @@ p, d = record("abort", [prog, "abort"])
 if p.returncode != 128 + 6:
     fail(f"abort: status {p.returncode}, expected {128 + 6}: {p.stderr[-300:]}")
 
-# 12: a buffer so small that events are lost: counted, reported, nothing corrupted
-p, d = record("lost", [prog, "calls", "300000"], extra=("-b", "4K"))
-m = re.search(r"(\d+) events, (\d+) lost", summary_line(p.stderr))
-if "calls 300000 done" not in p.stdout or not m:
-    fail(f"lost: {p.stdout} {p.stderr}")
-else:
+# 12: a buffer so small that events are lost: counted, reported, nothing corrupted.
+# Every record the program makes is either in the files or counted lost, exactly
+# as many as a run with room for all of them writes.
+for tracer in ("function_graph", "function"):
+    what = f"lost-{tracer}"
+    p, d = record(what + "-ref", [prog, "calls", "300000"], tracer=tracer, extra=("-b", "64M"))
+    m = re.search(r"(\d+) events, 0 lost", summary_line(p.stderr))
+    if not m:
+        fail(f"{what}: reference run lost events: {p.stderr}")
+        continue
+    want = int(m.group(1))
+    p, d = record(what, [prog, "calls", "300000"], tracer=tracer, extra=("-b", "4K"))
+    m = re.search(r"(\d+) events, (\d+) lost", summary_line(p.stderr))
+    if "calls 300000 done" not in p.stdout or not m:
+        fail(f"{what}: {p.stdout} {p.stderr}")
+        continue
     events, lost = int(m.group(1)), int(m.group(2))
     in_files, lost_recs = 0, 0
     for f in glob.glob(os.path.join(d, "*.dat")):
@@ -262,15 +272,14 @@ else:
             else:
                 in_files += 1
     if lost == 0:
-        print("note: no events lost with a 4K buffer (the flusher kept up)")
-    # every record is either in the files or counted lost, and LOST records say how many
+        print(f"note: {what}: no events lost with a 4K buffer (the flusher kept up)")
     if events != in_files:
-        fail(f"lost: summary says {events} events, the files hold {in_files}")
+        fail(f"{what}: summary says {events} events, the files hold {in_files}")
     if lost != lost_recs:
-        fail(f"lost: summary says {lost} lost, LOST records say {lost_recs}")
-    if events + lost < 2 * 300000 + 2:
-        fail(f"lost: events {events} + lost {lost} < {2 * 300000 + 2} records")
-    expect_counts(d, "lost", {}, lost=True)
+        fail(f"{what}: summary says {lost} lost, LOST records say {lost_recs}")
+    if events + lost != want:
+        fail(f"{what}: events {events} + lost {lost} != {want} records of the reference run")
+    expect_counts(d, what, {}, lost=True)
 
 # 13: C++ exceptions through hooked frames
 if cxx:
