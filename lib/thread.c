@@ -249,10 +249,21 @@ static void *flusher_main(void *arg)
 		int w = __atomic_load_n(&work, __ATOMIC_ACQUIRE);
 		struct timespec ts = {1, 0};
 
+		struct frt_thread *head;
+
+		/*
+		 * Write without thread_lock, so that a thread starting meanwhile
+		 * does not wait for the writes: new threads go in at the head,
+		 * and only this thread unlinks and frees entries (reap_dead), so
+		 * the list from the head read here stays valid.
+		 */
 		pthread_mutex_lock(&thread_lock);
-		for (struct frt_thread *t = threads; t; t = t->next)
-			if (!t->dead)
+		head = threads;
+		pthread_mutex_unlock(&thread_lock);
+		for (struct frt_thread *t = head; t; t = t->next)
+			if (!__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE))
 				flush_thread(t, false);
+		pthread_mutex_lock(&thread_lock);
 		reap_dead();
 		pthread_mutex_unlock(&thread_lock);
 		if (w == __atomic_load_n(&work, __ATOMIC_ACQUIRE))
