@@ -96,6 +96,10 @@ def parse_report(text):
             counts[name] = int(f[-2])
             if m:
                 counts[m.group(1)[:int(re.match(r"_Z(\d+)", name).group(1))]] = int(f[-2])
+            # demangled ones (one-word argument lists): under the plain name too
+            m = re.match(r"([A-Za-z_][\w:]*)\(", name)
+            if m:
+                counts[m.group(1)] = int(f[-2])
     return counts
 
 
@@ -289,6 +293,18 @@ if cxx:
     expect_counts(d, "cxx", {"cx_catcher": 200, "cx_rethrow": 200, "main": 1,
                              "cx_thrower": 200 * 3 + sum(i % 5 + 1 for i in range(200))},
                   balanced=True)
+    # ftrace-rt report shows C++ names demangled, and mangled with -m
+    for args, want in (([], "cx_catcher(int)"), (["-m"], "_Z10cx_catcheri")):
+        q = subprocess.run([tool, "report", "-d", d, *args], capture_output=True, text=True)
+        if q.returncode != 0 or not re.search(rf"\s200\s+{re.escape(want)}$", q.stdout, re.M):
+            fail(f"cxx report {args}: no '200 {want}' line: {q.stdout[-600:]} {q.stderr}")
+    p, d = record("cxx-profile", [cxx, "20"], tracer="profile")
+    q = subprocess.run([tool, "report", "-d", d], capture_output=True, text=True)
+    if q.returncode != 0 or not re.search(r"^\s+20\s.*\scx_catcher\(int\)@", q.stdout, re.M):
+        fail(f"cxx profile report: no demangled cx_catcher row: {q.stdout[-600:]} {q.stderr}")
+q = subprocess.run([tool, "report", "-s", "bogus"], capture_output=True, text=True)
+if q.returncode != 2 or "bogus" not in q.stderr:
+    fail(f"report -s bogus: rc {q.returncode}: {q.stderr}")
 
 # 14: every bad environment value: one line naming it, the program runs untraced
 bad = [

@@ -3,7 +3,7 @@
  * ftrace-rt: the command line front end.
  *
  *   ftrace-rt record [-t TRACER] [-F PATTERNS] [-N PATTERNS] [-o DIR] [-b SIZE] -- PROGRAM...
- *   ftrace-rt report [-d DIR] [-s total|self|calls]
+ *   ftrace-rt report [-d DIR] [-s total|self|calls] [-m]
  *   ftrace-rt ctl PID COMMAND [ARGS...]
  *   ftrace-rt list [-F PATTERNS] FILE
  *   ftrace-rt list [-F PATTERNS] -- PROGRAM [ARGS...]
@@ -38,8 +38,8 @@ void tool_usage(FILE *f)
 		"  record [-t TRACER] [-F PATTERNS] [-N PATTERNS] [-o DIR] [-b SIZE] -- PROGRAM "
 		"[ARGS...]\n"
 		"        run PROGRAM traced; TRACER: function_graph (default), function, profile\n"
-		"  report [-d DIR] [-s total|self|calls]    per-function summary of a data "
-		"directory\n"
+		"  report [-d DIR] [-s total|self|calls] [-m]\n"
+		"        per-function summary of a data directory (-m: C++ names mangled)\n"
 		"  ctl PID COMMAND [ARGS...]                control a process run with "
 		"FTRACE_RT_CONTROL=1:\n"
 		"        filter PATTERNS | notrace PATTERNS | tracer NAME | on | off |\n"

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * ftrace-rt report [-d DIR] [-s total|self|calls]
+ * ftrace-rt report [-d DIR] [-s total|self|calls] [-m]
  *
  * A per-function summary of a data directory without uftrace: calls, total
  * and self time, from the <tid>.dat records, names from the map and .sym
  * files (the session of each record is found through task.txt, so exec'd
  * images and forked children resolve to their own objects). For the
- * profile tracer it prints profile.txt.
+ * profile tracer it prints profile.txt. C++ names are shown demangled
+ * unless -m.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -286,6 +287,30 @@ static int cmp_func(const void *a, const void *b)
 	return kx < ky ? 1 : kx > ky ? -1 : strcmp(x->name, y->name);
 }
 
+/* A profile.txt row: four numbers, then NAME@MODULE; the name demangled. */
+static void print_profile_line(const char *line)
+{
+	const char *at;
+	char *name, *dn;
+	int off = 0;
+
+	if (line[0] == '#' || sscanf(line, "%*u %*u %*u %*u %n", &off) < 0 || !off ||
+	    !(at = strrchr(line + off, '@'))) {
+		fputs(line, stdout);
+		return;
+	}
+	name = strndup(line + off, (size_t)(at - (line + off)));
+	dn = name ? tool_demangle(name) : NULL;
+	if (!dn) {
+		fputs(line, stdout);
+	} else {
+		fwrite(line, 1, (size_t)off, stdout);
+		printf("%s%s", dn, at);
+	}
+	free(name);
+	free(dn);
+}
+
 static void print_time(uint64_t ns)
 {
 	if (ns >= 1000000000ULL)
@@ -306,13 +331,24 @@ int cmd_report(int argc, char **argv)
 	FILE *prof;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "d:s:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:s:mh")) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
 			break;
 		case 's':
-			sort_key = !strcmp(optarg, "self") ? 1 : !strcmp(optarg, "calls") ? 2 : 0;
+			if (!strcmp(optarg, "total") || !strcmp(optarg, "self") ||
+			    !strcmp(optarg, "calls")) {
+				sort_key = !strcmp(optarg, "self")    ? 1
+					   : !strcmp(optarg, "calls") ? 2
+								      : 0;
+				break;
+			}
+			fprintf(stderr, "%s: -s: '%s' is not total, self or calls\n", tool_prog,
+				optarg);
+			return 2;
+		case 'm':
+			tool_demangle_on = 0;
 			break;
 		case 'h':
 			tool_usage(stdout);
@@ -333,7 +369,7 @@ int cmd_report(int argc, char **argv)
 		char line[8192];
 
 		while (fgets(line, sizeof(line), prof))
-			fputs(line, stdout);
+			print_profile_line(line);
 		fclose(prof);
 	}
 	load_maps(dir);
@@ -359,11 +395,15 @@ int cmd_report(int argc, char **argv)
 	printf("   Total time      Self time       Calls  Function\n");
 	printf("  =============  =============  ==========  ====================\n");
 	for (size_t i = 0; i < nfuncs; i++) {
+		char *dn = tool_demangle(funcs[i].name);
+
 		printf("  ");
 		print_time(funcs[i].total);
 		printf("  ");
 		print_time(funcs[i].self);
-		printf("  %10llu  %s\n", (unsigned long long)funcs[i].calls, funcs[i].name);
+		printf("  %10llu  %s\n", (unsigned long long)funcs[i].calls,
+		       dn ? dn : funcs[i].name);
+		free(dn);
 	}
 	if (lost_total)
 		printf("# %lu records were lost (buffers full): counts above are lower bounds\n",

@@ -10,6 +10,9 @@ const char *tool_find_lib(void);
 int tool_setenv_preload(void);
 int tool_run(char **argv);
 extern const char *tool_prog;
+/* a demangled copy of a C++ name (malloc'ed; the name itself when not C++) */
+char *tool_demangle(const char *name);
+extern int tool_demangle_on; /* 0 with --no-demangle */
 
 int cmd_list(int argc, char **argv);
 int cmd_record(int argc, char **argv);
