@@ -1,11 +1,30 @@
 // SPDX-License-Identifier: MIT
+/*
+ * TSC to CLOCK_MONOTONIC. A 200 us calibration is off by up to ~50 ppm in
+ * this kind of VM (measured against 1 s), which over an hour of tracing is
+ * 0.2 s of drift against the system's clock and between processes. So the
+ * mapping is piecewise linear: the flusher appends a segment at each
+ * recalibration, starting where the previous one is at that moment (no step)
+ * and with a rate that absorbs the error measured there over the next
+ * interval. A raw value maps through the segment that covers it, so its ns
+ * value does not depend on when it is converted (except a value read in
+ * the moment the flusher appends a segment and converted by another thread
+ * before the segment is published: the two segments differ there by well
+ * under a nanosecond), and the mapping never decreases.
+ */
 #include <cpuid.h>
 
 #include "clock.h"
 
 bool frt_clock_tsc;
+struct frt_clock_seg frt_clock_segs[FRT_CLOCK_SEGS];
+unsigned int frt_clock_nsegs;
+uint64_t frt_clock_mult; /* long-term rate, for durations */
 
-uint64_t frt_clock_base_raw, frt_clock_base_ns, frt_clock_mult;
+#define CAL_NS	    200000ULL	  /* the first calibration */
+#define TICK_NS	    1000000000ULL /* then recalibrate every second, */
+#define TICK_DOUBLE 256		  /* doubling the interval every 256 segments */
+#define MAX_SLEW    500		  /* ppm: at most this much faster or slower */
 
 static bool invariant_tsc(void)
 {
@@ -33,24 +52,98 @@ static void sample(uint64_t *raw, uint64_t *ns)
 	}
 }
 
+static uint64_t rate(uint64_t dns, uint64_t draw)
+{
+	return draw ? (uint64_t)(((unsigned __int128)dns << 32) / draw) : 0;
+}
+
+void frt_clock_init_at(uint64_t raw0, uint64_t ns0, uint64_t raw1, uint64_t ns1)
+{
+	uint64_t m = rate(ns1 - ns0, raw1 - raw0);
+
+	frt_clock_segs[0] = (struct frt_clock_seg){raw0, ns0, m};
+	frt_clock_mult = m;
+	__atomic_store_n(&frt_clock_nsegs, 1, __ATOMIC_RELEASE);
+}
+
 void frt_clock_init(void)
+{
+	uint64_t r0, n0, r, n;
+
+	frt_clock_tsc = invariant_tsc();
+	if (!frt_clock_tsc || frt_clock_nsegs)
+		return;
+	sample(&r0, &n0);
+	do
+		sample(&r, &n);
+	while (n - n0 < CAL_NS);
+	frt_clock_init_at(r0, n0, r, n);
+}
+
+uint64_t frt_clock_tick_at(uint64_t raw, uint64_t ns)
+{
+	unsigned int k = __atomic_load_n(&frt_clock_nsegs, __ATOMIC_ACQUIRE);
+	const struct frt_clock_seg *first = &frt_clock_segs[0], *last;
+	uint64_t interval = TICK_NS << ((k - 1) / TICK_DOUBLE < 16 ? (k - 1) / TICK_DOUBLE : 16);
+	uint64_t at, m_long, m;
+	int64_t err, limit;
+
+	if (!k || k >= FRT_CLOCK_SEGS)
+		return UINT64_MAX;
+	last = &frt_clock_segs[k - 1];
+	if ((int64_t)(ns - last->ns) < (int64_t)interval)
+		return (int64_t)(ns - last->ns) < 0 ? interval : interval - (ns - last->ns);
+	if (raw <= last->raw) /* a lagging core's TSC: next time */
+		return TICK_NS;
+	at = frt_clock_to_ns(raw);
+	m_long = rate(ns - first->ns, raw - first->raw);
+	/* a sample off by more than any calibration error: a bad sample, skip it */
+	if (m_long > first->mult + first->mult / 1000 || m_long < first->mult - first->mult / 1000)
+		return TICK_NS;
+	/* ahead (err < 0) or behind: made up over the next interval, within MAX_SLEW */
+	err = (int64_t)(ns - at);
+	limit = (int64_t)(interval / 1000000 * MAX_SLEW);
+	if (err > limit)
+		err = limit;
+	if (err < -limit)
+		err = -limit;
+	m = (uint64_t)((unsigned __int128)m_long * (uint64_t)((int64_t)interval + err) / interval);
+	frt_clock_segs[k] = (struct frt_clock_seg){raw, at, m};
+	__atomic_store_n(&frt_clock_mult, m_long, __ATOMIC_RELAXED);
+	__atomic_store_n(&frt_clock_nsegs, k + 1, __ATOMIC_RELEASE);
+	return interval;
+}
+
+uint64_t frt_clock_tick(void)
 {
 	uint64_t r, n;
 
-	frt_clock_tsc = invariant_tsc();
-	if (!frt_clock_tsc || frt_clock_mult)
-		return;
-	sample(&frt_clock_base_raw, &frt_clock_base_ns);
-	do
-		sample(&r, &n);
-	while (n - frt_clock_base_ns < 200000);
-	frt_clock_mult = (uint64_t)(((unsigned __int128)(n - frt_clock_base_ns) << 32) /
-				    (r - frt_clock_base_raw));
+	if (!frt_clock_tsc || !__atomic_load_n(&frt_clock_nsegs, __ATOMIC_ACQUIRE))
+		return UINT64_MAX;
+	sample(&r, &n);
+	return frt_clock_tick_at(r, n);
+}
+
+const struct frt_clock_seg *frt_clock_seg_of(uint64_t raw, unsigned int n)
+{
+	unsigned int lo = 0, hi = n; /* the last segment whose start is <= raw */
+
+	while (hi - lo > 1) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (frt_clock_segs[mid].raw <= raw)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &frt_clock_segs[lo];
 }
 
 uint64_t frt_clock_delta_ns(uint64_t d)
 {
 	if (!frt_clock_tsc)
 		return d;
-	return (uint64_t)(((unsigned __int128)d * frt_clock_mult) >> 32);
+	return (uint64_t)(((unsigned __int128)d *
+			   __atomic_load_n(&frt_clock_mult, __ATOMIC_RELAXED)) >>
+			  32);
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Timestamps. The hot path reads the TSC (invariant on every x86_64 this
- * targets); raw values become CLOCK_MONOTONIC nanoseconds with one
- * calibration per process, measured over 200 us when recording starts and
- * never changed, so every conversion of the process (records, task lines)
- * agrees exactly and keeps the order of the raw values. Without an
+ * targets); raw values become CLOCK_MONOTONIC nanoseconds through a
+ * piecewise linear mapping, calibrated over 200 us when recording starts and
+ * refined by the flusher: every conversion of a raw value gives the same ns
+ * whenever it is done, and keeps the order of the raw values. Without an
  * invariant TSC, CLOCK_MONOTONIC is read directly (vDSO).
  */
 #ifndef FRT_CLOCK_H
@@ -40,21 +40,41 @@ void frt_clock_init(void) __attribute__((visibility("hidden")));
 /* A difference of raw timestamps in ns. */
 uint64_t frt_clock_delta_ns(uint64_t raw_delta) __attribute__((visibility("hidden")));
 
-/* ns = base_ns + (raw - base_raw) * mult >> 32; set once by frt_clock_init() */
-extern uint64_t frt_clock_base_raw __attribute__((visibility("hidden")));
-extern uint64_t frt_clock_base_ns __attribute__((visibility("hidden")));
-extern uint64_t frt_clock_mult __attribute__((visibility("hidden")));
+/*
+ * The mapping, piecewise linear (see clock.c): ns = seg.ns + (raw - seg.raw)
+ * * seg.mult >> 32 in the last segment starting at or before raw. Appended
+ * by the flusher only; readers take a prefix of frt_clock_nsegs segments.
+ */
+struct frt_clock_seg {
+	uint64_t raw, ns, mult;
+};
+#define FRT_CLOCK_SEGS 4096
+extern struct frt_clock_seg frt_clock_segs[FRT_CLOCK_SEGS] __attribute__((visibility("hidden")));
+extern unsigned int frt_clock_nsegs __attribute__((visibility("hidden")));
+const struct frt_clock_seg *frt_clock_seg_of(uint64_t raw, unsigned int n)
+	__attribute__((visibility("hidden")));
+
+/* Recalibrate if due (the flusher, about once a second); ns until the next one is due. */
+uint64_t frt_clock_tick(void) __attribute__((visibility("hidden")));
+/* The same from given samples (and the first calibration): for tests. */
+uint64_t frt_clock_tick_at(uint64_t raw, uint64_t ns) __attribute__((visibility("hidden")));
+void frt_clock_init_at(uint64_t raw0, uint64_t ns0, uint64_t raw1, uint64_t ns1)
+	__attribute__((visibility("hidden")));
 
 /* Raw timestamp to CLOCK_MONOTONIC ns. Inline: the flusher converts every record. */
 static inline uint64_t frt_clock_to_ns(uint64_t raw)
 {
-	uint64_t m = frt_clock_mult, b = frt_clock_base_raw;
+	unsigned int n = __atomic_load_n(&frt_clock_nsegs, __ATOMIC_ACQUIRE);
+	const struct frt_clock_seg *s;
 
-	if (!frt_clock_tsc)
+	if (!frt_clock_tsc || !n)
 		return raw;
-	if (raw < b) /* a core whose TSC lags the one we calibrated on */
-		return frt_clock_base_ns - (uint64_t)(((unsigned __int128)(b - raw) * m) >> 32);
-	return frt_clock_base_ns + (uint64_t)(((unsigned __int128)(raw - b) * m) >> 32);
+	s = &frt_clock_segs[n - 1];
+	if (raw < s->raw && n > 1)
+		s = frt_clock_seg_of(raw, n);
+	if (raw < s->raw) /* before the first calibration, or a core whose TSC lags */
+		return s->ns - (uint64_t)(((unsigned __int128)(s->raw - raw) * s->mult) >> 32);
+	return s->ns + (uint64_t)(((unsigned __int128)(raw - s->raw) * s->mult) >> 32);
 }
 
 #endif

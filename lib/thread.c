@@ -251,6 +251,8 @@ static void *flusher_main(void *arg)
 
 		struct frt_thread *head;
 
+		frt_clock_tick(); /* at least once a second: the futex wait times out */
+
 		/*
 		 * Write without thread_lock, so that a thread starting meanwhile
 		 * does not wait for the writes: new threads go in at the head,
