@@ -248,7 +248,6 @@ static void *flusher_main(void *arg)
 	while (!__atomic_load_n(&quit, __ATOMIC_ACQUIRE)) {
 		int w = __atomic_load_n(&work, __ATOMIC_ACQUIRE);
 		struct timespec ts = {1, 0};
-
 		struct frt_thread *head;
 
 		frt_clock_tick(); /* at least once a second: the futex wait times out */

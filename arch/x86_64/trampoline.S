@@ -57,6 +57,24 @@
 
 
 
+/* a frame pointer, and a 64-byte aligned struct ftrace_rt_regs at %rsp */
+.macro FRAME_ENTER
+	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register %rbp
+	subq	$REGS_FRAME, %rsp
+	andq	$-64, %rsp
+.endm
+
+.macro FRAME_LEAVE
+	movq	%rbp, %rsp
+	popq	%rbp
+	.cfi_def_cfa %rsp, 8
+	ret
+.endm
+
 /* save/restore vector register \n at full width */
 .macro VSAVE vec, n
 .ifc \vec,sse
@@ -127,13 +145,7 @@
 \name:
 	.cfi_startproc
 	endbr64
-	pushq	%rbp
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %rbp, 0
-	movq	%rsp, %rbp
-	.cfi_def_cfa_register %rbp
-	subq	$REGS_FRAME, %rsp
-	andq	$-64, %rsp
+	FRAME_ENTER
 	SAVE_GPRS
 	VSAVE_ARGS \vec
 	VZERO	\vec
@@ -161,10 +173,7 @@
 .endif
 	VRESTORE_ARGS \vec
 	RESTORE_GPRS
-	movq	%rbp, %rsp
-	popq	%rbp
-	.cfi_def_cfa %rsp, 8
-	ret
+	FRAME_LEAVE
 	.cfi_endproc
 	.size	\name, .-\name
 .endm
@@ -236,13 +245,7 @@ RETHOOK frt_rethook_avx512, avx512
 	.p2align 4
 \name:
 	.cfi_startproc
-	pushq	%rbp
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %rbp, 0
-	movq	%rsp, %rbp
-	.cfi_def_cfa_register %rbp
-	subq	$REGS_FRAME, %rsp
-	andq	$-64, %rsp
+	FRAME_ENTER
 	VSAVE_ARGS \vec
 	VZERO	\vec
 	movq	%rdi, %rax
@@ -252,10 +255,7 @@ RETHOOK frt_rethook_avx512, avx512
 	movq	%r8, %rcx
 	call	*%rax
 	VRESTORE_ARGS \vec
-	movq	%rbp, %rsp
-	popq	%rbp
-	.cfi_def_cfa %rsp, 8
-	ret
+	FRAME_LEAVE
 	.cfi_endproc
 	.size	\name, .-\name
 .endm
