@@ -36,7 +36,11 @@ static bool flusher_running;
 static int work; /* futex: bumped when a chunk is full */
 static int quit; /* flusher should exit */
 static pid_t owner_pid;
-/* the state of threads that could not get buffers: dead, records nothing (in .bss, untouched) */
+/*
+ * The state of threads that could not get buffers, and of threads whose
+ * own state went to the flusher at their exit: dead, records nothing (in
+ * .bss, untouched).
+ */
 static struct frt_thread no_buffers = {.dead = true};
 static unsigned long threads_without_buffers;
 /* totals of threads already gone */
@@ -218,12 +222,22 @@ void frt_threads_foreach(frt_thread_fn fn, void *arg)
 	pthread_mutex_unlock(&thread_lock);
 }
 
+static void free_thread(struct frt_thread *t)
+{
+	munmap(t->buf, FRT_CHUNKS * t->cap * sizeof(struct frt_rec));
+	if (t->prof)
+		munmap(t->prof, t->prof_cap * sizeof(*t->prof));
+	for (unsigned int i = 0; i < t->prof_nretired; i++)
+		munmap(t->prof_retired[i].v, t->prof_retired[i].cap * sizeof(*t->prof));
+	munmap(t, sizeof(*t));
+}
+
 static void reap_dead(void)
 {
 	struct frt_thread **pp = &threads, *t;
 
 	while ((t = *pp)) {
-		if (!t->dead) {
+		if (!__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE)) {
 			pp = &t->next;
 			continue;
 		}
@@ -233,10 +247,7 @@ static void reap_dead(void)
 		gone_overflow += t->overflow;
 		if (t->fd >= 0)
 			close(t->fd);
-		munmap(t->buf, FRT_CHUNKS * t->cap * sizeof(struct frt_rec));
-		if (t->prof)
-			munmap(t->prof, t->prof_cap * sizeof(*t->prof));
-		munmap(t, sizeof(*t));
+		free_thread(t);
 	}
 }
 
@@ -285,6 +296,12 @@ void frt_thread_exit(struct frt_thread *t)
 	frt_rec_lost_marker(t);
 	flush_thread(t, true);
 	frt_profile_exit(t, NULL, 0); /* merges the thread's table */
+	/*
+	 * The flusher may free @t from now on, while this thread still runs
+	 * (later TSD destructors may call traced functions): it must not
+	 * look at @t again, so it gets the dead placeholder.
+	 */
+	frt_self = &no_buffers;
 	__atomic_store_n(&t->dead, true, __ATOMIC_RELEASE);
 	frt_in_callback = saved;
 }
@@ -333,7 +350,7 @@ void frt_threads_flush_all(bool final)
 {
 	pthread_mutex_lock(&thread_lock);
 	for (struct frt_thread *t = threads; t; t = t->next) {
-		if (t->dead)
+		if (__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE))
 			continue;
 		flush_thread(t, true);
 		/* only this thread's own frames: other threads may still be writing */
@@ -397,10 +414,7 @@ void frt_recording_fork_child(void)
 		next = t->next;
 		if (t == self)
 			continue;
-		munmap(t->buf, FRT_CHUNKS * t->cap * sizeof(struct frt_rec));
-		if (t->prof)
-			munmap(t->prof, t->prof_cap * sizeof(*t->prof));
-		munmap(t, sizeof(*t));
+		free_thread(t);
 	}
 	threads = NULL;
 	nthreads = 0;

@@ -22,11 +22,12 @@ struct frt_rec {
 };
 
 enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2 };
-#define FRT_REC_MAGIC  5
-#define FRT_MAX_DEPTH  1023 /* 10-bit depth field */
-#define FRT_SHADOW_MAX 1024
-#define FRT_GRAVEYARD  1024
-#define FRT_CHUNKS     8 /* of a thread's buffer: how far the flusher may fall behind */
+#define FRT_REC_MAGIC	 5
+#define FRT_MAX_DEPTH	 1023 /* 10-bit depth field */
+#define FRT_SHADOW_MAX	 1024
+#define FRT_GRAVEYARD	 1024
+#define FRT_CHUNKS	 8  /* of a thread's buffer: how far the flusher may fall behind */
+#define FRT_PROF_RETIRED 24 /* profile tables double from 256 entries: more than enough */
 
 static inline uint64_t frt_rec_word(unsigned int type, unsigned int depth, uint64_t addr)
 {
@@ -84,9 +85,18 @@ struct frt_thread {
 		graveyard[FRT_GRAVEYARD]; /* popped but maybe still live (longjmp, coroutines) */
 	unsigned int grave_pos;
 
-	/* profile: open addressing by ip */
+	/*
+	 * profile: open addressing by ip. The exit path may merge the table of
+	 * a thread still running: prof is published before prof_cap, and
+	 * outgrown tables stay mapped (retired) until the thread is reaped.
+	 */
 	struct frt_prof_ent *prof;
 	size_t prof_cap, prof_n;
+	struct {
+		struct frt_prof_ent *v;
+		size_t cap;
+	} prof_retired[FRT_PROF_RETIRED];
+	unsigned int prof_nretired;
 };
 
 /* thread.c */

@@ -117,10 +117,14 @@ static bool prof_grow(struct frt_thread *t)
 	for (size_t i = 0; i < t->prof_cap; i++)
 		if (t->prof[i].ip)
 			*table_slot(nv, ncap, t->prof[i].ip) = t->prof[i];
-	if (t->prof)
+	/* the old table may be read by merge_live() meanwhile: retire it */
+	if (t->prof && t->prof_nretired < FRT_PROF_RETIRED)
+		t->prof_retired[t->prof_nretired++] =
+			(typeof(t->prof_retired[0])){t->prof, t->prof_cap};
+	else if (t->prof)
 		munmap(t->prof, t->prof_cap * sizeof(*t->prof));
-	t->prof = nv;
-	t->prof_cap = ncap;
+	__atomic_store_n(&t->prof, nv, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->prof_cap, ncap, __ATOMIC_RELEASE);
 	return true;
 }
 
@@ -182,11 +186,15 @@ void frt_profile_exit(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 	t->events++; /* a call profiled */
 }
 
+/* At exit, a thread maybe still running: its table as it stands (see prof_grow) */
 static void merge_live(struct frt_thread *t, void *arg)
 {
+	size_t cap = __atomic_load_n(&t->prof_cap, __ATOMIC_ACQUIRE);
+	struct frt_prof_ent *v = __atomic_load_n(&t->prof, __ATOMIC_ACQUIRE);
+
 	(void)arg;
-	if (!t->dead && t->prof) {
-		merge(t->prof, t->prof_cap);
+	if (!__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE) && v) {
+		merge(v, cap);
 		prof_threads++;
 	}
 }

@@ -15,7 +15,8 @@
 
 #define NOINLINE __attribute__((noinline))
 
-static volatile long sink;
+/* per thread: the threads mode runs leaf() in many threads at once */
+static __thread volatile long sink;
 
 NOINLINE void leaf(void)
 {
@@ -104,6 +105,36 @@ NOINLINE void *exit_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * "tsd": threads whose own TSD destructor (a key created after the
+ * runtime's, so it runs after the runtime has handed the thread's state to
+ * the flusher) keeps calling traced functions while another thread keeps
+ * the flusher busy reaping.
+ */
+static pthread_key_t late_key;
+static volatile int tsd_busy;
+
+static void late_destructor(void *arg)
+{
+	(void)arg;
+	for (int k = 0; k < 20000; k++)
+		leaf();
+}
+
+NOINLINE void *tsd_thread(void *arg)
+{
+	pthread_setspecific(late_key, (void *)1);
+	leaf();
+	return arg;
+}
+
+NOINLINE void *tsd_noise(void *arg)
+{
+	while (__atomic_load_n(&tsd_busy, __ATOMIC_RELAXED))
+		leaf();
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "rec";
@@ -130,6 +161,23 @@ int main(int argc, char **argv)
 				pthread_join(t[k], NULL);
 		}
 		printf("threads %d done\n", n);
+	} else if (!strcmp(mode, "tsd")) {
+		pthread_t noise;
+
+		pthread_key_create(&late_key, late_destructor);
+		__atomic_store_n(&tsd_busy, 1, __ATOMIC_RELAXED);
+		pthread_create(&noise, NULL, tsd_noise, NULL);
+		for (int r = 0; r < n; r++) {
+			pthread_t t[4];
+
+			for (int k = 0; k < 4; k++)
+				pthread_create(&t[k], NULL, tsd_thread, NULL);
+			for (int k = 0; k < 4; k++)
+				pthread_join(t[k], NULL);
+		}
+		__atomic_store_n(&tsd_busy, 0, __ATOMIC_RELAXED);
+		pthread_join(noise, NULL);
+		printf("tsd %d done\n", n);
 	} else if (!strcmp(mode, "fork")) {
 		pid_t pid = fork();
 		int st;
