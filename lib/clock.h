@@ -3,8 +3,8 @@
  * Timestamps. The hot path reads the TSC (invariant on every x86_64 this
  * targets); raw values become CLOCK_MONOTONIC nanoseconds through a
  * piecewise linear mapping, calibrated over 200 us when recording starts and
- * refined by the flusher: every conversion of a raw value gives the same ns
- * whenever it is done, and keeps the order of the raw values. Without an
+ * refined by the flusher without steps; it keeps the order of the raw
+ * values (clock.c says when a conversion can depend on its time). Without an
  * invariant TSC, CLOCK_MONOTONIC is read directly (vDSO).
  */
 #ifndef FRT_CLOCK_H
