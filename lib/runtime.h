@@ -3,7 +3,6 @@
 #ifndef FRT_RUNTIME_H
 #define FRT_RUNTIME_H
 
-#define _LGPL_SOURCE
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
