@@ -4,7 +4,7 @@ set -eu
 out=$1 top=$2
 mkdir -p "$out"
 CC=${FUZZ_CC:-clang}
-CFLAGS="-g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize=alignment
+CFLAGS="-g -O1 -D_GNU_SOURCE -D_LGPL_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize=alignment
 	-fno-sanitize-recover=undefined -I$top/include -I$top/lib -I$top/arch/x86_64"
 lib=$top/lib
 arch=$top/arch/x86_64
