@@ -57,6 +57,21 @@
 
 
 
+/* a function of this library only, with its CFI */
+.macro FUNC_START name
+	.globl	\name
+	.hidden	\name
+	.type	\name, @function
+	.p2align 4
+\name:
+	.cfi_startproc
+.endm
+
+.macro FUNC_END name
+	.cfi_endproc
+	.size	\name, .-\name
+.endm
+
 /* a frame pointer, and a 64-byte aligned struct ftrace_rt_regs at %rsp */
 .macro FRAME_ENTER
 	pushq	%rbp
@@ -138,12 +153,7 @@
  * \kind = lookup: the C side finds the site's record by address.
  */
 .macro TRAMPOLINE name, kind, vec
-	.globl	\name
-	.hidden	\name
-	.type	\name, @function
-	.p2align 4
-\name:
-	.cfi_startproc
+	FUNC_START \name
 	endbr64
 	FRAME_ENTER
 	SAVE_GPRS
@@ -174,8 +184,7 @@
 	VRESTORE_ARGS \vec
 	RESTORE_GPRS
 	FRAME_LEAVE
-	.cfi_endproc
-	.size	\name, .-\name
+	FUNC_END \name
 .endm
 
 /*
@@ -186,12 +195,7 @@
  * leaves the vector registers alone: its C side never touches them.
  */
 .macro RETHOOK name, vec
-	.globl	\name
-	.hidden	\name
-	.type	\name, @function
-	.p2align 4
-\name:
-	.cfi_startproc
+	FUNC_START \name
 	.cfi_undefined rip
 	endbr64
 	subq	$8, %rsp		/* becomes the real return address */
@@ -215,8 +219,7 @@
 	movq	%rbp, %rsp
 	popq	%rbp
 	ret
-	.cfi_endproc
-	.size	\name, .-\name
+	FUNC_END \name
 .endm
 
 TRAMPOLINE frt_tramp_slot_gpr, slot, gpr
@@ -239,12 +242,7 @@ RETHOOK frt_rethook_avx512, avx512
  * calls into libc (a thread's first event sets up its buffers).
  */
 .macro VSAVE_CALL name, vec
-	.globl	\name
-	.hidden	\name
-	.type	\name, @function
-	.p2align 4
-\name:
-	.cfi_startproc
+	FUNC_START \name
 	FRAME_ENTER
 	VSAVE_ARGS \vec
 	VZERO	\vec
@@ -256,8 +254,7 @@ RETHOOK frt_rethook_avx512, avx512
 	call	*%rax
 	VRESTORE_ARGS \vec
 	FRAME_LEAVE
-	.cfi_endproc
-	.size	\name, .-\name
+	FUNC_END \name
 .endm
 
 VSAVE_CALL frt_vsave_call_sse, sse
