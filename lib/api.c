@@ -56,12 +56,13 @@ int ftrace_rt_get_stats(struct ftrace_rt_stats *st)
 			   &st->sites_unaligned, &st->metadata_bytes);
 	st->transactions = frt_counters.transactions;
 	st->syncs = frt_counters.syncs;
-	st->mprotects = frt_counters.mprotects;
+	st->mprotects = __atomic_load_n(&frt_counters.mprotects, __ATOMIC_RELAXED);
 	st->recursion_misses = __atomic_load_n(&frt_counters.recursion_misses, __ATOMIC_RELAXED);
 	st->ops_registered = frt_ops_registered();
-	st->nop_runs_converted = frt_counters.runs_converted;
-	st->quiesces = frt_counters.quiesces;
-	st->threads_moved = __atomic_load_n(&frt_counters.threads_moved, __ATOMIC_RELAXED);
+	st->nop_runs_converted = __atomic_load_n(&frt_counters.runs_converted, __ATOMIC_RELAXED);
+	st->objects_converted_at_load =
+		__atomic_load_n(&frt_counters.objects_converted_at_load, __ATOMIC_RELAXED);
+	st->nop_runs_refused = __atomic_load_n(&frt_counters.runs_refused, __ATOMIC_RELAXED);
 	frt_unlock();
 	return 0;
 }

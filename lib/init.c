@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "audit.h"
 #include "log.h"
 #include "runtime.h"
 #include "tsan.h"
@@ -93,8 +94,12 @@ static void do_init(void)
 	frt_sync_init();
 	pthread_atfork(prepare, parent, child);
 	frt_lock();
+	frt_convert_allow(true);
 	frt_objects_sync();
+	frt_convert_allow(false);
 	frt_unlock();
+	/* from now on, objects the loader maps are converted by the audit module */
+	__atomic_store_n(&ftrace_rt_audit_ready, 1, __ATOMIC_RELEASE);
 	frt_info(1, "ready: %s trampolines, sync by %s", frt_tramps.vec, frt_sync_mode());
 }
 

@@ -145,8 +145,10 @@ static void rescan(void)
 	if (frt_api_refused_here())
 		return; /* picked up by the next transaction */
 	frt_lock();
+	frt_convert_allow(true); /* see lib/nopconv.c, case 2 */
 	if (!frt_objects_sync() && frt_ops_registered())
 		frt_update_sites();
+	frt_convert_allow(false);
 	frt_unlock();
 }
 

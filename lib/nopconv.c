@@ -1,125 +1,60 @@
 // SPDX-License-Identifier: MIT
 /*
  * GCC emits -fpatchable-function-entry NOPs as 1-byte 0x90s: five
- * instructions, and a thread may be stopped between any two of them. Writing
- * a 5-byte instruction over the run under such a thread makes it execute the
- * tail of that instruction. So a run becomes one NOP5 only when no thread can
- * be inside it:
+ * instructions. A thread stopped between two of them resumes at byte 1..4 of
+ * the run, and if the run has meanwhile become one NOP5 (or a CALL), it
+ * executes the tail of that instruction. A thread can be stopped there by
+ * preemption, by a signal whose handler is still running (or a signal frame
+ * further out), in a saved context (a swapcontext coroutine stopped by a
+ * signal), or be a CLONE_VM child the runtime does not know of. No
+ * inspection of running threads sees every saved context, so the runtime
+ * never stops threads to look: a run becomes one NOP5 only when none of its
+ * object's code can have been interrupted anywhere.
  *
- *  - the process has one thread (the usual case: the constructor of a
- *    preloaded or linked runtime, before main);
- *  - otherwise every other thread is stopped in a signal handler that moves
- *    its interrupted PC to the end of any run it is inside (exact: the bytes
- *    skipped are NOPs) and waits until the runs are rewritten. Threads that
- *    block the signal, or do not answer in time, make the conversion give up:
- *    those sites stay untraceable and we say so. We never guess.
+ *  1. Before any code of the object can run. The rtld-audit module
+ *     libftrace_rt_audit.so (LD_AUDIT; `ftrace-rt record` sets it) calls
+ *     ftrace_rt_audit_objopen() from la_objopen: the loader has mapped the
+ *     object and not yet relocated it, run its constructors or made it
+ *     reachable, so no thread can be inside it.
  *
- * Side effect of the second path: the signal interrupts blocking system
- * calls that the program did not ask SA_RESTART for; well-written programs
- * retry on EINTR. It only runs when an object with GCC NOP runs is loaded
- * while the process has several threads.
+ *  2. When the object is new to the runtime at the runtime's start or right
+ *     after a dlopen returned (never on other paths, such as an API call that
+ *     may come from a signal handler), and the process has a single
+ *     application thread: the one doing this. The object's code can then only
+ *     have run in this thread, and every activation of it has returned or is
+ *     stopped at a call: constructors run and return inside dlopen, and
+ *     signal handlers that interrupted them returned before dlopen did (a
+ *     dlopen from inside a signal handler is not async-signal-safe in the
+ *     first place). The runtime's own threads never run application code.
+ *
+ * Otherwise the runs stay as they are, their functions are not traceable,
+ * and we say so and how to fix it. We never guess.
+ *
+ *   site bytes (GCC)       90 90 90 90 90        five instructions
+ *   after conversion       0f 1f 44 00 00        one NOP5, then steppable
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/futex.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "alloc.h"
+#include "audit.h"
+#include "elf_scan.h"
 #include "log.h"
 #include "runtime.h"
-
-#define MAX_THREADS    8192
-#define ACK_TIMEOUT_NS (1000LL * 1000 * 1000)
-
-static struct {
-	const uintptr_t *runs; /* sorted run addresses */
-	size_t nruns;
-	int sig;
-	int release; /* futex: 1 once the runs are rewritten */
-	int acked;   /* futex: handlers parked */
-	int left;    /* handlers returned */
-	pid_t *tids; /* tids that parked */
-} q;
-
-/*
- * Arrays a late signal handler may still read (see quiesced_rewrite): kept
- * for the life of the process, and reachable from here. At most one pair per
- * real-time signal, since each such signal is then retired.
- */
-static void *kept[2 * 64];
-static unsigned int nkept;
-
-static void keep(void *p)
-{
-	if (nkept < sizeof(kept) / sizeof(*kept))
-		kept[nkept++] = p;
-}
-
-static long futex(int *addr, int op, int val, const struct timespec *ts)
-{
-	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
-}
 
 static pid_t gettid_(void)
 {
 	return (pid_t)syscall(SYS_gettid);
 }
 
-/* Threads of this process, read from /proc/self/task without allocating. */
-static int list_tasks(pid_t *out, int max)
-{
-	char buf[4096];
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		long len = syscall(SYS_getdents64, fd, buf, sizeof(buf));
-
-		if (len <= 0)
-			break;
-		for (long off = 0; off < len;) {
-			struct {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (void *)(buf + off);
-
-			if (d->name[0] != '.') {
-				if (n >= max) {
-					close(fd);
-					return -E2BIG;
-				}
-				out[n++] = (pid_t)atoi(d->name);
-			}
-			off += d->reclen;
-		}
-	}
-	close(fd);
-	return n;
-}
-
-static int count_threads(void)
-{
-	pid_t tids[4];
-	int n = list_tasks(tids, 4);
-
-	return n == -E2BIG ? 4 : n;
-}
-
 /*
  * The runtime's own threads block every signal and never run application
- * code: they cannot be inside a NOP run, and are left running.
+ * code: they do not count as application threads.
  */
 #define MAX_OWN 4
 static pid_t own[MAX_OWN];
@@ -135,7 +70,7 @@ void frt_own_thread(bool running)
 						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			return;
 	}
-	/* more than MAX_OWN: such a thread is waited for like any that blocks the signal */
+	/* more than MAX_OWN: such a thread counts as an application thread */
 }
 
 void frt_own_threads_forget(void)
@@ -152,170 +87,70 @@ static bool is_own(pid_t tid)
 	return false;
 }
 
-/* Does thread @tid block signal @sig? -1 if it is gone. */
-static int blocks_signal(pid_t tid, int sig)
+/*
+ * Is the calling thread the process's only application thread? Read from
+ * /proc/self/task without allocating. A thread being created is already
+ * listed there once clone() returned in its creator.
+ */
+static bool only_app_thread(void)
 {
-	char path[64], buf[2048], *p;
-	int fd;
-	ssize_t n;
-	unsigned long long mask;
+	char buf[4096];
+	pid_t self = gettid_();
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), others = 0;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return false;
+	for (;;) {
+		long len = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+
+		if (len <= 0) {
+			if (len < 0)
+				others++; /* cannot tell: assume the worst */
+			break;
+		}
+		for (long off = 0; off < len;) {
+			struct {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+
+			if (d->name[0] != '.') {
+				pid_t tid = (pid_t)atoi(d->name);
+
+				others += tid != self && !is_own(tid);
+			}
+			off += d->reclen;
+		}
+	}
 	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	p = strstr(buf, "SigBlk:");
-	if (!p)
-		return 1;
-	mask = strtoull(p + 7, NULL, 16);
-	return (mask >> (sig - 1)) & 1;
+	return !others;
 }
 
-static bool task_alive(pid_t tid)
+/* Set around the syncs of case 2 (see above) by the thread doing them. */
+static __thread bool may_convert FRT_TLS;
+
+void frt_convert_allow(bool on)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
-	return access(path, F_OK) == 0;
-}
-
-static void handler(int sig, siginfo_t *si, void *uc_)
-{
-	ucontext_t *uc = uc_;
-	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-	size_t lo = 0, hi = q.nruns;
-	int saved = errno;
-
-	if (sig != q.sig || si->si_code != SI_TKILL || si->si_pid != getpid() || !q.tids) {
-		errno = saved;
-		return; /* not ours */
-	}
-	/* last run starting at or before pc */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (q.runs[mid] <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo && pc > q.runs[lo - 1] && pc < q.runs[lo - 1] + ARCH_SITE_SIZE) {
-		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(q.runs[lo - 1] + ARCH_SITE_SIZE);
-		__atomic_fetch_add(&frt_counters.threads_moved, 1, __ATOMIC_RELAXED);
-	}
-	__atomic_store_n(&q.tids[__atomic_fetch_add(&q.acked, 1, __ATOMIC_SEQ_CST)], gettid_(),
-			 __ATOMIC_RELEASE);
-	futex(&q.acked, FUTEX_WAKE_PRIVATE, 1, NULL);
-	while (!__atomic_load_n(&q.release, __ATOMIC_ACQUIRE))
-		futex(&q.release, FUTEX_WAIT_PRIVATE, 0, NULL);
-	__atomic_fetch_add(&q.left, 1, __ATOMIC_SEQ_CST);
-	futex(&q.left, FUTEX_WAKE_PRIVATE, 1, NULL);
-	errno = saved;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static bool parked(pid_t tid)
-{
-	int n = __atomic_load_n(&q.acked, __ATOMIC_ACQUIRE);
-
-	for (int i = 0; i < n; i++)
-		if (__atomic_load_n(&q.tids[i], __ATOMIC_RELAXED) == tid)
-			return true;
-	return false;
+	may_convert = on;
 }
 
 /*
- * Park every other thread in the handler. A thread that blocks the signal is
- * not sent it (a sigwait() loop would take it as its own); it is asked again
- * until the deadline, as such blocking is usually brief (urcu grace periods,
- * thread start-up). Returns 0 with all parked, or a negative error with those
- * that did park still waiting for release.
+ * Rewrite the runs at @runs (checked to still hold a run: the bytes are read
+ * before anything is written) into NOP5s. Only pages holding a run become
+ * writable, and get their exact protection back. No sync: no thread can be
+ * running this code (see above); the I-cache is coherent on x86.
  */
-static int park_all(pid_t *sent, int *nsent, pid_t *tasks)
-{
-	pid_t self = gettid_();
-	int64_t deadline = now_ns() + ACK_TIMEOUT_NS;
-
-	for (;;) {
-		int n = list_tasks(tasks, MAX_THREADS), fresh = 0, blocked = 0;
-
-		if (n < 0)
-			return n;
-		for (int i = 0; i < n; i++) {
-			bool known = tasks[i] == self || is_own(tasks[i]);
-
-			for (int j = 0; j < *nsent && !known; j++)
-				known = sent[j] == tasks[i];
-			if (known)
-				continue;
-			switch (blocks_signal(tasks[i], q.sig)) {
-			case -1:
-				continue; /* exited */
-			case 1:
-				blocked++;
-				continue;
-			}
-			if (syscall(SYS_tgkill, getpid(), tasks[i], q.sig) && errno == ESRCH)
-				continue;
-			sent[(*nsent)++] = tasks[i];
-			fresh++;
-		}
-		/* wait until each signalled thread parked or exited */
-		for (;;) {
-			int waiting = 0, seen = __atomic_load_n(&q.acked, __ATOMIC_ACQUIRE);
-			struct timespec ts = {0, 5 * 1000 * 1000};
-
-			for (int j = 0; j < *nsent; j++)
-				if (!parked(sent[j]) && task_alive(sent[j]))
-					waiting++;
-			if (!waiting)
-				break;
-			if (now_ns() > deadline) {
-				frt_info(1, "%d threads did not stop in time", waiting);
-				return -ETIMEDOUT;
-			}
-			futex(&q.acked, FUTEX_WAIT_PRIVATE, seen, &ts);
-		}
-		if (!fresh && !blocked)
-			return 0; /* nobody new since the last pass and all parked */
-		if (blocked) {
-			struct timespec ts = {0, 1000 * 1000};
-
-			if (now_ns() > deadline) {
-				frt_info(1, "%d threads keep signal %d blocked", blocked, q.sig);
-				return -EAGAIN;
-			}
-			nanosleep(&ts, NULL);
-		}
-	}
-}
-
-static int cmp_uptr(const void *a, const void *b)
-{
-	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int rewrite(struct frt_object *o, uintptr_t *runs, size_t n)
+static int rewrite(const uintptr_t *runs, size_t n, size_t *done)
 {
 	struct frt_text t = {0};
 	uintptr_t *pages = frt_malloc(2 * n * sizeof(*pages));
 	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
 	int ret;
 
+	*done = 0;
 	if (!pages)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
@@ -324,120 +159,48 @@ static int rewrite(struct frt_object *o, uintptr_t *runs, size_t n)
 	}
 	ret = frt_text_unprotect(pages, 2 * n, &t);
 	frt_free(pages);
-	if (ret) {
-		frt_free(t.v);
-		return ret;
-	}
-	for (size_t i = 0; i < o->nsites; i++) {
-		struct frt_site *s = &o->sites[i];
-
-		if (s->insn != ARCH_INSN_NOP1RUN)
-			continue;
-		arch_convert_nop_run((uint8_t *)s->addr);
-		s->insn = ARCH_INSN_NOP5;
-		frt_counters.runs_converted++;
-	}
-	frt_text_restore(&t);
-	frt_free(t.v);
-	frt_sync_core();
-	return 0;
-}
-
-static int pick_signal(struct sigaction *old)
-{
-	for (int sig = SIGRTMAX; sig > SIGRTMIN + 2; sig--) {
-		if (sigaction(sig, NULL, old))
-			continue;
-		if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_DFL)
-			return sig;
-	}
-	return -1;
-}
-
-static int quiesced_rewrite(struct frt_object *o, uintptr_t *runs, size_t n, bool *keep_runs)
-{
-	struct sigaction sa = {0}, old;
-	pid_t *sent = frt_calloc(MAX_THREADS, sizeof(pid_t));
-	pid_t *tasks = frt_calloc(MAX_THREADS, sizeof(pid_t));
-	pid_t *tids = frt_calloc(MAX_THREADS, sizeof(pid_t));
-	int nsent = 0, ret;
-	bool pending = false;
-
-	if (!sent || !tasks || !tids) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	q.sig = pick_signal(&old);
-	if (q.sig < 0) {
-		ret = -EBUSY;
-		goto out;
-	}
-	q.runs = runs;
-	q.nruns = n;
-	q.tids = tids;
-	__atomic_store_n(&q.acked, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&q.left, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&q.release, 0, __ATOMIC_SEQ_CST);
-	sa.sa_sigaction = handler;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-	sigfillset(&sa.sa_mask);
-	if (sigaction(q.sig, &sa, NULL)) {
-		ret = -errno;
-		goto out;
-	}
-	ret = park_all(sent, &nsent, tasks);
 	if (!ret) {
-		ret = rewrite(o, runs, n);
-		frt_counters.quiesces++;
+		for (size_t i = 0; i < n; i++) {
+			if (arch_site_insn((const uint8_t *)runs[i], ARCH_SITE_SIZE, runs[i],
+					   NULL) != ARCH_INSN_NOP1RUN)
+				continue;
+			arch_convert_nop_run((uint8_t *)runs[i]);
+			(*done)++;
+		}
+		frt_text_restore(&t);
 	}
-	/* let everyone go, and wait until every parked handler is out before reusing q */
-	__atomic_store_n(&q.release, 1, __ATOMIC_RELEASE);
-	futex(&q.release, FUTEX_WAKE_PRIVATE, MAX_THREADS, NULL);
-	for (;;) {
-		int left = __atomic_load_n(&q.left, __ATOMIC_ACQUIRE);
-		struct timespec ts = {0, 1000 * 1000};
-
-		if (left == __atomic_load_n(&q.acked, __ATOMIC_ACQUIRE))
-			break;
-		futex(&q.left, FUTEX_WAIT_PRIVATE, left, &ts);
-	}
-	for (int j = 0; j < nsent; j++)
-		if (!parked(sent[j]) && task_alive(sent[j]))
-			pending = true;
-	if (pending) {
-		/*
-		 * A signal is still pending in a thread that blocked it meanwhile or
-		 * was slow. SIG_DFL would kill the process when it arrives, so the
-		 * handler stays (it returns at once: release is set) and this signal
-		 * is never used again; q.tids stays allocated for that late handler.
-		 */
-		frt_info(1, "signal %d stays handled by the runtime", q.sig);
-		keep(tids);
-		keep(runs);
-		tids = NULL;
-		*keep_runs = true;
-	} else {
-		sigaction(q.sig, &old, NULL);
-		q.tids = NULL;
-	}
-out:
-	frt_free(sent);
-	frt_free(tasks);
-	frt_free(tids);
+	frt_free(t.v);
+	__atomic_fetch_add(&frt_counters.runs_converted, *done, __ATOMIC_RELAXED);
 	return ret;
 }
 
 int frt_convert_runs(struct frt_object *o)
 {
+	static unsigned int reported;
 	uintptr_t *runs;
-	size_t n = 0;
-	bool keep_runs = false, quiesced;
+	size_t n = 0, done;
 	int ret;
 
 	for (size_t i = 0; i < o->nsites; i++)
 		n += o->sites[i].insn == ARCH_INSN_NOP1RUN;
 	if (!n)
 		return 0;
+	if (!may_convert || !only_app_thread()) {
+		o->nunconverted = (unsigned int)n;
+		__atomic_fetch_add(&frt_counters.runs_refused, n, __ATOMIC_RELAXED);
+		if (reported++ < 3)
+			frt_msg("%s: %zu functions compiled by GCC are not traceable: the object "
+				"was "
+				"loaded while other threads ran, and their 1-byte NOP runs are "
+				"only "
+				"rewritten before any thread can be inside one. Run the program "
+				"under `ftrace-rt record` (or with "
+				"LD_AUDIT=libftrace_rt_audit.so), "
+				"or build with clang%s",
+				o->path, n,
+				reported == 3 ? "; further such messages suppressed" : "");
+		return -EBUSY;
+	}
 	runs = frt_malloc(n * sizeof(*runs));
 	if (!runs)
 		return -ENOMEM;
@@ -445,26 +208,72 @@ int frt_convert_runs(struct frt_object *o)
 	for (size_t i = 0; i < o->nsites; i++)
 		if (o->sites[i].insn == ARCH_INSN_NOP1RUN)
 			runs[n++] = o->sites[i].addr;
-	frt_sort(runs, n, sizeof(*runs), cmp_uptr);
-	quiesced = count_threads() != 1;
-	if (!quiesced)
-		ret = rewrite(o, runs, n);
-	else
-		ret = quiesced_rewrite(o, runs, n, &keep_runs);
-	if (ret) {
-		static unsigned int reported;
+	ret = rewrite(runs, n, &done);
+	frt_free(runs);
+	for (size_t i = 0; i < o->nsites; i++) {
+		struct frt_site *s = &o->sites[i];
 
-		o->nunconverted = (unsigned int)n;
-		if (reported++ < 3)
-			frt_msg("%s: %zu functions with GCC NOP runs are not traceable: %s (%s)%s",
-				o->path, n,
-				ret == -EPERM || !quiesced ? "their NOP runs could not be rewritten"
-							   : "other threads could not be stopped "
-							     "to rewrite their NOP runs",
-				ret == -EPERM ? "page protection change refused" : strerror(-ret),
-				reported == 3 ? "; further such messages suppressed" : "");
+		if (s->insn == ARCH_INSN_NOP1RUN &&
+		    arch_site_insn((const uint8_t *)s->addr, ARCH_SITE_SIZE, s->addr, NULL) ==
+			    ARCH_INSN_NOP5)
+			s->insn = ARCH_INSN_NOP5;
+		else if (s->insn == ARCH_INSN_NOP1RUN)
+			o->nunconverted++;
 	}
-	if (!keep_runs) /* else a late signal handler may still read it */
-		frt_free(runs);
+	if (ret)
+		frt_msg("%s: %u functions compiled by GCC are not traceable: their NOP runs "
+			"could not be rewritten (%s)",
+			o->path, o->nunconverted,
+			ret == -EPERM ? "page protection change refused" : strerror(-ret));
 	return ret;
 }
+
+/*
+ * The rtld-audit module's entry (case 1 above): @path was just mapped at
+ * @bias by the dynamic loader, which holds its own lock and has run none of
+ * the object's code. Its runs are read from the file, checked in memory and
+ * rewritten. This takes no runtime lock: a thread holding the patch lock may
+ * be waiting for the loader (dlclose), and nothing here touches shared
+ * runtime state but counters. Returns the number of runs rewritten, or a
+ * negative errno. An interface between the two libraries of one build, not
+ * part of the API.
+ */
+FRT_EXPORT int ftrace_rt_audit_objopen(unsigned int abi, const char *path, uintptr_t bias)
+{
+	char err[256];
+	struct frt_scan sc;
+	uintptr_t *runs = NULL;
+	size_t n = 0, done = 0;
+	int fd, ret;
+
+	if (abi != FRT_AUDIT_ABI || !ftrace_rt_audit_ready || !path || !*path)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = frt_scan_elf(fd, NULL, &sc, err, sizeof(err));
+	close(fd);
+	if (ret)
+		return -ENOEXEC;
+	for (size_t i = 0; i < sc.nsites; i++)
+		n += sc.sites[i].insn == ARCH_INSN_NOP1RUN;
+	if (n)
+		runs = frt_malloc(n * sizeof(*runs));
+	if (n && runs) {
+		n = 0;
+		for (size_t i = 0; i < sc.nsites; i++)
+			if (sc.sites[i].insn == ARCH_INSN_NOP1RUN)
+				runs[n++] = bias + sc.sites[i].entry + sc.sites[i].site_off;
+		ret = rewrite(runs, n, &done);
+		__atomic_fetch_add(&frt_counters.objects_converted_at_load, 1, __ATOMIC_RELAXED);
+	} else if (n) {
+		ret = -ENOMEM;
+	}
+	frt_free(runs);
+	frt_scan_free(&sc);
+	frt_info(2, "%s: %zu NOP runs rewritten as it was loaded", path, done);
+	return ret ? ret : (int)done;
+}
+
+/* Set once the runtime can serve ftrace_rt_audit_objopen(); read by the audit module. */
+FRT_EXPORT int ftrace_rt_audit_ready;

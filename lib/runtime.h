@@ -92,11 +92,13 @@ static inline const char *frt_site_name(const struct frt_object *o, const struct
 
 /* Counters; written under frt_lock except where noted. */
 struct frt_counters {
-	unsigned long transactions, syncs, mprotects;
-	unsigned long recursion_misses; /* atomic */
-	unsigned long anomalies;	/* sites whose bytes changed behind our back */
-	unsigned long runs_converted, quiesces;
-	unsigned long threads_moved; /* atomic */
+	unsigned long transactions, syncs;
+	unsigned long mprotects;		 /* atomic: the audit module's conversions too */
+	unsigned long recursion_misses;		 /* atomic */
+	unsigned long anomalies;		 /* sites whose bytes changed behind our back */
+	unsigned long runs_converted;		 /* atomic */
+	unsigned long objects_converted_at_load; /* atomic: by the rtld-audit module */
+	unsigned long runs_refused;		 /* atomic: left as runs, not traceable */
 };
 
 extern struct frt_counters frt_counters FRT_HIDDEN;
@@ -171,6 +173,9 @@ extern int frt_list_fd FRT_HIDDEN;
 
 /* nopconv.c: make GCC NOP runs NOP5 when no thread can be inside them */
 int frt_convert_runs(struct frt_object *o) FRT_HIDDEN;
+/* around the syncs that may convert runs: the runtime's start, after a dlopen */
+void frt_convert_allow(bool on) FRT_HIDDEN;
+
 /* a runtime thread (flusher, control server) starts or ends: it runs no
  * application code, so the conversion need not stop it */
 void frt_own_thread(bool running) FRT_HIDDEN;

@@ -81,7 +81,7 @@ int frt_text_unprotect(uintptr_t *pages, size_t npages, struct frt_text *t)
 	for (size_t i = 0; i < t->n; i++) {
 		int prot = t->v[i].prot | PROT_READ | PROT_WRITE;
 
-		frt_counters.mprotects++;
+		__atomic_fetch_add(&frt_counters.mprotects, 1, __ATOMIC_RELAXED);
 		if (mprotect((void *)t->v[i].start, t->v[i].end - t->v[i].start, prot)) {
 			int e = errno;
 
@@ -99,7 +99,7 @@ int frt_text_unprotect(uintptr_t *pages, size_t npages, struct frt_text *t)
 void frt_text_restore(struct frt_text *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		frt_counters.mprotects++;
+		__atomic_fetch_add(&frt_counters.mprotects, 1, __ATOMIC_RELAXED);
 		if (mprotect((void *)t->v[i].start, t->v[i].end - t->v[i].start, t->v[i].prot))
 			frt_msg("cannot restore protection of %#lx-%#lx: %s", t->v[i].start,
 				t->v[i].end, strerror(errno));

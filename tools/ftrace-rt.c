@@ -121,6 +121,32 @@ int tool_setenv_preload(void)
 	if (!v || setenv("LD_PRELOAD", v, 1))
 		return -1;
 	free(v);
+	return tool_setenv_audit(tool_find_lib());
+}
+
+/*
+ * LD_AUDIT with the runtime's rtld-audit module (next to the runtime), which
+ * lets GCC-built objects that are dlopen'ed while threads run be traced: see
+ * lib/nopconv.c. Without it those objects are reported as not traceable.
+ */
+int tool_setenv_audit(const char *lib)
+{
+	char dir[PATH_MAX], audit[PATH_MAX + 32], *v;
+	const char *old = getenv("LD_AUDIT");
+
+	snprintf(dir, sizeof(dir), "%s", lib);
+	snprintf(audit, sizeof(audit), "%s/libftrace_rt_audit.so", dirname(dir));
+	if (access(audit, R_OK))
+		return 0;
+	if (old && *old) {
+		if (asprintf(&v, "%s:%s", audit, old) < 0)
+			return -1;
+	} else {
+		v = strdup(audit);
+	}
+	if (!v || setenv("LD_AUDIT", v, 1))
+		return -1;
+	free(v);
 	return 0;
 }
 

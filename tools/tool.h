@@ -8,6 +8,7 @@
 void tool_usage(FILE *f);
 const char *tool_find_lib(void);
 int tool_setenv_preload(void);
+int tool_setenv_audit(const char *lib);
 int tool_run(char **argv);
 extern const char *tool_prog;
 /* a demangled copy of a C++ name (malloc'ed; the name itself when not C++) */

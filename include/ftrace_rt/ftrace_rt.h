@@ -109,10 +109,12 @@ struct ftrace_rt_stats {
 	unsigned long mprotects;	/* mprotect calls made while patching */
 	unsigned long recursion_misses; /* calls not traced because a callback was running */
 	unsigned long ops_registered;
-	unsigned long nop_runs_converted; /* GCC 1-byte NOP runs made one NOP5 */
-	unsigned long quiesces;		  /* conversions done with other threads stopped */
-	unsigned long threads_moved;	  /* threads moved out of a NOP run while stopped */
-	unsigned long metadata_bytes;	  /* site records and their names */
+	unsigned long nop_runs_converted;	 /* GCC 1-byte NOP runs made one NOP5 */
+	unsigned long objects_converted_at_load; /* ... of those, objects done as they were
+						    mapped (rtld-audit module) */
+	unsigned long nop_runs_refused;		 /* runs left alone (loaded while threads ran, no
+						    audit module): those functions are not traceable */
+	unsigned long metadata_bytes;		 /* site records and their names */
 };
 
 /* Fill @st with the runtime's counters. */

@@ -381,9 +381,8 @@ static void quiet_phase(unsigned int workers)
 	check(ftrace_rt_get_stats(&st), "stats");
 	printf("quiet: %lu sites enabled, %lu transactions, %lu syncs\n", st.sites_enabled,
 	       st.transactions, st.syncs);
-	printf("stress: %lu NOP runs converted, %lu with threads stopped, %lu threads moved out of "
-	       "a run\n",
-	       st.nop_runs_converted, st.quiesces, st.threads_moved);
+	printf("stress: %lu NOP runs converted, %lu objects as they were mapped, %lu runs left\n",
+	       st.nop_runs_converted, st.objects_converted_at_load, st.nop_runs_refused);
 	if (st.sites_enabled != count_traceable(main_fns, 100) + count_traceable(st_shared_fns, 90))
 		die("enabled site count in the quiet phase");
 	tracer_kill(a);
