@@ -44,6 +44,7 @@ bool frt_lock_held_here(void)
  */
 static void prepare(void)
 {
+	frt_dl_order_prepare();
 	fork_locked = !holding; /* forking from under our own lock (a dlclose destructor) */
 	if (fork_locked)
 		frt_lock();
@@ -55,6 +56,7 @@ static void parent(void)
 	urcu_bp_after_fork_parent();
 	if (fork_locked)
 		frt_unlock();
+	frt_dl_order_after_fork(false);
 }
 
 static void child(void)
@@ -63,6 +65,7 @@ static void child(void)
 	frt_own_threads_forget();
 	if (fork_locked)
 		frt_unlock();
+	frt_dl_order_after_fork(true);
 }
 
 static void do_init(void)

@@ -5,6 +5,18 @@
  * patch lock so no transaction can write into an object being unmapped, and
  * the object's sites leave the table before anyone patches again.
  *
+ * Objects are known by where the loader put them (program headers, bias). An
+ * address range freed by one dlclose can be reused by the next dlopen, so
+ * the table must be brought up to date after every load or unload before
+ * the next one starts: otherwise a dlclose(A) and a dlopen(B) landing where
+ * A was, both between two syncs, leave A's records describing B's code. The
+ * hooks hold dl_order, in load/unload order as the loader's own lock does,
+ * across the real call and the sync that follows it. It is recursive per
+ * thread (constructors and destructors may dlopen and dlclose), taken before
+ * the patch lock, and never by a thread holding the patch lock. A program
+ * whose constructor waits for another thread's dlopen would deadlock in the
+ * loader's lock already.
+ *
  * glibc resolves a bare library name with the RPATH/RUNPATH of the object
  * that called dlopen. Interposed, that caller would be this library, so the
  * caller's own search path is applied here first, in the loader's order
@@ -21,6 +33,44 @@
 #include "hooks.h"
 #include "log.h"
 #include "runtime.h"
+
+static pthread_mutex_t dl_order = PTHREAD_MUTEX_INITIALIZER;
+static __thread unsigned int dl_depth FRT_TLS;
+
+static void order_lock(void)
+{
+	if (!dl_depth++)
+		pthread_mutex_lock(&dl_order);
+}
+
+static void order_unlock(void)
+{
+	if (!--dl_depth)
+		pthread_mutex_unlock(&dl_order);
+}
+
+/*
+ * fork: wait for a load or unload in flight and its sync, unless this thread
+ * is inside one or holds the patch lock (dl_order is taken before it: a fork
+ * from a signal handler interrupting a patcher must not wait). Then the
+ * child gets dl_order back free, whoever held it in the parent.
+ */
+static bool fork_took;
+
+void frt_dl_order_prepare(void)
+{
+	fork_took = !dl_depth && !frt_lock_held_here();
+	if (fork_took)
+		pthread_mutex_lock(&dl_order);
+}
+
+void frt_dl_order_after_fork(bool child)
+{
+	if (fork_took)
+		pthread_mutex_unlock(&dl_order);
+	else if (child && !dl_depth)
+		pthread_mutex_init(&dl_order, NULL);
+}
 
 static void *(*real_dlopen)(const char *, int);
 static int (*real_dlclose)(void *);
@@ -159,11 +209,14 @@ void *frt_hook_dlopen(const char *file, int mode, const void *caller)
 	resolve();
 	if (!real_dlopen)
 		return NULL;
+	frt_init();
+	if (frt_lock_held_here())
+		return open_as_caller(file, mode, caller); /* synced by the lock's holder */
+	order_lock();
 	h = open_as_caller(file, mode, caller);
-	if (h) {
-		frt_init();
+	if (h)
 		rescan();
-	}
+	order_unlock();
 	return h;
 }
 
@@ -177,10 +230,12 @@ int frt_hook_dlclose(void *handle)
 	if (frt_api_refused_here())
 		return real_dlclose(handle);
 	frt_init();
+	order_lock();
 	frt_lock();
 	ret = real_dlclose(handle);
 	if (!frt_objects_sync() && frt_ops_registered())
 		frt_update_sites();
 	frt_unlock();
+	order_unlock();
 	return ret;
 }

@@ -30,13 +30,31 @@ struct seen {
 	const ElfW(Phdr) * phdr;
 	int phnum;
 	bool first;
+	uint64_t ident;
 };
 
 struct seen_list {
 	struct seen *v;
 	size_t n, cap;
+	unsigned long long subs; /* objects the loader has unloaded so far */
 	int err;
 };
+
+/*
+ * An object is known by where it is (program headers, bias) and by what it
+ * is (its name and program headers, hashed). When a dlclose and a dlopen both
+ * happened since the last sync (the hooks keep that from happening, see
+ * loader.c, but a dlclose can bypass them), the range of the object that went
+ * can hold the one that came: the same place with another ident is a new
+ * object. The same file mapped again at the same place has the same ident;
+ * then the bytes tell (see reloaded()).
+ */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ULL;
+	return h;
+}
 
 static int collect(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -48,13 +66,62 @@ static int collect(struct dl_phdr_info *info, size_t size, void *arg)
 		return 1;
 	}
 	l->v[l->n] = (struct seen){frt_strdup(info->dlpi_name ? info->dlpi_name : ""),
-				   info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum, l->n == 0};
+				   info->dlpi_addr,
+				   info->dlpi_phdr,
+				   info->dlpi_phnum,
+				   l->n == 0,
+				   0};
+	l->subs = info->dlpi_subs;
 	if (!l->v[l->n].path) {
 		l->err = -ENOMEM;
 		return 1;
 	}
+	l->v[l->n].ident = fnv(fnv(0xcbf29ce484222325ULL, l->v[l->n].path, strlen(l->v[l->n].path)),
+			       info->dlpi_phdr, info->dlpi_phnum * sizeof(*info->dlpi_phdr));
 	l->n++;
 	return 0;
+}
+
+/* Does the slot hold the NOPs the compiler left there? */
+ARCH_TEXT_ACCESS bool frt_slot_pristine(const struct frt_site *s)
+{
+	const uint8_t *p = (const uint8_t *)frt_site_slot(s);
+	size_t n = 0;
+
+	while (n < ARCH_SLOT_SIZE) {
+		size_t l = arch_nop_len(p + n, ARCH_SLOT_SIZE - n);
+
+		if (!l)
+			return false;
+		n += l;
+	}
+	return true;
+}
+
+/*
+ * Is @o, the same file at the same place, a new mapping of it (the old one
+ * unloaded behind the hooks)? A fresh mapping has the compiler's bytes where
+ * our records say we wrote: a CALL we put at a site, a NOP run we rewrote,
+ * an ops pointer we stored in a slot. A debugger's breakpoint on a site we
+ * enabled is not the compiler's bytes, so it does not count.
+ */
+ARCH_TEXT_ACCESS static bool reloaded(const struct frt_object *o)
+{
+	for (size_t i = 0; i < o->nsites; i++) {
+		const struct frt_site *s = &o->sites[i];
+		enum arch_insn now =
+			arch_site_insn((const uint8_t *)s->addr, ARCH_SITE_SIZE, s->addr, NULL);
+
+		if (s->insn == ARCH_INSN_CALL &&
+		    (now == ARCH_INSN_NOP5 || now == ARCH_INSN_NOP1RUN))
+			return true;
+		if (s->insn == ARCH_INSN_NOP5 && s->layout == FRT_LAYOUT_PFE_NOP1 &&
+		    now == ARCH_INSN_NOP1RUN)
+			return true;
+		if (s->ops && frt_site_has_slot(s) && frt_slot_pristine(s))
+			return true;
+	}
+	return false;
 }
 
 static bool holds(const struct seen *s, const void *addr)
@@ -130,6 +197,7 @@ static struct frt_object *object_new(const struct seen *s)
 		return NULL;
 	o->bias = s->bias;
 	o->key = s->phdr;
+	o->ident = s->ident;
 	o->map_start = UINTPTR_MAX;
 	for (int i = 0; i < s->phnum; i++) {
 		const ElfW(Phdr) *p = &s->phdr[i];
@@ -209,10 +277,11 @@ static struct frt_object *object_new(const struct seen *s)
 /* Objects without sites are kept too (without memory for sites), so they are not rescanned. */
 int frt_objects_sync(void)
 {
+	static unsigned long long last_subs;
 	struct seen_list l = {0};
 	struct frt_object *o, *tmp;
 	CDS_LIST_HEAD(gone);
-	bool any_gone = false;
+	bool any_gone = false, unloads;
 	int ret = 0;
 
 	dl_iterate_phdr(collect, &l);
@@ -220,16 +289,21 @@ int frt_objects_sync(void)
 		ret = l.err;
 		goto out;
 	}
+	unloads = l.subs != last_subs; /* else every place still holds what it held */
+	last_subs = l.subs;
 	cds_list_for_each_entry (o, &frt_objects, node)
 		o->seen = false;
 	for (size_t i = 0; i < l.n; i++) {
 		bool known = false;
 
 		cds_list_for_each_entry (o, &frt_objects, node) {
-			if (o->key == l.v[i].phdr && o->bias == l.v[i].bias) {
+			if (o->key != l.v[i].phdr || o->bias != l.v[i].bias || o->seen)
+				continue;
+			if (o->ident == l.v[i].ident && !(unloads && reloaded(o)))
 				o->seen = known = true;
-				break;
-			}
+			else
+				frt_info(1, "%s: another mapping took its place", o->path);
+			break;
 		}
 		if (known || excluded(&l.v[i]))
 			continue;

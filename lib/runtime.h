@@ -30,7 +30,8 @@
 enum { FRT_CALL_SLOT, FRT_CALL_LOOKUP, FRT_CALL_SLOT_GPR, FRT_CALL_LOOKUP_GPR, FRT_CALL_KINDS };
 
 /* runtime state kept in frt_site.flags next to the scanner's FRT_SITE_F_* */
-#define FRT_SITE_F_GPR 0x80 /* the CALL in place goes to a gpr trampoline */
+#define FRT_SITE_F_GPR	   0x80 /* the CALL in place goes to a gpr trampoline */
+#define FRT_SITE_F_FOREIGN 0x40 /* reported: its slot held bytes we did not put there */
 
 /* One patch site: 24 bytes. */
 struct frt_site {
@@ -50,7 +51,8 @@ struct frt_object {
 	char *name;		   /* file name used for @MODULE patterns */
 	bool is_main;
 	uintptr_t bias;
-	const void *key;	      /* dlpi_phdr: identity while loaded */
+	const void *key;	      /* dlpi_phdr: where it is while loaded */
+	uint64_t ident;		      /* its name and program headers: which object it is */
 	uintptr_t lo, hi;	      /* address range of the sites */
 	uintptr_t map_start, map_end; /* first loadable segment to end of the last executable one */
 	struct frt_site *sites;
@@ -159,6 +161,7 @@ void frt_text_restore(struct frt_text *t) FRT_HIDDEN;
 /* objects.c */
 int frt_objects_sync(void) FRT_HIDDEN;			       /* under frt_lock */
 struct frt_object *frt_object_by_addr(uintptr_t a) FRT_HIDDEN; /* RCU or frt_lock */
+bool frt_slot_pristine(const struct frt_site *s) FRT_HIDDEN;
 struct frt_site *frt_object_site(struct frt_object *o, uintptr_t a) FRT_HIDDEN;
 struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op) FRT_HIDDEN;
 void frt_objects_counts(unsigned long *objects, unsigned long *sites, unsigned long *enabled,
@@ -180,6 +183,10 @@ void frt_convert_allow(bool on) FRT_HIDDEN;
  * application code, so the conversion need not stop it */
 void frt_own_thread(bool running) FRT_HIDDEN;
 void frt_own_threads_forget(void) FRT_HIDDEN; /* fork child: they did not follow */
+
+/* loader.c: keeping dlopen/dlclose and the table's syncs in order across fork */
+void frt_dl_order_prepare(void) FRT_HIDDEN;
+void frt_dl_order_after_fork(bool child) FRT_HIDDEN;
 
 /* veneer.c */
 int frt_veneer_setup(struct frt_object *o) FRT_HIDDEN;

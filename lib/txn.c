@@ -52,6 +52,18 @@ static bool code_changes(const struct frt_change *c)
 	       (c->insn == ARCH_INSN_CALL && c->gpr != site_gpr(c->site));
 }
 
+/*
+ * Does the slot hold what we last stored there, or, before our first store,
+ * the NOPs the compiler left? A slot that holds anything else is not ours
+ * (the object under it is not the one we scanned): nothing is written there.
+ */
+ARCH_TEXT_ACCESS static bool slot_as_expected(const struct frt_site *s)
+{
+	if (s->ops)
+		return __atomic_load_n(frt_site_slot(s), __ATOMIC_RELAXED) == s->ops;
+	return frt_slot_pristine(s);
+}
+
 /* Are the site's bytes what we last put there? */
 ARCH_TEXT_ACCESS static bool site_as_expected(const struct frt_object *o, const struct frt_site *s)
 {
@@ -111,24 +123,39 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 		struct frt_site *s = v[i].site;
 		struct frt_change *c = &v[i];
 
+		/* every byte is checked before anything is written at this site */
+		if (frt_site_has_slot(s) && c->ops != s->ops && !slot_as_expected(s)) {
+			frt_counters.anomalies++;
+			if (!(s->flags & FRT_SITE_F_FOREIGN))
+				frt_msg("%s: %s: the 8 bytes ahead of the function are not what "
+					"the "
+					"runtime left there; the function is left alone",
+					c->obj->path, frt_site_name(c->obj, s));
+			s->flags |= FRT_SITE_F_FOREIGN;
+			continue;
+		}
 		if (code_changes(c)) {
-			if (!site_as_expected(c->obj, s)) {
+			bool ok = site_as_expected(c->obj, s);
+
+			if (ok && c->insn == ARCH_INSN_CALL)
+				ok = arch_encode_call(code[i].bytes, s->addr,
+						      call_target(c->obj, s, c->gpr));
+			else if (ok)
+				arch_encode_nop(code[i].bytes);
+			code[i].on = ok;
+			any_code |= ok;
+			if (!ok) {
 				frt_counters.anomalies++;
 				frt_info(1, "%s: %s: bytes changed behind the runtime; left alone",
 					 c->obj->path, frt_site_name(c->obj, s));
-				continue;
 			}
-			if (c->insn == ARCH_INSN_CALL) {
-				if (!arch_encode_call(code[i].bytes, s->addr,
-						      call_target(c->obj, s, c->gpr))) {
-					frt_counters.anomalies++;
-					continue;
-				}
-			} else {
-				arch_encode_nop(code[i].bytes);
-			}
-			code[i].on = any_code = true;
 		}
+		/*
+		 * The ops pointer is stored even when the code could not be changed
+		 * (a debugger's breakpoint there): whoever puts the call back must
+		 * find the ops the site should have now, never one that is being
+		 * unregistered and freed. Turning off, that is the nop ops.
+		 */
 		if (c->ops != s->ops) {
 			if (frt_site_has_slot(s))
 				slot_store(s, c->ops);

@@ -14,7 +14,6 @@
  * stopped inside the run, 0 if none could be: the run was already a NOP5),
  * then "calls C" and the runtime's counters, if it is loaded.
  */
-#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>

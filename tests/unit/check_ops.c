@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <ftrace_rt/ftrace_rt.h>
 
@@ -33,6 +34,17 @@ NOINLINE int op_delta(int x)
 }
 
 static int (*volatile fns[4])(int) = {op_alpha, op_beta, op_gamma, op_delta};
+
+/* for the tests of bytes changed behind the runtime: not in fns[] */
+NOINLINE int op_epsilon(int x)
+{
+	return x + 5;
+}
+NOINLINE int op_zeta(int x)
+{
+	return x + 6;
+}
+static int (*volatile eps_fn)(int) = op_epsilon, (*volatile zeta_fn)(int) = op_zeta;
 
 struct counter {
 	struct ftrace_rt_ops ops;
@@ -365,6 +377,100 @@ START_TEST(test_no_vector)
 }
 END_TEST
 
+/* What a debugger does: make the text writable and write into it. */
+static void poke(void *at, const void *bytes, size_t n)
+{
+	uintptr_t pg = (uintptr_t)at & ~(uintptr_t)4095;
+
+	ck_assert_int_eq(mprotect((void *)pg, 8192, PROT_READ | PROT_WRITE | PROT_EXEC), 0);
+	memcpy(at, bytes, n);
+	ck_assert_int_eq(mprotect((void *)pg, 8192, PROT_READ | PROT_EXEC), 0);
+}
+
+static uint8_t *site_of(void *fn)
+{
+	static const uint8_t endbr[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+
+	return (uint8_t *)fn + (memcmp(fn, endbr, 4) ? 0 : 4);
+}
+
+static int stale_calls;
+
+static void stale(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
+		  struct ftrace_rt_regs *regs)
+{
+	(void)ip, (void)parent_ip, (void)op, (void)regs;
+	stale_calls++;
+}
+
+/*
+ * A breakpoint on an enabled site keeps the transaction that unregisters its
+ * ops from changing the code. The slot must still stop pointing at the ops:
+ * once the debugger puts the call back, the site must reach the nop ops,
+ * never the ops the program has freed.
+ */
+START_TEST(test_breakpoint_then_unregister)
+{
+	struct counter *c = counter_new();
+	uint8_t *site = site_of((void *)op_epsilon), saved[5], int3 = 0xcc;
+	struct ftrace_rt_ops **slot = (struct ftrace_rt_ops **)((uintptr_t)op_epsilon - 8);
+
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_epsilon", 1), 0);
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
+	ck_assert_int_eq(eps_fn(1), 6);
+	ck_assert_uint_eq(c->other, 1);
+	ck_assert_ptr_eq(*slot, &c->ops);
+	memcpy(saved, site, 5);
+	ck_assert_uint_eq(saved[0], 0xe8); /* CALL rel32 */
+	poke(site, &int3, 1);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	ck_assert_ptr_ne(*slot, &c->ops);
+	c->ops.func = stale; /* "freed" */
+	poke(site, saved, 1);
+	ck_assert_int_eq(eps_fn(1), 6);
+	ck_assert_int_eq(stale_calls, 0);
+	/* the runtime's record still says CALL, and the bytes agree again: it can turn it off */
+	c->ops.func = count;
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	ck_assert_uint_ne(site[0], 0xe8);
+	ck_assert_int_eq(eps_fn(1), 6);
+	ck_assert_uint_eq(c->other, 1);
+	free(c);
+}
+END_TEST
+
+/*
+ * A slot that holds bytes the runtime did not put there means the code under
+ * it is not what was scanned: nothing at that site is written.
+ */
+START_TEST(test_foreign_slot_left_alone)
+{
+	struct counter *c = counter_new();
+	uint8_t *slot = (uint8_t *)((uintptr_t)op_zeta - 8), saved[8], junk[8];
+	uint8_t site[5];
+
+	memcpy(saved, slot, 8);
+	memset(junk, 0x41, sizeof(junk));
+	memcpy(site, site_of((void *)op_zeta), 5);
+	poke(slot, junk, 8);
+	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_zeta", 1), 0);
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
+	ck_assert_mem_eq(slot, junk, 8);
+	ck_assert_mem_eq(site_of((void *)op_zeta), site, 5);
+	ck_assert_int_eq(zeta_fn(1), 7);
+	ck_assert_uint_eq(c->other, 0);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	/* the compiler's bytes back: the site can be traced again */
+	poke(slot, saved, 8);
+	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
+	ck_assert_int_eq(zeta_fn(1), 7);
+	ck_assert_uint_eq(c->other, 1);
+	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
+	free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ops");
@@ -379,6 +485,8 @@ int main(void)
 	tcase_add_test(tc, test_constant_syncs);
 	tcase_add_test(tc, test_args);
 	tcase_add_test(tc, test_no_vector);
+	tcase_add_test(tc, test_breakpoint_then_unregister);
+	tcase_add_test(tc, test_foreign_slot_left_alone);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
