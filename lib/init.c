@@ -63,6 +63,7 @@ static void child(void)
 {
 	urcu_bp_after_fork_child();
 	frt_own_threads_forget();
+	frt_text_fork_child();
 	if (fork_locked)
 		frt_unlock();
 	frt_dl_order_after_fork(true);

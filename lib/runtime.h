@@ -153,10 +153,12 @@ struct frt_prot {
 struct frt_text {
 	struct frt_prot *v;
 	size_t n, cap;
+	bool held; /* the program's mprotect() calls wait until frt_text_restore() */
 };
 /* Make the pages holding [addr, addr+len) of each range writable (keeping exec). */
 int frt_text_unprotect(uintptr_t *pages, size_t npages, struct frt_text *t) FRT_HIDDEN;
 void frt_text_restore(struct frt_text *t) FRT_HIDDEN;
+void frt_text_fork_child(void) FRT_HIDDEN;
 
 /* objects.c */
 int frt_objects_sync(void) FRT_HIDDEN;			       /* under frt_lock */

@@ -44,6 +44,12 @@ EXPORT int dlclose(void *handle)
 	return frt_hook_dlclose(handle);
 }
 
+/* a program changing its own text's protection while a transaction runs (lib/text.c) */
+EXPORT int mprotect(void *addr, size_t len, int prot)
+{
+	return frt_hook_mprotect(addr, len, prot);
+}
+
 /*
  * exec: the data recorded so far is written before the image is replaced,
  * and the new image learns when this one stopped (see lib/output.c). Every

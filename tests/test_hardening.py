@@ -42,6 +42,11 @@ p = run([hard, "deny-mprotect", "--", hard, "api"])
 if p.returncode != 0 or "hits 0 enabled 0" not in p.stdout:
     fail(f"deny-mprotect api: {p.returncode} {p.stdout} {p.stderr}")
 
+# a program that changes its own text's protection while transactions run keeps what it set
+p = run([hard, "textprot", "3000"])
+if p.returncode != 0 or "textprot: 3000" not in p.stdout:
+    fail(f"textprot: {p.returncode} {p.stdout} {p.stderr[-2000:]}")
+
 # membarrier unavailable: the TLB-shootdown fallback, also under the stress test
 p = run([hard, "deny-membarrier", "--", hard, "api"], env={"FTRACE_RT_VERBOSE": "1"})
 if p.returncode != 0 or "hits 200 enabled 2" not in p.stdout or "tlb-shootdown" not in p.stderr:

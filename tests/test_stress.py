@@ -22,8 +22,12 @@ for l in layouts:
     cmd = [os.path.join(d, f"stress-{l}"), "-i", iterations, "-c", cycles, "-s", "300",
            os.path.join(d, f"stressplugin-p-{l}.so"), os.path.join(d, f"stressplugin-q-{l}.so")]
     t0 = time.time()
+    env = dict(os.environ)
+    if os.environ.get("FRT_AUDIT"):
+        # GCC plugins dlopen'ed while threads run: their NOP runs are rewritten as they load
+        env["LD_AUDIT"] = os.environ["FRT_AUDIT"]
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
         rc, out, err = p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired as e:
         rc, out, err = "timeout (hang)", str(e.stdout or ""), str(e.stderr or "")

@@ -11,13 +11,19 @@
  *                                  functions and siglongjmps back
  *   hard cbsignal N                a signal raised inside a callback: its handler calls a
  *                                  traced function (not traced: a counted miss)
+ *   hard textprot N                a thread makes this program's text writable and writes
+ *                                  into it (as a self-modifying program does) while another
+ *                                  enables and disables every site N times: its protection
+ *                                  must never be replaced by what the runtime saw before
  */
 #include <errno.h>
 #include <linux/filter.h>
+#include <pthread.h>
 #include <linux/seccomp.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +208,57 @@ static int cbsignal(int n)
 	return c.hits == (unsigned long)n ? 0 : 1;
 }
 
+NOINLINE long tp_scratch(long x)
+{
+	return x ^ 0x5a;
+}
+static long (*volatile tp_scratch_p)(long) = tp_scratch;
+static volatile int tp_stop;
+static unsigned long tp_writes;
+
+static void *tp_writer(void *arg)
+{
+	/* every page of this program's text that holds a site */
+	uintptr_t lo = ((uintptr_t)h_leaf < (uintptr_t)tp_scratch ? (uintptr_t)h_leaf
+								   : (uintptr_t)tp_scratch) &
+		       ~(uintptr_t)4095;
+	size_t len = 3 * 4096;
+	volatile uint8_t *b = (uint8_t *)tp_scratch_p + 12;
+
+	(void)arg;
+	while (!tp_stop) {
+		if (mprotect((void *)lo, len, PROT_READ | PROT_WRITE | PROT_EXEC))
+			return (void *)1;
+		for (int i = 0; i < 100; i++)
+			*b = *b; /* faults if the runtime took the write permission back */
+		tp_writes++;
+		if (mprotect((void *)lo, len, PROT_READ | PROT_EXEC))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static int textprot(int n)
+{
+	struct counter c = {.ops = {.func = count}};
+	pthread_t t;
+	void *ret;
+
+	if (pthread_create(&t, NULL, tp_writer, NULL))
+		return 2;
+	for (int i = 0; i < n; i++) {
+		if (ftrace_rt_register_ops(&c.ops))
+			return 3;
+		h_mid(i);
+		ftrace_rt_unregister_ops(&c.ops);
+	}
+	tp_stop = 1;
+	pthread_join(t, &ret);
+	printf("textprot: %d transactions pairs, %lu writes, %ld\n", n, tp_writes,
+	       tp_scratch_p(1));
+	return ret != NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "api";
@@ -224,6 +281,8 @@ int main(int argc, char **argv)
 		return coroutines(argc > 2 ? atoi(argv[2]) : 1000);
 	if (!strcmp(mode, "altstack"))
 		return altstack();
+	if (!strcmp(mode, "textprot"))
+		return textprot(argc > 2 ? atoi(argv[2]) : 2000);
 	if (!strcmp(mode, "cbsignal"))
 		return cbsignal(argc > 2 ? atoi(argv[2]) : 100);
 	return 2;
