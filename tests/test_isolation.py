@@ -29,7 +29,7 @@ for tracer in () if asan else ("none", "function_graph"):
 # exported symbols: the API and the hooks, nothing else (no allocator)
 nm = run(["nm", "-D", "--defined-only", lib]).stdout.split()
 syms = {w for w in nm if re.match(r"^[A-Za-z_]\w*$", w) and len(w) > 1}
-hooks = {"dlopen", "dlclose", "execve", "execv", "execvp", "execvpe", "fexecve", "execl",
+hooks = {"dlopen", "dlclose", "mprotect", "execve", "execv", "execvp", "execvpe", "fexecve", "execl",
          "execlp", "execle", "pthread_exit", "_Unwind_RaiseException", "_Unwind_Resume",
          "_Unwind_Resume_or_Rethrow", "__cxa_begin_catch"}
 extra = {s for s in syms if not s.startswith("ftrace_rt_") and s not in hooks}
