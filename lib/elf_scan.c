@@ -450,6 +450,15 @@ static int read_section_entries(struct ctx *c, Elf_Scn *scn, GElf_Shdr *sh, bool
 			if (!read_va(c, sh->sh_addr + i * 8, &v, 8, false))
 				return fail(c, "section at 0x%llx is not mapped",
 					    (unsigned long long)sh->sh_addr);
+			/*
+			 * Seen between the loader mapping the object and relocating
+			 * it (a sync in another thread during its dlopen): the
+			 * entries are still link-time addresses.
+			 */
+			if (v && c->eh.e_type == ET_DYN && c->mem->bias && v < c->mem->bias) {
+				c->out->unrelocated = true;
+				return fail(c, "not relocated yet");
+			}
 			v -= c->mem->bias;
 		} else {
 			memcpy(&v, (const char *)d->d_buf + i * 8, 8);

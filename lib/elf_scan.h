@@ -51,6 +51,7 @@ struct frt_scan {
 	unsigned int skipped[FRT_SKIP_NR];
 	bool has_pfe, has_mcount; /* which sections were present */
 	bool stripped;		  /* no .symtab */
+	bool unrelocated;	  /* mapped but not yet relocated by the loader: scan again later */
 	unsigned short machine;
 };
 

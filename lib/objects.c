@@ -183,7 +183,8 @@ static void object_free(struct frt_object *o)
 	frt_free(o);
 }
 
-static struct frt_object *object_new(const struct seen *s)
+/* NULL with *later set: the loader has not relocated it yet, scan it at a later sync */
+static struct frt_object *object_new(const struct seen *s, bool *later)
 {
 	char err[256], exe[4096];
 	const char *open_path = s->path;
@@ -233,8 +234,13 @@ static struct frt_object *object_new(const struct seen *s)
 		return o;
 	}
 	if (frt_scan_elf(fd, &mem, &sc, err, sizeof(err))) {
-		frt_info(1, "%s: skipped: %s", o->path, err);
 		close(fd);
+		if (sc.unrelocated) {
+			*later = true;
+			object_free(o);
+			return NULL;
+		}
+		frt_info(1, "%s: skipped: %s", o->path, err);
 		return o;
 	}
 	close(fd);
@@ -307,9 +313,12 @@ int frt_objects_sync(void)
 		}
 		if (known || excluded(&l.v[i]))
 			continue;
-		o = object_new(&l.v[i]);
+		bool later = false;
+
+		o = object_new(&l.v[i], &later);
 		if (!o) {
-			ret = -ENOMEM;
+			if (!later)
+				ret = -ENOMEM;
 			continue;
 		}
 		o->seen = true;

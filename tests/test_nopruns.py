@@ -27,7 +27,7 @@ tmp = tempfile.mkdtemp(prefix="frt-nopruns-")
 plugin, prog = os.path.join(tmp, "plugin.so"), os.path.join(tmp, "nested")
 subprocess.run(["gcc", "-O2", "-fpatchable-function-entry=13,8", "-falign-functions=8", "-fPIC",
                 "-shared", "-o", plugin, os.path.join(src, "nested_plugin.c")], check=True)
-subprocess.run(["gcc", "-O2", "-I" + inc, "-rdynamic", "-pthread", "-o", prog,
+subprocess.run(["gcc", "-O2", "-D_GNU_SOURCE", "-I" + inc, "-rdynamic", "-pthread", "-o", prog,
                 os.path.join(src, "nested.c"), "-ldl"], check=True)
 
 

@@ -27,7 +27,7 @@
 #include <ftrace_rt/ftrace_rt.h>
 
 static int (*fn)(int);
-static volatile int parked, released, stop, tries = 20000;
+static volatile int parked, released, stop, tries = 200000;
 static volatile long calls;
 static pthread_t worker;
 
