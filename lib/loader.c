@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * dlopen/dlclose hooks: after a successful dlopen the new objects are scanned
- * and, if ops are registered, their sites enabled; a dlclose runs under the
- * patch lock so no transaction can write into an object being unmapped, and
- * the object's sites leave the table before anyone patches again.
+ * and, if ops are registered, their sites enabled; after a dlclose the
+ * objects it unmapped leave the table.
+ *
+ * The real dlopen and dlclose run without the patch lock, so that the
+ * constructors and destructors they run may use the API (they are not
+ * callbacks). While a dlclose is in the loader, threads outside the loader
+ * do not take the patch lock (see frt_lock): no transaction can touch an
+ * object while it is being unmapped. Before the loader may unmap the closed
+ * object, ops whose struct or callback lie in it are taken off every site and
+ * a grace period passes; after, they are put back if the object stayed, or
+ * forgotten with a message: a library that is unloaded with its ops still
+ * registered is never called into.
  *
  * glibc resolves a bare library name with the RPATH/RUNPATH of the object
  * that called dlopen. Interposed, that caller would be this library, so the
@@ -145,7 +154,7 @@ static void rescan(void)
 	if (frt_api_refused_here())
 		return; /* picked up by the next transaction */
 	frt_lock();
-	if (!frt_objects_sync() && frt_ops_registered())
+	if (!frt_objects_sync() && frt_ops_need_update())
 		frt_update_sites();
 	frt_unlock();
 }
@@ -157,7 +166,9 @@ void *frt_hook_dlopen(const char *file, int mode, const void *caller)
 	resolve();
 	if (!real_dlopen)
 		return NULL;
+	frt_loader_enter();
 	h = open_as_caller(file, mode, caller);
+	frt_loader_leave();
 	if (h) {
 		frt_init();
 		rescan();
@@ -167,17 +178,56 @@ void *frt_hook_dlopen(const char *file, int mode, const void *caller)
 
 int frt_hook_dlclose(void *handle)
 {
+	static unsigned long tokens;
+	struct link_map *lm = NULL;
+	struct frt_object *o;
+	uintptr_t lo = 0, hi = 0, bias = 0;
+	const void *key = NULL;
+	char path[1024] = "";
+	unsigned long token;
 	int ret;
 
 	resolve();
 	if (!real_dlclose)
 		return -1;
-	if (frt_api_refused_here())
+	if (frt_api_refused_here()) /* from a callback: the next sync sees what went */
 		return real_dlclose(handle);
 	frt_init();
+	if (dlinfo(handle, RTLD_DI_LINKMAP, &lm))
+		lm = NULL;
+	token = __atomic_add_fetch(&tokens, 1, __ATOMIC_RELAXED);
 	frt_lock();
+	frt_objects_sync();
+	cds_list_for_each_entry (o, &frt_objects, node) {
+		/* a load bias is unique among loaded objects, except 0 (the program) */
+		if (lm && lm->l_addr && o->bias == lm->l_addr && !o->is_main) {
+			lo = o->load_lo;
+			hi = o->load_hi;
+			bias = o->bias;
+			key = o->key;
+			snprintf(path, sizeof(path), "%s", o->path);
+			break;
+		}
+	}
+	if (hi)
+		frt_ops_suspend(lo, hi, token);
+	frt_unload_begin();
+	frt_unlock();
+
+	frt_loader_enter();
 	ret = real_dlclose(handle);
-	if (!frt_objects_sync() && frt_ops_registered())
+	frt_loader_leave();
+
+	frt_unload_end(); /* with the lock, no other dlclose in the loader */
+	frt_objects_sync();
+	if (hi) {
+		bool loaded = false;
+
+		cds_list_for_each_entry (o, &frt_objects, node)
+			loaded |= o->key == key && o->bias == bias;
+		frt_ops_resume(token, loaded, lo, hi, path);
+	}
+	if (frt_ops_need_update())
 		frt_update_sites();
 	frt_unlock();
 	return ret;
