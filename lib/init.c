@@ -118,6 +118,7 @@ static void prepare(void)
 			__atomic_store_n(&fork_pending, 1, __ATOMIC_SEQ_CST);
 			if (__atomic_load_n(&in_grace, __ATOMIC_SEQ_CST)) {
 				fork_locked = FORK_UNLOCKED;
+				frt_heap_fork_prepare();
 				return; /* urcu's locks may be held by the waiting holder */
 			}
 			__atomic_store_n(&fork_pending, 0, __ATOMIC_SEQ_CST);
@@ -126,10 +127,12 @@ static void prepare(void)
 	}
 	/* every grace period is waited for under the patch lock: none is running */
 	urcu_bp_before_fork();
+	frt_heap_fork_prepare();
 }
 
 static void parent(void)
 {
+	frt_heap_fork_parent();
 	if (fork_locked == FORK_UNLOCKED) {
 		__atomic_store_n(&fork_pending, 0, __ATOMIC_SEQ_CST);
 		return;
@@ -141,6 +144,7 @@ static void parent(void)
 
 static void child(void)
 {
+	frt_heap_fork_child();
 	if (fork_locked == FORK_UNLOCKED) {
 		sigset_t mask;
 

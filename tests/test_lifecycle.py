@@ -46,6 +46,11 @@ want = ["main-hits 0", "atexit-unregister 0", "atexit-filter 0", "atexit-registe
 if check("exit", p) and p.stdout.split("\n")[:-1] != want:
     fail(f"exit: {p.stdout!r} != {want}\n{p.stderr}")
 
+# a program without the runtime dlopens a probe provider linked with it
+p = run([os.path.join(bdir, "lc_bare"), os.path.join(bdir, "lc_probe.so")])
+if check("dlopen-provider", p) and "hits 200" not in p.stdout:
+    fail(f"dlopen-provider: {p.stdout} {p.stderr}")
+
 # fork() from a signal handler that interrupted a callback, while another
 # thread registers and unregisters (holding the patch lock, waiting for grace
 # periods): neither parent nor child may hang; the API works in the child

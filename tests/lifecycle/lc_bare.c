@@ -19,6 +19,7 @@ int main(int argc, char **argv)
 	int (*start)(const char *);
 	unsigned long (*hits)(void);
 	void (*fn)(int);
+	unsigned long n;
 	void *h;
 	int ret;
 
@@ -43,7 +44,11 @@ int main(int argc, char **argv)
 		bare_work(i);
 		fn(i);
 	}
-	printf("hits %lu\n", hits());
+	n = hits();
+	printf("hits %lu\n", n);
+	/* the probe unregisters in its destructor; the runtime itself stays */
 	ret = dlclose(h) != 0;
-	return ret || hits() != 200;
+	for (int i = 0; i < 100; i++)
+		bare_work(i);
+	return ret || n != 200;
 }
