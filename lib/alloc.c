@@ -4,22 +4,26 @@
 
 #include "alloc.h"
 
-void *frt_malloc(size_t size)
+/*
+ * libc's allocator, for the command-line tool and the tests that link the
+ * scanner alone. libftrace_rt.so links lib/heap.c, whose definitions win.
+ */
+__attribute__((weak)) void *frt_malloc(size_t size)
 {
 	return malloc(size);
 }
 
-void *frt_calloc(size_t n, size_t size)
+__attribute__((weak)) void *frt_calloc(size_t n, size_t size)
 {
 	return calloc(n, size);
 }
 
-void *frt_realloc(void *p, size_t size)
+__attribute__((weak)) void *frt_realloc(void *p, size_t size)
 {
 	return realloc(p, size);
 }
 
-void frt_free(void *p)
+__attribute__((weak)) void frt_free(void *p)
 {
 	free(p);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The runtime's own allocator. In libftrace_rt.so these resolve to a private,
- * statically linked jemalloc whose symbols are hidden, so the application's
- * malloc is never called by the runtime. Never free memory returned by libc
+ * The runtime's own allocator. In libftrace_rt.so these resolve to the
+ * private heap of lib/heap.c, so the application's malloc is never called by
+ * the runtime. Never free memory returned by libc
  * functions that allocate (strdup, getline, realpath(NULL)...) with frt_free:
  * they come from the application's allocator. tests/banned_calls checks this.
  */
@@ -17,6 +17,11 @@ void *frt_realloc(void *p, size_t size);
 void frt_free(void *p);
 char *frt_strdup(const char *s);
 char *frt_strndup(const char *s, size_t n);
+
+/* lib/heap.c: keep the heap consistent across fork (from the runtime's atfork handlers) */
+void frt_heap_fork_prepare(void);
+void frt_heap_fork_parent(void);
+void frt_heap_fork_child(void);
 
 /* qsort that accepts an empty (possibly NULL) array. */
 void frt_sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *));

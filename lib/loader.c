@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * dlopen/dlclose hooks: after a successful dlopen the new objects are scanned
- * and, if ops are registered, their sites enabled; a dlclose runs under the
- * patch lock so no transaction can write into an object being unmapped, and
- * the object's sites leave the table before anyone patches again.
+ * and, if ops are registered, their sites enabled; after a dlclose the
+ * objects it unmapped leave the table.
+ *
+ * The real dlopen and dlclose run without the patch lock, so that the
+ * constructors and destructors they run may use the API (they are not
+ * callbacks). While a dlclose is in the loader, threads outside the loader
+ * do not take the patch lock (see frt_lock): no transaction can touch an
+ * object while it is being unmapped. Before the loader may unmap the closed
+ * object, ops whose struct or callback lie in it are taken off every site and
+ * a grace period passes; after, they are put back if the object stayed, or
+ * forgotten with a message: a library that is unloaded with its ops still
+ * registered is never called into.
  *
  * Objects are known by where the loader put them (program headers, bias). An
  * address range freed by one dlclose can be reused by the next dlopen, so
@@ -51,15 +60,16 @@ static void order_unlock(void)
 
 /*
  * fork: wait for a load or unload in flight and its sync, unless this thread
- * is inside one or holds the patch lock (dl_order is taken before it: a fork
- * from a signal handler interrupting a patcher must not wait). Then the
- * child gets dl_order back free, whoever held it in the parent.
+ * is inside one, holds the patch lock (dl_order is taken before it) or forks
+ * from a signal handler that interrupted a callback (the holder may wait for
+ * a grace period that waits for it; see init.c). Then the child gets
+ * dl_order back free, whoever held it in the parent.
  */
 static bool fork_took;
 
 void frt_dl_order_prepare(void)
 {
-	fork_took = !dl_depth && !frt_lock_held_here();
+	fork_took = !dl_depth && !frt_lock_held_here() && !(frt_in_callback & 1);
 	if (fork_took)
 		pthread_mutex_lock(&dl_order);
 }
@@ -196,7 +206,7 @@ static void rescan(void)
 		return; /* picked up by the next transaction */
 	frt_lock();
 	frt_convert_allow(true); /* see lib/nopconv.c, case 2 */
-	if (!frt_objects_sync() && frt_ops_registered())
+	if (!frt_objects_sync() && frt_ops_need_update())
 		frt_update_sites();
 	frt_convert_allow(false);
 	frt_unlock();
@@ -210,10 +220,12 @@ void *frt_hook_dlopen(const char *file, int mode, const void *caller)
 	if (!real_dlopen)
 		return NULL;
 	frt_init();
-	if (frt_lock_held_here())
-		return open_as_caller(file, mode, caller); /* synced by the lock's holder */
+	if (frt_lock_held_here()) /* synced by the lock's holder */
+		return open_as_caller(file, mode, caller);
 	order_lock();
+	frt_loader_enter();
 	h = open_as_caller(file, mode, caller);
+	frt_loader_leave();
 	if (h)
 		rescan();
 	order_unlock();
@@ -222,18 +234,57 @@ void *frt_hook_dlopen(const char *file, int mode, const void *caller)
 
 int frt_hook_dlclose(void *handle)
 {
+	static unsigned long tokens;
+	struct link_map *lm = NULL;
+	struct frt_object *o;
+	uintptr_t lo = 0, hi = 0, bias = 0;
+	const void *key = NULL;
+	char path[1024] = "";
+	unsigned long token;
 	int ret;
 
 	resolve();
 	if (!real_dlclose)
 		return -1;
-	if (frt_api_refused_here())
+	if (frt_api_refused_here()) /* from a callback: the next sync sees what went */
 		return real_dlclose(handle);
 	frt_init();
 	order_lock();
+	if (dlinfo(handle, RTLD_DI_LINKMAP, &lm))
+		lm = NULL;
+	token = __atomic_add_fetch(&tokens, 1, __ATOMIC_RELAXED);
 	frt_lock();
+	frt_objects_sync();
+	cds_list_for_each_entry (o, &frt_objects, node) {
+		/* a load bias is unique among loaded objects, except 0 (the program) */
+		if (lm && lm->l_addr && o->bias == lm->l_addr && !o->is_main) {
+			lo = o->load_lo;
+			hi = o->load_hi;
+			bias = o->bias;
+			key = o->key;
+			snprintf(path, sizeof(path), "%s", o->path);
+			break;
+		}
+	}
+	if (hi)
+		frt_ops_suspend(lo, hi, token);
+	frt_unload_begin();
+	frt_unlock();
+
+	frt_loader_enter();
 	ret = real_dlclose(handle);
-	if (!frt_objects_sync() && frt_ops_registered())
+	frt_loader_leave();
+
+	frt_unload_end(); /* with the lock, no other dlclose in the loader */
+	frt_objects_sync();
+	if (hi) {
+		bool loaded = false;
+
+		cds_list_for_each_entry (o, &frt_objects, node)
+			loaded |= o->key == key && o->bias == bias;
+		frt_ops_resume(token, loaded, lo, hi, path);
+	}
+	if (frt_ops_need_update())
 		frt_update_sites();
 	frt_unlock();
 	order_unlock();

@@ -200,11 +200,16 @@ static struct frt_object *object_new(const struct seen *s, bool *later)
 	o->key = s->phdr;
 	o->ident = s->ident;
 	o->map_start = UINTPTR_MAX;
+	o->load_lo = UINTPTR_MAX;
 	for (int i = 0; i < s->phnum; i++) {
 		const ElfW(Phdr) *p = &s->phdr[i];
 
 		if (p->p_type != PT_LOAD)
 			continue;
+		if (s->bias + p->p_vaddr < o->load_lo)
+			o->load_lo = s->bias + p->p_vaddr;
+		if (s->bias + p->p_vaddr + p->p_memsz > o->load_hi)
+			o->load_hi = s->bias + p->p_vaddr + p->p_memsz;
 		if (s->bias + (p->p_vaddr & ~(uintptr_t)0xfff) < o->map_start)
 			o->map_start = s->bias + (p->p_vaddr & ~(uintptr_t)0xfff);
 		if ((p->p_flags & PF_X) && s->bias + p->p_vaddr + p->p_memsz > o->map_end)
@@ -341,10 +346,11 @@ int frt_objects_sync(void)
 		if (o->seen)
 			continue;
 		cds_list_del_rcu(&o->node);
-		frt_ops_object_removed(o);
 		cds_list_add(&o->node, &gone); /* no reader can reach it after the grace period */
 		any_gone = true;
 	}
+	cds_list_for_each_entry (o, &gone, node)
+		frt_ops_object_removed(o, &gone);
 	if (any_gone) {
 		frt_synchronize();
 		cds_list_for_each_entry_safe (o, tmp, &gone, node) {

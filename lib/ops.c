@@ -26,7 +26,9 @@ struct frt_ops_state {
 	uintptr_t *ips; /* sites selected by address */
 	size_t nips, ipcap;
 	bool registered;
-	uint64_t **masks; /* wanted sites per object idx; NULL until computed */
+	unsigned long suspended; /* the dlclose that took it off its sites, or 0 */
+	uintptr_t func;		 /* ops->func as registered: read when ops may be unmapped */
+	uint64_t **masks;	 /* wanted sites per object idx; NULL until computed */
 	size_t nmasks;
 };
 
@@ -41,6 +43,7 @@ struct frt_multi {
 static CDS_LIST_HEAD(registered);
 static CDS_LIST_HEAD(all_states);
 static unsigned long nregistered;
+static bool ops_dropped; /* sites may still point at a dropped ops: update them */
 static struct frt_multi *multis;
 
 static void nop_func(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
@@ -164,10 +167,59 @@ void frt_ops_object_added(struct frt_object *o)
 	(void)o; /* masks are computed on first use */
 }
 
-void frt_ops_object_removed(struct frt_object *o)
+static bool in_range(uintptr_t a, uintptr_t lo, uintptr_t hi)
 {
-	struct frt_ops_state *st;
+	return a >= lo && a < hi;
+}
 
+/* Does [lo, hi) hold the ops or its callback (as registered)? */
+static bool ops_in(const struct frt_ops_state *st, uintptr_t lo, uintptr_t hi)
+{
+	return in_range((uintptr_t)st->ops, lo, hi) || in_range(st->func, lo, hi);
+}
+
+/* Is @a in an object that is gone (unmapped)? */
+static bool gone_holds(struct cds_list_head *gone, uintptr_t a)
+{
+	struct frt_object *g;
+
+	cds_list_for_each_entry (g, gone, node)
+		if (in_range(a, g->load_lo, g->load_hi))
+			return true;
+	return false;
+}
+
+/* Forget an ops that lies in unloaded memory, and say so. */
+static void state_forget(struct frt_ops_state *st, bool ops_mapped, const char *path)
+{
+	frt_msg("ops %p (callback %#lx) in %s unloaded while registered: unregistered", st->ops,
+		(unsigned long)st->func, path);
+	if (ops_mapped) { /* only its callback went: a later unregister finds nothing */
+		st->ops->internal = NULL;
+		__atomic_and_fetch(&st->ops->flags, ~FTRACE_RT_OPS_F_ENABLED, __ATOMIC_RELAXED);
+	}
+	cds_list_del(&st->all);
+	state_free(st);
+}
+
+void frt_ops_object_removed(struct frt_object *o, struct cds_list_head *gone)
+{
+	struct frt_ops_state *st, *tmp;
+
+	/*
+	 * An ops left registered in an object unloaded without a dlclose that
+	 * could suspend it first (a dependency of the closed library, a
+	 * dlclose from a callback) is seen only now: sites may already have
+	 * called into unmapped memory. Take it off every site at once.
+	 */
+	cds_list_for_each_entry_safe (st, tmp, &registered, reg) {
+		if (!ops_in(st, o->load_lo, o->load_hi))
+			continue;
+		cds_list_del_init(&st->reg);
+		nregistered--;
+		ops_dropped = true;
+		state_forget(st, !gone_holds(gone, (uintptr_t)st->ops), o->path);
+	}
 	cds_list_for_each_entry (st, &all_states, all) {
 		size_t w = 0;
 
@@ -319,6 +371,8 @@ int frt_update_sites(void)
 		}
 	}
 	ret = frt_txn_apply(ch, nch);
+	if (!ret)
+		ops_dropped = false;
 out:
 	multis_collect();
 	frt_free(ch);
@@ -334,7 +388,7 @@ static int refresh(void)
 
 	if (ret)
 		return ret;
-	return nregistered ? frt_update_sites() : 0;
+	return frt_ops_need_update() ? frt_update_sites() : 0;
 }
 
 static int api_enter(void)
@@ -364,6 +418,7 @@ int ftrace_rt_register_ops(struct ftrace_rt_ops *ops)
 		ret = -EBUSY;
 	} else {
 		st->registered = true;
+		st->func = (uintptr_t)ops->func;
 		cds_list_add_tail(&st->reg, &registered);
 		nregistered++;
 		ret = frt_update_sites();
@@ -395,7 +450,11 @@ int ftrace_rt_unregister_ops(struct ftrace_rt_ops *ops)
 		frt_unlock();
 		return -ENOENT;
 	}
-	if (st->registered) {
+	if (st->suspended) {
+		/* a destructor run by dlclose: already off every site, past a grace period */
+		st->suspended = 0;
+		st->registered = false;
+	} else if (st->registered) {
 		cds_list_del_init(&st->reg);
 		st->registered = false;
 		nregistered--;
@@ -604,6 +663,55 @@ out:
 unsigned long frt_ops_registered(void)
 {
 	return nregistered;
+}
+
+bool frt_ops_need_update(void)
+{
+	return nregistered || ops_dropped;
+}
+
+unsigned int frt_ops_suspend(uintptr_t lo, uintptr_t hi, unsigned long token)
+{
+	struct frt_ops_state *st, *tmp;
+	unsigned int n = 0;
+
+	cds_list_for_each_entry_safe (st, tmp, &registered, reg) {
+		if (!ops_in(st, lo, hi))
+			continue;
+		cds_list_del_init(&st->reg);
+		nregistered--;
+		st->suspended = token;
+		n++;
+	}
+	if (!n)
+		return 0;
+	/*
+	 * If the sites cannot be changed, the ops stays registered: after the
+	 * dlclose it is either put back or found in unloaded memory.
+	 */
+	if (frt_update_sites()) {
+		frt_ops_resume(token, true, lo, hi, NULL);
+		return 0;
+	}
+	frt_synchronize(); /* no call of its callback is running */
+	return n;
+}
+
+void frt_ops_resume(unsigned long token, bool loaded, uintptr_t lo, uintptr_t hi, const char *path)
+{
+	struct frt_ops_state *st, *tmp;
+
+	cds_list_for_each_entry_safe (st, tmp, &all_states, all) {
+		if (st->suspended != token)
+			continue;
+		st->suspended = 0;
+		if (loaded) {
+			cds_list_add_tail(&st->reg, &registered);
+			nregistered++;
+		} else {
+			state_forget(st, !in_range((uintptr_t)st->ops, lo, hi), path);
+		}
+	}
 }
 
 int ftrace_rt_for_each_site(const char *patterns,

@@ -55,6 +55,7 @@ struct frt_object {
 	uint64_t ident;		      /* its name and program headers: which object it is */
 	uintptr_t lo, hi;	      /* address range of the sites */
 	uintptr_t map_start, map_end; /* first loadable segment to end of the last executable one */
+	uintptr_t load_lo, load_hi;   /* every loadable segment: where its code and data lie */
 	struct frt_site *sites;
 	size_t nsites;
 	char *names;
@@ -114,6 +115,19 @@ void frt_lock(void) FRT_HIDDEN;
 void frt_unlock(void) FRT_HIDDEN;
 bool frt_lock_held_here(void) FRT_HIDDEN;
 /*
+ * The dynamic loader runs without the patch lock held, so that constructors
+ * and destructors may use the API. While a dlclose is inside the loader
+ * (between frt_unload_begin and frt_unload_end), an object may be unmapped at
+ * any moment: frt_lock then waits, except in a thread that is itself inside
+ * the loader (frt_loader_enter/leave), which holds the loader's own lock, so
+ * nothing can be unmapped under it. frt_unload_end returns with the lock
+ * held, once no other dlclose is in the loader.
+ */
+void frt_loader_enter(void) FRT_HIDDEN;
+void frt_loader_leave(void) FRT_HIDDEN;
+void frt_unload_begin(void) FRT_HIDDEN; /* under frt_lock */
+void frt_unload_end(void) FRT_HIDDEN;
+/*
  * Per-thread state of the dispatcher: bit 0 set while a callback (or the
  * runtime on its behalf) runs: traced calls are missed and the API refuses
  * with -EDEADLK. FRT_UNTRACED marks runtime threads that are never traced
@@ -171,7 +185,8 @@ void frt_objects_counts(unsigned long *objects, unsigned long *sites, unsigned l
 			unsigned long *bytes) FRT_HIDDEN;
 /* called for each object added or removed, under frt_lock */
 void frt_ops_object_added(struct frt_object *o) FRT_HIDDEN;
-void frt_ops_object_removed(struct frt_object *o) FRT_HIDDEN;
+/* @gone: every object removed in this sync, already unmapped */
+void frt_ops_object_removed(struct frt_object *o, struct cds_list_head *gone) FRT_HIDDEN;
 /* hook for `ftrace-rt list -- PROG`: prints each object's sites as it is added */
 void frt_list_object(int fd, const struct frt_object *o) FRT_HIDDEN;
 extern int frt_list_fd FRT_HIDDEN;
@@ -207,6 +222,16 @@ int frt_txn_apply(struct frt_change *v, size_t n) FRT_HIDDEN;
 /* ops.c */
 int frt_update_sites(void) FRT_HIDDEN; /* recompute every site from the registered ops */
 unsigned long frt_ops_registered(void) FRT_HIDDEN;
+bool frt_ops_need_update(void) FRT_HIDDEN; /* some ops registered, or one just dropped */
+/*
+ * Around a dlclose (under frt_lock): ops whose struct or callback lie in
+ * [lo, hi) are taken off every site, past a grace period, before the loader
+ * may unmap them; afterwards they are put back if the object is still loaded
+ * (@loaded), or forgotten with a message. @token tells concurrent dlcloses apart.
+ */
+unsigned int frt_ops_suspend(uintptr_t lo, uintptr_t hi, unsigned long token) FRT_HIDDEN;
+void frt_ops_resume(unsigned long token, bool loaded, uintptr_t lo, uintptr_t hi,
+		    const char *path) FRT_HIDDEN;
 /* set (reset) patterns, keeping those that match nothing yet; they are listed in @unmatched */
 int frt_set_patterns_lenient(struct ftrace_rt_ops *ops, const char *patterns, bool notrace,
 			     char *unmatched, size_t len) FRT_HIDDEN;
