@@ -91,24 +91,30 @@ const char *frt_skip_name(int why)
 }
 
 /* Read @len bytes at link-time address @va; @exec requires an executable segment. */
+static bool read_file_va(struct ctx *c, uint64_t va, void *buf, size_t len, bool exec);
+
 static bool read_va(struct ctx *c, uint64_t va, void *buf, size_t len, bool exec)
 {
-	if (c->mem) {
-		for (int i = 0; i < c->mem->phnum; i++) {
-			const ElfW(Phdr) *p = &c->mem->phdr[i];
+	if (!c->mem)
+		return read_file_va(c, va, buf, len, exec);
+	for (int i = 0; i < c->mem->phnum; i++) {
+		const ElfW(Phdr) *p = &c->mem->phdr[i];
 
-			if (p->p_type != PT_LOAD || !(p->p_flags & PF_R))
-				continue;
-			if (exec && !(p->p_flags & PF_X))
-				continue;
-			if (va >= p->p_vaddr && va + len <= p->p_vaddr + p->p_filesz &&
-			    va + len > va) {
-				memcpy(buf, (const void *)(c->mem->bias + va), len);
-				return true;
-			}
+		if (p->p_type != PT_LOAD || !(p->p_flags & PF_R))
+			continue;
+		if (exec && !(p->p_flags & PF_X))
+			continue;
+		if (va >= p->p_vaddr && va + len <= p->p_vaddr + p->p_filesz && va + len > va) {
+			memcpy(buf, (const void *)(c->mem->bias + va), len);
+			return true;
 		}
-		return false;
 	}
+	return false;
+}
+
+/* The bytes the file holds at @va, whether scanning a file or a mapping. */
+static bool read_file_va(struct ctx *c, uint64_t va, void *buf, size_t len, bool exec)
+{
 	for (size_t i = 0; i < c->phnum; i++) {
 		const GElf_Phdr *p = &c->ph[i];
 
@@ -403,7 +409,14 @@ static int add_site(struct ctx *c, uint64_t rec, bool mcount)
 	} else if (st.insn == ARCH_INSN_NOP1RUN) {
 		st.layout = FRT_LAYOUT_PFE_NOP1;
 	} else if (st.insn == ARCH_INSN_NOP5) {
-		st.layout = FRT_LAYOUT_PFE_NOP5;
+		uint8_t f[ARCH_SITE_SIZE];
+
+		/* GCC's run, already rewritten as the object was mapped (lib/nopconv.c) */
+		st.layout =
+			c->mem && read_file_va(c, site, f, sizeof(f), true) &&
+					arch_site_insn(f, sizeof(f), 0, NULL) == ARCH_INSN_NOP1RUN
+				? FRT_LAYOUT_PFE_NOP1
+				: FRT_LAYOUT_PFE_NOP5;
 	} else {
 		s->skipped[FRT_SKIP_BYTES]++;
 		return 0;

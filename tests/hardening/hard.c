@@ -220,7 +220,7 @@ static void *tp_writer(void *arg)
 {
 	/* every page of this program's text that holds a site */
 	uintptr_t lo = ((uintptr_t)h_leaf < (uintptr_t)tp_scratch ? (uintptr_t)h_leaf
-								   : (uintptr_t)tp_scratch) &
+								  : (uintptr_t)tp_scratch) &
 		       ~(uintptr_t)4095;
 	size_t len = 3 * 4096;
 	volatile uint8_t *b = (uint8_t *)tp_scratch_p + 12;
@@ -254,7 +254,7 @@ static int textprot(int n)
 	}
 	tp_stop = 1;
 	pthread_join(t, &ret);
-	printf("textprot: %d transactions pairs, %lu writes, %ld\n", n, tp_writes,
+	printf("textprot: %d register-unregister pairs, %lu writes, %ld\n", n, tp_writes,
 	       tp_scratch_p(1));
 	return ret != NULL;
 }
