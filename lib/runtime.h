@@ -43,14 +43,15 @@
 #endif
 
 /*
- * Touch the stack down to @sp - FRT_STACK_NEED, a page at a time from the
- * caller's frame so that no guard page is stepped over.
+ * Touch the stack down to @sp - FRT_STACK_NEED a page at a time, so that no
+ * guard page is stepped over (the stack just below @sp is in use, so
+ * mapped). With 4 KiB that is one load.
  */
 static inline __attribute__((always_inline)) void frt_stack_probe(uintptr_t sp)
 {
 	uintptr_t limit = sp - FRT_STACK_NEED;
 
-	for (uintptr_t p = (uintptr_t)__builtin_frame_address(0) - 4096; p > limit; p -= 4096)
+	for (uintptr_t p = sp - 4096; p > limit; p -= 4096)
 		(void)*(volatile char *)p;
 	(void)*(volatile char *)limit;
 }
