@@ -337,9 +337,9 @@ static char *put_str(char *p, const char *s)
 
 /*
  * A thread's TASK line, written on its first event: that may run on a small
- * stack (a sigaltstack handler, a coroutine), so no snprintf (which needs
- * about 2 KiB of stack in glibc) and no path buffer here; the runtime's
- * stack budget (FRT_STACK_RUNTIME) covers this path.
+ * stack (a sigaltstack handler, a coroutine), so no snprintf (more than
+ * 1 KiB of stack in glibc) and no path buffer here: the 4 KiB a traced call
+ * may use (FRT_STACK_NEED) cover this path, measured by tests/test_stack.py.
  */
 void frt_output_task(struct frt_thread *t, uint64_t raw_time)
 {
