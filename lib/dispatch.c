@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 
+#include "regs.h"
 #include "runtime.h"
 #include "tsan.h"
 
@@ -23,21 +24,20 @@ static inline int *errno_loc(void)
 }
 
 /*
- * Before any state changes, touch the stack the callbacks may need: a stack
- * overflow then faults here, where a SIGSEGV handler may siglongjmp away
- * safely, rather than inside the read-side section (which would stay open
- * and stall every grace period) or with the recursion guard set.
+ * Before any state changes, touch the stack a traced call may need
+ * (frt_stack_probe): an overflow then faults here, where a SIGSEGV handler
+ * may siglongjmp away safely, rather than inside the read-side section
+ * (which would stay open and stall every grace period) or with the
+ * recursion guard set.
  */
-#define STACK_PROBE 16384
-
-static inline bool enter(void)
+static inline bool enter(const struct ftrace_rt_regs *regs)
 {
 	if (unlikely(frt_in_callback)) {
 		if (frt_in_callback & 1)
 			__atomic_fetch_add(&frt_counters.recursion_misses, 1, __ATOMIC_RELAXED);
 		return false;
 	}
-	(void)*(volatile char *)((uintptr_t)__builtin_frame_address(0) - STACK_PROBE);
+	frt_stack_probe(regs->sp);
 	frt_in_callback = 1;
 	return true;
 }
@@ -71,7 +71,7 @@ ARCH_TEXT_ACCESS static inline void dispatch_slot(struct ftrace_rt_ops **slot,
 	struct ftrace_rt_ops *op;
 	int saved;
 
-	if (!enter())
+	if (!enter(regs))
 		return;
 	saved = *errno_loc();
 	register_reader(gpr);
@@ -91,7 +91,7 @@ static inline void dispatch_lookup(uintptr_t site, unsigned long parent_ip,
 	struct frt_object *o;
 	int saved;
 
-	if (!enter())
+	if (!enter(regs))
 		return;
 	saved = *errno_loc();
 	register_reader(gpr);

@@ -89,8 +89,9 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 	int nested = frt_in_callback;
 	(void)regs;
 
-	/* as in the dispatcher: an overflow faults here, before the shadow stack changes */
-	(void)*(volatile char *)((uintptr_t)__builtin_frame_address(0) - 8192);
+	/* as in the dispatcher: an overflow faults here, before the shadow stack changes;
+	 * the hooked function's entry passed the same probe at the same depth */
+	frt_stack_probe(loc);
 	frt_in_callback |= 1;
 	for (unsigned int i = t ? t->depth : 0; i-- > 0;) {
 		struct frt_shadow s;

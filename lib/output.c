@@ -35,6 +35,7 @@
 
 bool frt_output_active;
 static char dir[PATH_MAX];
+static char task_path[PATH_MAX + 16]; /* DIR/task.txt, for a thread's first event */
 static char sid[17];
 static char exename[PATH_MAX];
 static char *cmdline_json;
@@ -294,6 +295,7 @@ int frt_output_open(const char *want)
 			return ret;
 		setenv("FTRACE_RT_SESSION_DIR", dir, 1);
 	}
+	snprintf(task_path, sizeof(task_path), "%s/task.txt", dir);
 	/* keep the command line for info */
 	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	n = fd >= 0 ? read(fd, cmdline, sizeof(cmdline) - 1) : -1;
@@ -311,16 +313,60 @@ int frt_output_open(const char *want)
 	return write_session(); /* sets frt_output_active */
 }
 
+/* @v in decimal at @p, at least @width digits; returns the end */
+static char *put_dec(char *p, uint64_t v, int width)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || n < width);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static char *put_str(char *p, const char *s)
+{
+	while (*s)
+		*p++ = *s++;
+	return p;
+}
+
+/*
+ * A thread's TASK line, written on its first event: that may run on a small
+ * stack (a sigaltstack handler, a coroutine), so no snprintf (more than
+ * 1 KiB of stack in glibc) and no path buffer here: the 4 KiB a traced call
+ * may use (FRT_STACK_NEED) cover this path, measured by tests/test_stack.py.
+ */
 void frt_output_task(struct frt_thread *t, uint64_t raw_time)
 {
-	char line[256], ts[64];
+	char line[96], *p = line;
+	uint64_t ns;
+	ssize_t n;
+	int fd;
 
 	if (!frt_output_active)
 		return;
-	fmt_time(ts, sizeof(ts), raw_time);
-	snprintf(line, sizeof(line), "TASK timestamp=%s tid=%d pid=%d\n", ts, (int)t->tid,
-		 (int)t->pid);
-	append("task.txt", line);
+	ns = frt_output_time(raw_time);
+	p = put_str(p, "TASK timestamp=");
+	p = put_dec(p, ns / 1000000000ULL, 1);
+	*p++ = '.';
+	p = put_dec(p, ns % 1000000000ULL, 9);
+	p = put_str(p, " tid=");
+	p = put_dec(p, (uint64_t)(unsigned int)t->tid, 1);
+	p = put_str(p, " pid=");
+	p = put_dec(p, (uint64_t)(unsigned int)t->pid, 1);
+	*p++ = '\n';
+	fd = open(task_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	/* as with append(): a failed write loses the line, the thread is still recorded */
+	n = write(fd, line, (size_t)(p - line));
+	(void)n;
+	close(fd);
 }
 
 int frt_output_thread_fd(pid_t tid)

@@ -16,7 +16,8 @@
 #define REGS_SP	   80  /* rsp at the function's entry: points at the return address */
 #define REGS_IP	   88  /* return into the function, just after the site */
 #define REGS_VEC   128 /* vector argument registers, 64-byte aligned */
-#define REGS_FRAME (REGS_VEC + 8 * 64)
+#define REGS_XMM   (REGS_VEC + 8 * 64) /* xmm8-15, low 128 bits (see trampoline.S) */
+#define REGS_FRAME (REGS_XMM + 8 * 16)
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -28,11 +29,13 @@ struct ftrace_rt_regs {
 	unsigned long ip;
 	unsigned long pad[4];
 	unsigned char vec[8][64];
+	unsigned char xmm[8][16]; /* xmm8-15: callee-saved in the Microsoft ABI */
 };
 
 _Static_assert(__builtin_offsetof(struct ftrace_rt_regs, r11) == REGS_R11, "regs layout");
 _Static_assert(__builtin_offsetof(struct ftrace_rt_regs, ip) == REGS_IP, "regs layout");
 _Static_assert(__builtin_offsetof(struct ftrace_rt_regs, vec) == REGS_VEC, "regs layout");
+_Static_assert(__builtin_offsetof(struct ftrace_rt_regs, xmm) == REGS_XMM, "regs layout");
 _Static_assert(sizeof(struct ftrace_rt_regs) == REGS_FRAME, "regs layout");
 
 /* Integer argument registers in System V order. */

@@ -12,6 +12,14 @@
  * and the C code keeps it so. The C dispatcher reads the ops pointer only
  * inside its RCU read-side section; nothing here loads it.
  *
+ * A function declared __attribute__((ms_abi)) has callers that may keep
+ * values in xmm6-15 (the low 128 bits) and in %rdi and %rsi, callee-saved in
+ * that ABI and not in System V, whose code runs behind this hook: every copy
+ * that runs code which may touch vector registers also keeps the low 128
+ * bits of xmm8-15 (xmm6 and 7 are saved with the arguments), and the return
+ * hooks keep xmm6-15, %rdi and %rsi. The upper halves are volatile in both
+ * ABIs.
+ *
  * Three copies differ only in vector width (SSE, AVX, AVX-512) and are chosen
  * at start-up from CPUID/XCR0. A fourth ("gpr") saves no vector register: it
  * is called only by sites whose every ops promised not to touch them
@@ -72,14 +80,26 @@
 	.size	\name, .-\name
 .endm
 
+/*
+ * The size of the frame: a gpr copy never touches the struct ftrace_rt_regs
+ * part for xmm8-15 (nor does any C code), so it does not reserve it.
+ */
+.macro FRAME_SIZE vec
+.ifc \vec,gpr
+	subq	$REGS_XMM, %rsp
+.else
+	subq	$REGS_FRAME, %rsp
+.endif
+.endm
+
 /* a frame pointer, and a 64-byte aligned struct ftrace_rt_regs at %rsp */
-.macro FRAME_ENTER
+.macro FRAME_ENTER vec
 	pushq	%rbp
 	.cfi_adjust_cfa_offset 8
 	.cfi_rel_offset %rbp, 0
 	movq	%rsp, %rbp
 	.cfi_def_cfa_register %rbp
-	subq	$REGS_FRAME, %rsp
+	FRAME_SIZE \vec
 	andq	$-64, %rsp
 .endm
 
@@ -138,6 +158,36 @@
 	VRESTORE \vec, 7
 .endm
 
+/* xmm\n's low 128 bits (xmm6-15: the Microsoft ABI's callee-saved part) at \off */
+.macro XSAVE vec, n, off
+.ifc \vec,sse
+	movaps	%xmm\n, \off(%rsp)
+.else
+	vmovaps	%xmm\n, \off(%rsp)
+.endif
+.endm
+
+.macro XRESTORE vec, n, off
+.ifc \vec,sse
+	movaps	\off(%rsp), %xmm\n
+.else
+	vmovaps	\off(%rsp), %xmm\n
+.endif
+.endm
+
+/* xmm8-15: with the vector argument registers, all the Microsoft ABI keeps */
+.macro XSAVE_MS vec
+.irp n, 8, 9, 10, 11, 12, 13, 14, 15
+	XSAVE	\vec, \n, REGS_XMM+16*(\n-8)
+.endr
+.endm
+
+.macro XRESTORE_MS vec
+.irp n, 8, 9, 10, 11, 12, 13, 14, 15
+	XRESTORE \vec, \n, REGS_XMM+16*(\n-8)
+.endr
+.endm
+
 /* After saving the wide registers, run the C code with clean upper halves. */
 .macro VZERO vec
 .ifc \vec,avx
@@ -155,9 +205,12 @@
 .macro TRAMPOLINE name, kind, vec
 	FUNC_START \name
 	endbr64
-	FRAME_ENTER
+	FRAME_ENTER \vec
 	SAVE_GPRS
 	VSAVE_ARGS \vec
+.ifnc \vec,gpr
+	XSAVE_MS \vec
+.endif
 	VZERO	\vec
 	movq	8(%rbp), %rdi
 .ifc \kind,slot
@@ -182,6 +235,9 @@
 .endif
 .endif
 	VRESTORE_ARGS \vec
+.ifnc \vec,gpr
+	XRESTORE_MS \vec
+.endif
 	RESTORE_GPRS
 	FRAME_LEAVE
 	FUNC_END \name
@@ -192,7 +248,9 @@
  * values (%rax, %rdx, vector 0 and 1 at full width) are live; the C side
  * pops the thread's shadow stack and gives back the real return address,
  * which is put where this hook's own return address goes. The gpr copy
- * leaves the vector registers alone: its C side never touches them.
+ * leaves the vector registers alone: its C side never touches them. %rdi
+ * and %rsi are kept for Microsoft-ABI callers, and the vector copies keep
+ * xmm6-15 for them too.
  */
 .macro RETHOOK name, vec
 	FUNC_START \name
@@ -201,12 +259,19 @@
 	subq	$8, %rsp		/* becomes the real return address */
 	pushq	%rbp
 	movq	%rsp, %rbp
-	subq	$REGS_FRAME, %rsp
+	FRAME_SIZE \vec
 	andq	$-64, %rsp
 	movq	%rax, REGS_RAX(%rsp)
 	movq	%rdx, REGS_RDX(%rsp)
+	movq	%rdi, REGS_RDI(%rsp)
+	movq	%rsi, REGS_RSI(%rsp)
 	VSAVE	\vec, 0
 	VSAVE	\vec, 1
+.ifnc \vec,gpr
+	XSAVE	\vec, 6, REGS_VEC+64*6
+	XSAVE	\vec, 7, REGS_VEC+64*7
+	XSAVE_MS \vec
+.endif
 	VZERO	\vec
 	leaq	16(%rbp), %rdi		/* rsp as the function returned */
 	movq	%rsp, %rsi
@@ -214,8 +279,15 @@
 	movq	%rax, 8(%rbp)
 	VRESTORE \vec, 0
 	VRESTORE \vec, 1
+.ifnc \vec,gpr
+	XRESTORE \vec, 6, REGS_VEC+64*6
+	XRESTORE \vec, 7, REGS_VEC+64*7
+	XRESTORE_MS \vec
+.endif
 	movq	REGS_RAX(%rsp), %rax
 	movq	REGS_RDX(%rsp), %rdx
+	movq	REGS_RDI(%rsp), %rdi
+	movq	REGS_RSI(%rsp), %rsi
 	movq	%rbp, %rsp
 	popq	%rbp
 	ret
@@ -237,14 +309,16 @@ RETHOOK frt_rethook_avx512, avx512
 
 /*
  * uintptr_t vsave_call(fn, a, b, c, d): fn(a, b, c, d) keeping vector
- * registers 0-7 at full width. On a gpr trampoline's way: for an ops that
+ * registers 0-7 at full width and the low 128 bits of xmm8-15 (for a
+ * Microsoft-ABI function's caller). On a gpr trampoline's way: for an ops that
  * made no promise about vector registers, and for the runtime's own rare
  * calls into libc (a thread's first event sets up its buffers).
  */
 .macro VSAVE_CALL name, vec
 	FUNC_START \name
-	FRAME_ENTER
+	FRAME_ENTER \vec
 	VSAVE_ARGS \vec
+	XSAVE_MS \vec
 	VZERO	\vec
 	movq	%rdi, %rax
 	movq	%rsi, %rdi
@@ -253,6 +327,7 @@ RETHOOK frt_rethook_avx512, avx512
 	movq	%r8, %rcx
 	call	*%rax
 	VRESTORE_ARGS \vec
+	XRESTORE_MS \vec
 	FRAME_LEAVE
 	FUNC_END \name
 .endm
