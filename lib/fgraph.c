@@ -76,6 +76,8 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s->child = 0;
 	s->depth = t->depth;
 	s->recorded = record && frt_rec_put(t, FRT_REC_ENTRY, t->depth, ip, now);
+	/* profile (the only tracer that does not record): is it a nested call? */
+	s->prof = record ? 0 : frt_profile_enter(t, ip);
 	t->depth++;
 	*(uintptr_t *)loc = frt_tramps.ret;
 }

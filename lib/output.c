@@ -384,10 +384,10 @@ void frt_output_profile(struct frt_prof_ent *v, size_t n, unsigned long threads)
 		return;
 	}
 	snprintf(line, sizeof(line),
-		 "# ftrace_rt profile of %s (pid %d, %lu threads)\n"
+		 "# ftrace_rt profile of %s (pid %d, %lu thread%s)\n"
 		 "# %12s %14s %14s %12s  %s\n",
-		 exename, (int)getpid(), threads, "calls", "total_ns", "self_ns", "avg_ns",
-		 "function");
+		 exename, (int)getpid(), threads, threads == 1 ? "" : "s", "calls", "total_ns",
+		 "self_ns", "avg_ns", "function");
 	if (write(fd, line, strlen(line)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {

@@ -142,12 +142,42 @@ static void merge(const struct frt_prof_ent *v, size_t cap)
 			if (frt_grow((void **)&gprof, &gprof_cap, gprof_n + 1, sizeof(*gprof)))
 				continue;
 			g = &gprof[gprof_n++];
-			*g = (struct frt_prof_ent){v[i].ip, 0, 0, 0};
+			*g = (struct frt_prof_ent){v[i].ip, 0, 0, 0, 0};
 		}
 		g->calls += v[i].calls;
 		g->total += v[i].total;
 		g->self += v[i].self;
 	}
+}
+
+/* The thread's entry for @ip, created if needed; NULL without memory. */
+static struct frt_prof_ent *prof_ent(struct frt_thread *t, uintptr_t ip)
+{
+	struct frt_prof_ent *e;
+
+	if ((t->prof_n + 1) * 2 > t->prof_cap && !prof_grow(t))
+		return NULL;
+	e = table_slot(t->prof, t->prof_cap, ip);
+	if (!e->ip) {
+		e->ip = ip;
+		t->prof_n++;
+	}
+	return e;
+}
+
+/*
+ * A profiled call begins. A function's total time must count each
+ * wall-clock interval once, as uftrace's report does: a call nested in an
+ * open call of the same function on this thread (recursion, direct or
+ * mutual) adds its calls and self time but not its total.
+ */
+unsigned int frt_profile_enter(struct frt_thread *t, uintptr_t ip)
+{
+	struct frt_prof_ent *e = prof_ent(t, ip);
+
+	if (!e)
+		return 0;
+	return e->active++ ? FRT_PROF_NESTED : FRT_PROF_OUTER;
 }
 
 /* A profiled frame returns (@s), or with @s NULL the thread's table is merged. */
@@ -171,17 +201,17 @@ void frt_profile_exit(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 	self = total > s->child ? total - s->child : 0;
 	if (t->depth)
 		t->shadow[t->depth - 1].child += total;
-	if ((t->prof_n + 1) * 2 > t->prof_cap && !prof_grow(t)) {
+	e = prof_ent(t, s->ip);
+	if (!e) {
 		t->lost++;
 		return;
 	}
-	e = table_slot(t->prof, t->prof_cap, s->ip);
-	if (!e->ip) {
-		e->ip = s->ip;
-		t->prof_n++;
-	}
+	/* entered before the table was merged (thread exit): nothing to undo */
+	if (s->prof && e->active)
+		e->active--;
 	e->calls++;
-	e->total += total;
+	if (s->prof != FRT_PROF_NESTED)
+		e->total += total;
 	e->self += self;
 	t->events++; /* a call profiled */
 }
@@ -282,7 +312,7 @@ bool frt_tracer_enabled(void)
 /* Process exit: write everything and say where it is, in one line. */
 void frt_tracer_finish(void)
 {
-	unsigned long nthr, events, lost, overflow;
+	unsigned long nthr, events, lost, overflow, funcs_n;
 	struct ftrace_rt_stats st;
 	int kind = frt_tracer_kind;
 
@@ -298,7 +328,10 @@ void frt_tracer_finish(void)
 	}
 	frt_output_finish();
 	frt_recording_totals(&nthr, &events, &lost, &overflow);
-	frt_msg("%s: %lu functions traced, %lu threads, %lu events, %lu lost%s; data in %s",
-		names[kind], st.sites_enabled, nthr, events, lost + overflow,
+	/* functions of objects unloaded meanwhile were traced too */
+	funcs_n = st.sites_enabled + frt_sites_enabled_unloaded;
+	frt_msg("%s: %lu function%s traced, %lu thread%s, %lu event%s, %lu lost%s; data in %s",
+		names[kind], funcs_n, funcs_n == 1 ? "" : "s", nthr, nthr == 1 ? "" : "s", events,
+		events == 1 ? "" : "s", lost + overflow,
 		overflow ? " (some calls nested deeper than 1024)" : "", frt_output_dir());
 }
