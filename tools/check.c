@@ -66,8 +66,8 @@ static bool calls_mcount(Elf *e)
 	return false;
 }
 
-/* A DT_NEEDED entry: linked against shared libraries. */
-static bool needs_libraries(Elf *e)
+/* DF_1_PIE in DT_FLAGS_1: a PIE executable, not a shared library. */
+static bool is_pie(Elf *e)
 {
 	Elf_Scn *scn = NULL;
 
@@ -81,7 +81,8 @@ static bool needs_libraries(Elf *e)
 		for (size_t i = 0; data && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Dyn dyn;
 
-			if (gelf_getdyn(data, (int)i, &dyn) && dyn.d_tag == DT_NEEDED)
+			if (gelf_getdyn(data, (int)i, &dyn) && dyn.d_tag == DT_FLAGS_1 &&
+			    (dyn.d_un.d_val & DF_1_PIE))
 				return true;
 		}
 	}
@@ -92,7 +93,7 @@ int tool_check_program(const char *cmd, const char *path, size_t *nsites)
 {
 	struct frt_scan sc = {0};
 	char err[256];
-	bool interp = false, dynamic = false, pg;
+	bool interp = false, static_exe, pg;
 	size_t phnum = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
 	Elf *e;
@@ -116,14 +117,14 @@ int tool_check_program(const char *cmd, const char *path, size_t *nsites)
 			continue;
 		interp |= ph.p_type == PT_INTERP;
 	}
-	dynamic = needs_libraries(e);
+	GElf_Ehdr eh;
+
+	/* no program interpreter: a static executable or static PIE, or a library */
+	static_exe = !interp && gelf_getehdr(e, &eh) &&
+		     (eh.e_type == ET_EXEC || (eh.e_type == ET_DYN && is_pie(e)));
 	pg = calls_mcount(e);
 	elf_end(e);
-	/*
-	 * No program interpreter: a static executable, a static PIE (which needs
-	 * no library), or a shared library (which needs at least libc).
-	 */
-	if (!interp && !dynamic) {
+	if (static_exe) {
 		close(fd);
 		fprintf(stderr,
 			"%s %s: %s is statically linked: static binaries cannot be preloaded, so "

@@ -28,11 +28,18 @@ static int list_file(const char *file, const struct frt_patterns *pats)
 	char err[256];
 	struct frt_scan sc;
 	size_t nsites;
+	int checked;
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 
 	if (fd < 0) {
 		fprintf(stderr, "%s: %s: %s\n", tool_prog, file, strerror(errno));
+		return 1;
+	}
+	/* its sites are there, but a static binary never loads the runtime */
+	checked = tool_check_program("list", file, &nsites);
+	if (checked == TOOL_PROG_STATIC) {
+		close(fd);
 		return 1;
 	}
 	if (frt_scan_elf(fd, NULL, &sc, err, sizeof(err))) {
@@ -61,10 +68,8 @@ static int list_file(const char *file, const struct frt_patterns *pats)
 	nsites = sc.nsites;
 	frt_scan_free(&sc);
 	if (!nsites) {
-		size_t n;
-
-		/* says why: static, -pg, or built without the flags */
-		if (tool_check_program("list", file, &n) == TOOL_PROG_UNKNOWN)
+		/* tool_check_program() said why (-pg, or built without the flags) */
+		if (checked == TOOL_PROG_UNKNOWN)
 			fprintf(stderr,
 				"%s list: %s has no traceable functions (no patchable function "
 				"entries); rebuild it with $(pkg-config --cflags ftrace_rt) (%s)\n",

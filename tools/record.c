@@ -169,7 +169,7 @@ static void check_traced(const char *dir, const char *prog, int checked)
 	else if (!syms)
 		fprintf(stderr,
 			"%s record: nothing was traced: neither %s nor the libraries it loaded had "
-			"traceable functions\n",
+			"traceable functions; rebuild with $(pkg-config --cflags ftrace_rt)\n",
 			tool_prog, prog);
 	else if (!data)
 		fprintf(stderr,
