@@ -397,6 +397,9 @@ void frt_output_profile(struct frt_prof_ent *v, size_t n, unsigned long threads)
 		struct frt_site *s;
 		const char *name = "?", *mod = "?";
 
+		if (!v[i].calls) /* entered, not returned yet: nothing to show */
+			continue;
+
 		frt_lock(); /* the object table, as a writer would hold it */
 		s = frt_site_by_ip(v[i].ip, &o);
 		if (s) {

@@ -200,5 +200,6 @@ enum frt_tracer_kind { FRT_TRACER_NONE, FRT_TRACER_FUNCTION, FRT_TRACER_GRAPH, F
 extern volatile int frt_tracer_kind FRT_HIDDEN;
 void frt_profile_exit(struct frt_thread *t, struct frt_shadow *s, uint64_t now) FRT_HIDDEN;
 unsigned int frt_profile_enter(struct frt_thread *t, uintptr_t ip) FRT_HIDDEN;
+void frt_profile_write(void) FRT_HIDDEN;
 
 #endif
