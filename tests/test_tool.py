@@ -118,7 +118,11 @@ for name, args in (("fib", ["fib", "15"]), ("mutual", ["mutual", "40"])):
         tmp, f"cmp-{name}")).stdout).items()}
     p, d = record(f"prof-{name}", [prog, *args], "--tracer", "profile")
     rows = {}
-    for line in open(os.path.join(d, "profile.txt")).read().splitlines():
+    path = os.path.join(d, "profile.txt")
+    if not os.path.exists(path):
+        fail(f"profile {name}: no profile.txt: rc {p.returncode} {p.stderr[-300:]}")
+        continue
+    for line in open(path).read().splitlines():
         f = line.split()
         if not line.startswith("#") and len(f) == 5:
             rows[f[4].split("@")[0]] = (int(f[0]), int(f[1]), int(f[2]))
