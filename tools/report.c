@@ -27,315 +27,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "data.h"
 #include "tool.h"
-
-struct sym {
-	uint64_t addr; /* absolute */
-	char *name;
-};
-
-struct module {
-	char sid[32];
-	uint64_t start, end;
-	char *path;
-	struct sym *syms;
-	size_t nsyms;
-};
-
-struct session { /* SESS or FORK: from @time on, @pid runs in @sid */
-	int pid;
-	uint64_t time;
-	char sid[32];
-};
-
-struct func {
-	char *name;
-	uint64_t calls, total, self;
-};
-
-/* One address in one session: its function, and how many of its calls are open. */
-struct site {
-	const char *sid;
-	uint64_t addr;
-	struct func *fn;
-	unsigned long active;
-};
-
-static struct module *mods;
-static size_t nmods;
-static struct session *sess;
-static size_t nsess;
-static int *task_pid; /* by tid, from TASK lines */
-static unsigned long lost_total;
-
-/*
- * Functions by name and sites by (session, address): open-addressing hash
- * tables, so a record costs O(1) however many functions the data has.
- */
-static struct func **funcs; /* in insertion order, for sorting */
-static size_t nfuncs, capfuncs;
-static struct func **fhash;
-static size_t fhash_cap;
-static struct site *shash;
-static size_t shash_n, shash_cap;
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-static uint64_t hash_site(const char *sid, uint64_t addr)
-{
-	return (addr ^ ((uint64_t)(uintptr_t)sid << 17)) * 0x9e3779b97f4a7c15ULL;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-
-	if (!p) {
-		fprintf(stderr, "%s: report: out of memory\n", tool_prog);
-		exit(1);
-	}
-	return p;
-}
-
-static struct func *func_get(const char *name)
-{
-	size_t i;
-
-	if ((nfuncs + 1) * 2 > fhash_cap) {
-		size_t ncap = fhash_cap ? fhash_cap * 2 : 1024;
-		struct func **nh = xcalloc(ncap, sizeof(*nh));
-
-		for (size_t k = 0; k < nfuncs; k++) {
-			for (i = hash_str(funcs[k]->name) & (ncap - 1); nh[i];
-			     i = (i + 1) & (ncap - 1))
-				;
-			nh[i] = funcs[k];
-		}
-		free(fhash);
-		fhash = nh;
-		fhash_cap = ncap;
-	}
-	for (i = hash_str(name) & (fhash_cap - 1); fhash[i]; i = (i + 1) & (fhash_cap - 1))
-		if (!strcmp(fhash[i]->name, name))
-			return fhash[i];
-	if (nfuncs == capfuncs) {
-		capfuncs = capfuncs ? capfuncs * 2 : 256;
-		funcs = realloc(funcs, capfuncs * sizeof(*funcs));
-		if (!funcs)
-			exit(1);
-	}
-	fhash[i] = funcs[nfuncs++] = xcalloc(1, sizeof(struct func));
-	fhash[i]->name = strdup(name);
-	return fhash[i];
-}
-
-static uint64_t parse_ts(const char *s)
-{
-	unsigned long sec = 0, ns = 0;
-
-	sscanf(s, "%lu.%lu", &sec, &ns);
-	return (uint64_t)sec * 1000000000ULL + ns;
-}
-
-static int cmp_sym(const void *a, const void *b)
-{
-	const struct sym *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-static void load_syms(const char *dir, struct module *m)
-{
-	char path[PATH_MAX * 2], line[4096];
-	const char *base = strrchr(m->path, '/') ? strrchr(m->path, '/') + 1 : m->path;
-	FILE *f;
-	size_t cap = 0;
-
-	snprintf(path, sizeof(path), "%s/%s.sym", dir, base);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a;
-		char type, name[2048];
-
-		if (line[0] == '#' || sscanf(line, "%llx %c %2047s", &a, &type, name) != 3)
-			continue;
-		if (m->nsyms == cap) {
-			cap = cap ? cap * 2 : 256;
-			m->syms = realloc(m->syms, cap * sizeof(*m->syms));
-		}
-		m->syms[m->nsyms++] = (struct sym){m->start + a, strdup(name)};
-	}
-	fclose(f);
-	qsort(m->syms, m->nsyms, sizeof(*m->syms), cmp_sym);
-}
-
-static void load_maps(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		char path[PATH_MAX * 2], line[PATH_MAX + 256], sid[32];
-		FILE *f;
-
-		if (sscanf(e->d_name, "sid-%31[0-9a-f].map", sid) != 1)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		f = fopen(path, "r");
-		while (f && fgets(line, sizeof(line), f)) {
-			unsigned long long s, en;
-			char prot[8], p[PATH_MAX];
-
-			if (sscanf(line, "%llx-%llx %7s %*x %*x:%*x %*d %4095s", &s, &en, prot,
-				   p) != 4 ||
-			    p[0] == '[')
-				continue;
-			mods = realloc(mods, (nmods + 1) * sizeof(*mods));
-			mods[nmods] = (struct module){{0}, s, en, strdup(p), NULL, 0};
-			snprintf(mods[nmods].sid, sizeof(mods[nmods].sid), "%s", sid);
-			load_syms(dir, &mods[nmods]);
-			nmods++;
-		}
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
-}
-
-static void load_tasks(const char *dir)
-{
-	char path[PATH_MAX + 16], line[PATH_MAX + 256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/task.txt", dir);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f)) {
-		char ts[64], sid[32];
-		int pid, tid, ppid;
-		unsigned long long base;
-		char lib[PATH_MAX];
-
-		if (sscanf(line, "SESS timestamp=%63s pid=%d sid=%31s", ts, &pid, sid) == 3) {
-			sess = realloc(sess, (nsess + 1) * sizeof(*sess));
-			sess[nsess] = (struct session){pid, parse_ts(ts), {0}};
-			snprintf(sess[nsess++].sid, sizeof(sess->sid), "%s", sid);
-		} else if (sscanf(line, "TASK timestamp=%63s tid=%d pid=%d", ts, &tid, &pid) == 3) {
-			if (tid > 0 && tid < 1 << 22) {
-				if (!task_pid)
-					task_pid = xcalloc(1 << 22, sizeof(int));
-				task_pid[tid] = pid;
-			}
-		} else if (sscanf(line, "FORK timestamp=%63s pid=%d ppid=%d", ts, &pid, &ppid) ==
-			   3) {
-			/* the child runs in its parent's current session */
-			for (size_t i = nsess; i-- > 0;)
-				if (sess[i].pid == ppid) {
-					sess = realloc(sess, (nsess + 1) * sizeof(*sess));
-					sess[nsess] = sess[i];
-					sess[nsess].pid = pid;
-					sess[nsess++].time = parse_ts(ts);
-					break;
-				}
-		} else if (sscanf(line,
-				  "DLOP timestamp=%63s tid=%d sid=%31s base=%llx "
-				  "libname=\"%4095[^\"]\"",
-				  ts, &tid, sid, &base, lib) == 5) {
-			mods = realloc(mods, (nmods + 1) * sizeof(*mods));
-			mods[nmods] = (struct module){{0}, base, UINT64_MAX, strdup(lib), NULL, 0};
-			snprintf(mods[nmods].sid, sizeof(mods[nmods].sid), "%s", sid);
-			load_syms(dir, &mods[nmods]);
-			if (mods[nmods].nsyms) /* the end is the last symbol's terminator */
-				mods[nmods].end = mods[nmods].syms[mods[nmods].nsyms - 1].addr + 1;
-			nmods++;
-		}
-	}
-	if (f)
-		fclose(f);
-}
-
-static const char *session_of(int pid, uint64_t time)
-{
-	const char *best = NULL;
-	uint64_t bt = 0;
-
-	for (size_t i = 0; i < nsess; i++)
-		if (sess[i].pid == pid && sess[i].time <= time && sess[i].time >= bt) {
-			best = sess[i].sid;
-			bt = sess[i].time;
-		}
-	return best;
-}
-
-static const char *resolve(const char *sid, uint64_t addr, char *buf, size_t len)
-{
-	for (size_t i = 0; i < nmods; i++) {
-		struct module *m = &mods[i];
-		size_t lo = 0, hi = m->nsyms;
-
-		if ((sid && strcmp(m->sid, sid)) || addr < m->start || addr >= m->end)
-			continue;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (m->syms[mid].addr <= addr)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo && strcmp(m->syms[lo - 1].name, "__sym_end"))
-			return m->syms[lo - 1].name;
-	}
-	snprintf(buf, len, "<%llx>", (unsigned long long)addr);
-	return buf;
-}
-
-/* The site of @addr in session @sid, its name resolved the first time. */
-static struct site *site_get(const char *sid, uint64_t addr)
-{
-	size_t i;
-
-	if ((shash_n + 1) * 2 > shash_cap) {
-		size_t ncap = shash_cap ? shash_cap * 2 : 4096;
-		struct site *nh = xcalloc(ncap, sizeof(*nh));
-
-		for (size_t k = 0; k < shash_cap; k++) {
-			if (!shash[k].fn)
-				continue;
-			for (i = hash_site(shash[k].sid, shash[k].addr) & (ncap - 1); nh[i].fn;
-			     i = (i + 1) & (ncap - 1))
-				;
-			nh[i] = shash[k];
-		}
-		free(shash);
-		shash = nh;
-		shash_cap = ncap;
-	}
-	for (i = hash_site(sid, addr) & (shash_cap - 1); shash[i].fn; i = (i + 1) & (shash_cap - 1))
-		if (shash[i].addr == addr && shash[i].sid == sid)
-			return &shash[i];
-
-	char buf[64];
-
-	shash[i] = (struct site){sid, addr, func_get(resolve(sid, addr, buf, sizeof(buf))), 0};
-	shash_n++;
-	return &shash[i];
-}
 
 struct frame {
 	uint64_t addr, start, child;
 	const char *sid; /* the site is looked up again: the table may have grown */
 };
 
+static unsigned long lost_total;
 static struct frame *stack;
 static size_t stack_cap;
 
@@ -360,7 +60,7 @@ static void drop(const struct frame *fr)
 static void read_dat(const char *path, int tid)
 {
 	FILE *f = fopen(path, "rb");
-	int pid = task_pid && tid > 0 && tid < 1 << 22 && task_pid[tid] ? task_pid[tid] : tid;
+	int pid = data_pid(tid);
 	size_t depth = 0, n;
 	static uint64_t rec[4096][2];
 
@@ -451,29 +151,6 @@ static int cmp_func(const void *a, const void *b)
 	return kx < ky ? 1 : kx > ky ? -1 : strcmp(x->name, y->name);
 }
 
-/* uftrace's format: 3 digits after the point, truncated; blank for zero */
-static void print_time(uint64_t ns)
-{
-	static const char *const units[] = {"us", "ms", " s", " m", " h"};
-	static const uint64_t limit[] = {1000, 1000, 1000, 60, 24, UINT64_MAX};
-	uint64_t v = ns, small = 0;
-	size_t i;
-
-	if (!ns) {
-		printf("%7s %2s", "", "");
-		return;
-	}
-	for (i = 0; i < 5; i++) {
-		small = v % limit[i];
-		v /= limit[i];
-		if (v < limit[i + 1])
-			break;
-	}
-	if (i == 5)
-		i = 4;
-	printf("%3llu.%03llu %s", (unsigned long long)v, (unsigned long long)small, units[i]);
-}
-
 static void print_table(void)
 {
 	qsort(funcs, nfuncs, sizeof(*funcs), cmp_func);
@@ -483,9 +160,9 @@ static void print_table(void)
 		char *dn = tool_demangle(funcs[i]->name);
 
 		printf("  ");
-		print_time(funcs[i]->total);
+		data_print_time(stdout, funcs[i]->total);
 		printf("  ");
-		print_time(funcs[i]->self);
+		data_print_time(stdout, funcs[i]->self);
 		printf("  %10llu  %s\n", (unsigned long long)funcs[i]->calls,
 		       dn ? dn : funcs[i]->name);
 		free(dn);
@@ -529,7 +206,6 @@ int cmd_report(int argc, char **argv)
 	};
 	const char *dir = NULL;
 	char path[PATH_MAX + 32];
-	struct stat sb;
 	DIR *d;
 	struct dirent *e;
 	int c, ndat = 0;
@@ -563,23 +239,13 @@ int cmd_report(int argc, char **argv)
 			return tool_bad_option("report", argv, c, report_usage);
 		}
 	}
-	if (optind < argc) {
-		if (optind + 1 < argc || (dir && strcmp(dir, argv[optind]))) {
-			fprintf(stderr, "%s: report: one data directory, please (-d %s and %s%s)\n",
-				tool_prog, dir ? dir : argv[optind], argv[optind + (dir ? 0 : 1)],
-				optind + 2 < argc ? " ..." : "");
-			return 2;
-		}
-		dir = argv[optind];
-	}
-	if (!dir)
-		dir = "ftrace_rt.data";
-	if (stat(dir, &sb) || !S_ISDIR(sb.st_mode) || !(d = opendir(dir))) {
-		fprintf(stderr, "%s: report: %s: %s\n", tool_prog, dir,
-			errno == ENOENT	       ? "no such data directory (record one with "
-						 "`ftrace-rt record -d DIR -- PROGRAM`)"
-			: !S_ISDIR(sb.st_mode) ? "not a directory"
-					       : strerror(errno));
+	if (tool_data_dir("report", argc, argv, &dir))
+		return 2;
+	if (tool_check_data_dir("report", dir))
+		return 1;
+	d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "%s report: %s: %s\n", tool_prog, dir, strerror(errno));
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/profile.txt", dir);
@@ -589,8 +255,7 @@ int cmd_report(int argc, char **argv)
 		print_table();
 		reset_funcs();
 	}
-	load_maps(dir);
-	load_tasks(dir);
+	data_load(dir);
 	while ((e = readdir(d))) {
 		int tid;
 		char rest[16];
@@ -603,16 +268,7 @@ int cmd_report(int argc, char **argv)
 	}
 	closedir(d);
 	if (!ndat && !prof) {
-		snprintf(path, sizeof(path), "%s/info", dir);
-		if (access(path, F_OK)) {
-			snprintf(path, sizeof(path), "%s/task.txt", dir);
-			if (access(path, F_OK)) {
-				fprintf(stderr, "%s: report: %s is not a data directory\n",
-					tool_prog, dir);
-				return 1;
-			}
-		}
-		fprintf(stderr, "%s: report: %s: no trace data (nothing was traced)\n", tool_prog,
+		fprintf(stderr, "%s report: %s: no trace data (nothing was traced)\n", tool_prog,
 			dir);
 		return 1;
 	}
