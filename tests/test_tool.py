@@ -272,6 +272,91 @@ m = re.search(r"function_graph: (\d+) functions? traced", p.stderr)
 if not n_pl or not m or int(m.group(1)) != n_pl:
     fail(f"after dlclose: {m.group(0) if m else p.stderr!r}, the plugin has {n_pl} functions")
 
+# 7. replay and dump without uftrace: the same output as uftrace's where it has one
+import json
+import xml.dom.minidom
+
+
+def chrome_events(text):
+    evs = json.loads(text)["traceEvents"]
+    return sorted((e["ph"], e.get("tid", e["pid"]), e["name"], round(float(e["ts"]) * 1000))
+                  for e in evs if e["ph"] in "BE")
+
+
+for name in ("fib", "mutual", "tree", "threads"):
+    d = os.path.join(tmp, f"cmp-{name}")
+    ours = tool_run("replay", d)
+    if ours.returncode != 0 or "# DURATION     TID     FUNCTION" not in ours.stdout:
+        fail(f"replay {name}: rc {ours.returncode} {ours.stderr!r}")
+    calls = sum(r[2] for r in table(tool_run("report", d).stdout).values())
+    entries = len(re.findall(r"\(\)(;| \{)$", ours.stdout, re.M))
+    if entries != calls:
+        fail(f"replay {name}: {entries} calls shown, report counts {calls}")
+    folded = tool_run("dump", "--flame-graph", d)
+    if sum(int(l.rsplit(" ", 1)[1]) for l in folded.stdout.splitlines()) != calls:
+        fail(f"dump --flame-graph {name}: counts do not add up to {calls}:\n{folded.stdout}")
+    ch = tool_run("dump", "--chrome", d)
+    try:
+        mine = chrome_events(ch.stdout)
+    except (ValueError, KeyError) as e:
+        fail(f"dump --chrome {name}: not Chrome JSON: {e}: {ch.stdout[:300]!r}")
+        mine = []
+    if len(mine) != 2 * calls:
+        fail(f"dump --chrome {name}: {len(mine)} events for {calls} calls")
+    svg = tool_run("dump", "--flame-svg", "-d", d)
+    try:
+        doc = xml.dom.minidom.parseString(svg.stdout)
+        titles = [t.firstChild.data for t in doc.getElementsByTagName("title")]
+        if not any(t.startswith("main ") or t.startswith("worker ") for t in titles):
+            fail(f"dump --flame-svg {name}: no main/worker frame: {titles[:5]}")
+    except Exception as e:  # noqa: BLE001 - any parse error is the failure
+        fail(f"dump --flame-svg {name}: not an SVG document: {e}")
+    if not have_uftrace:
+        continue
+    theirs = subprocess.run(["uftrace", "replay", "-d", d], capture_output=True, text=True)
+    if ours.stdout != theirs.stdout:
+        fail(f"replay {name} differs from uftrace replay:\n{ours.stdout[:1500]}\n---\n"
+             f"{theirs.stdout[:1500]}")
+    tids = sorted(int(f[:-4]) for f in os.listdir(d) if f.endswith(".dat"))
+    for opts in (["-D", "3"], ["--tid", str(tids[-1])]):
+        a = tool_run("replay", *opts, d).stdout
+        b = subprocess.run(["uftrace", "replay", *opts, "-d", d], capture_output=True,
+                           text=True).stdout
+        if a != b:
+            fail(f"replay {opts} {name} differs from uftrace's:\n{a[:800]}\n---\n{b[:800]}")
+    u = subprocess.run(["uftrace", "dump", "--chrome", "-d", d], capture_output=True, text=True)
+    if mine != chrome_events(u.stdout):
+        fail(f"dump --chrome {name}: events differ from uftrace dump --chrome")
+    if name != "threads":  # uftrace's flame graph folds other threads differently
+        u = subprocess.run(["uftrace", "dump", "--flame-graph", "-d", d], capture_output=True,
+                           text=True)
+        if sorted(folded.stdout.splitlines()) != sorted(u.stdout.splitlines()):
+            fail(f"dump --flame-graph {name} differs:\n{folded.stdout}\n---\n{u.stdout}")
+# a time range selects calls by start time: all of them, none of them
+d = os.path.join(tmp, "cmp-fib")
+first = min(int.from_bytes(open(os.path.join(d, f), "rb").read(8), "little")
+            for f in os.listdir(d) if f.endswith(".dat"))
+full = tool_run("replay", d).stdout
+stamp = f"{first // 10**9}.{first % 10**9:09d}"
+for rng, want in ((f"{stamp}~", full), ("0ns~", full), ("~0.000000001", "# DURATION     TID     FUNCTION\n")):
+    q = tool_run("replay", "-r", rng, d)
+    if q.returncode != 0 or q.stdout != want:
+        fail(f"replay -r {rng}: rc {q.returncode}: {q.stdout[:300]!r} {q.stderr!r}")
+short = tool_run("replay", "--time-range=0us~1us", d).stdout
+if len(short.splitlines()) != 2 or "main();" not in short:
+    fail(f"replay -r 0us~1us: {short!r}")
+for args, rc, words in ((["replay", "-r", "later", d], 2, "-r/--time-range"),
+                        (["replay", "--tid", "x", d], 2, "--tid"),
+                        (["replay", "-D", "0", d], 2, "-D/--depth"),
+                        (["replay", os.path.join(tmp, "missing")], 1, "missing"),
+                        (["dump", d], 2, "--chrome"),
+                        (["dump", "--chrome", foreign], 1, "not a data directory"),
+                        (["replay", "--help"], 0, "--time-range"),
+                        (["dump", "--help"], 0, "--flame-svg")):
+    q = tool_run(*args)
+    if q.returncode != rc or words not in q.stdout + q.stderr:
+        fail(f"{args}: rc {q.returncode} (expected {rc}): {q.stdout[:200]!r} {q.stderr!r}")
+
 # 6. live control: found from the target, not from the caller's environment; record's
 # own pid leads to its program; a dead pid is called dead; profile kept on a switch
 d = os.path.join(tmp, "ctl")
