@@ -213,7 +213,8 @@ if os.listdir(foreign) != ["precious.txt"]:
 # 4. conventions: help per command, version, long options, the data directory
 h = tool_run("--help")
 for want in ("-fpatchable-function-entry=13,8", "GLOB@MODULE", "FTRACE_RT_BUFSIZE",
-             "FTRACE_RT_LIB", "ftrace_rt.data", "record", "report", "list", "ctl"):
+             "FTRACE_RT_LIB", "ftrace_rt.data", "record", "report", "list", "ctl", "replay",
+             "dump --chrome"):
     if want not in h.stdout:
         fail(f"--help lacks {want!r}")
 for cmd, wants in (("record", ["--tracer", "-d, --data", "-F, --filter", "-b, --buffer",
