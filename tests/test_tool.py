@@ -333,6 +333,21 @@ for name in ("fib", "mutual", "tree", "threads"):
                            text=True)
         if sorted(folded.stdout.splitlines()) != sorted(u.stdout.splitlines()):
             fail(f"dump --flame-graph {name} differs:\n{folded.stdout}\n---\n{u.stdout}")
+# the flame graph renders in a browser (when one is installed): a blank page is ~1 KB
+browser = shutil.which("chromium") or shutil.which("chromium-browser")
+if browser:
+    svg = os.path.join(tmp, "flame.svg")
+    png = os.path.join(tmp, "flame.png")
+    with open(svg, "w") as f:
+        f.write(tool_run("dump", "--flame-svg", os.path.join(tmp, "cmp-tree")).stdout)
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1200,400", f"--screenshot={png}", f"file://{svg}"],
+                   capture_output=True, timeout=300)
+    if not os.path.exists(png) or os.path.getsize(png) < 4000:
+        fail(f"the flame graph did not render: {os.path.getsize(png) if os.path.exists(png) else None}")
+else:
+    print("note: no chromium: the flame graph's rendering is not checked")
+
 # a time range selects calls by start time: all of them, none of them
 d = os.path.join(tmp, "cmp-fib")
 first = min(int.from_bytes(open(os.path.join(d, f), "rb").read(8), "little")

@@ -301,7 +301,8 @@ static void svg_frame(const struct node *n, double x, int depth, int maxdepth, u
 	       "height=\"%d\" fill=\"rgb(%d,%d,%d)\" rx=\"2\" ry=\"2\"/>",
 	       (double)n->total / 1e3, 100.0 * (double)n->total / (double)all, x, y, w, FRAME_H - 1,
 	       205 + (int)(h % 50), (int)((h >> 8) % 230), (int)((h >> 16) % 55));
-	if (w > 3 * CHAR_W) {
+	/* a name, or its start and "..", when at least three characters fit */
+	if (w > 6 + 3 * CHAR_W) {
 		size_t fit = (size_t)((w - 6) / CHAR_W);
 
 		printf("<text x=\"%.1f\" y=\"%.1f\">", x + 3, y + FRAME_H - 4.5);
