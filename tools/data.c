@@ -548,3 +548,16 @@ int tool_check_data_dir(const char *cmd, const char *dir)
 	}
 	return 0;
 }
+
+void trace_walk_free(struct trace_walk *w)
+{
+	free(w->heap);
+	free(w->pos);
+}
+
+void trace_free(struct task *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(t[i].ev);
+	free(t);
+}

@@ -86,5 +86,7 @@ struct trace_walk {
 void trace_walk_init(struct trace_walk *w, struct task *t, size_t n);
 /* The next event (its task in *@ti): NULL at the end. */
 struct ev *trace_walk_next(struct trace_walk *w, size_t *ti);
+void trace_walk_free(struct trace_walk *w);
+void trace_free(struct task *t, size_t n);
 
 #endif

@@ -109,6 +109,7 @@ static void chrome(struct task *t, size_t nt)
 		putchar('}');
 	}
 	printf("\n], \"displayTimeUnit\": \"ns\", \"metadata\": {\"source\":\"ftrace-rt\"} }\n");
+	trace_walk_free(&w);
 }
 
 /* Distinct call chains: "a;b;c" -> calls, self time. */
@@ -321,6 +322,17 @@ static void svg_frame(const struct node *n, double x, int depth, int maxdepth, u
 	}
 }
 
+static void node_free(struct node *n)
+{
+	while (n) {
+		struct node *next = n->next;
+
+		node_free(n->kids);
+		free(n);
+		n = next;
+	}
+}
+
 static void flame_svg(const char *dir)
 {
 	struct node root = {"all", 3, 0, 0, NULL, NULL};
@@ -356,6 +368,7 @@ static void flame_svg(const char *dir)
 	printf(" (%.3f ms)</text>\n", (double)root.total / 1e6);
 	svg_frame(&root, SVG_PAD, 0, maxdepth, root.total);
 	printf("</svg>\n");
+	node_free(root.kids);
 }
 
 int cmd_dump(int argc, char **argv)
@@ -435,9 +448,11 @@ int cmd_dump(int argc, char **argv)
 				t[i].ev[k].hide = 1;
 	if (what == OPT_CHROME) {
 		chrome(t, nt);
+		trace_free(t, nt);
 		return 0;
 	}
 	fold(t, nt);
+	trace_free(t, nt);
 	if (what == OPT_SVG) {
 		flame_svg(dir);
 		return 0;

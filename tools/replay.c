@@ -258,5 +258,7 @@ int cmd_replay(int argc, char **argv)
 		}
 		free(name);
 	}
+	trace_walk_free(&w);
+	trace_free(t, nt);
 	return 0;
 }

@@ -46,6 +46,15 @@ NOINLINE struct node *insert(struct node *t, int key)
 	return t;
 }
 
+static void tree_free(struct node *t)
+{
+	if (t) {
+		tree_free(t->l);
+		tree_free(t->r);
+		free(t);
+	}
+}
+
 NOINLINE int leaf(int x)
 {
 	return x * 3 + 1;
@@ -81,6 +90,7 @@ int main(int argc, char **argv)
 			t = insert(t, (int)(x >> 8) % 1000);
 		}
 		printf("tree of %d\n", n);
+		tree_free(t);
 	} else if (!strcmp(mode, "threads")) {
 		pthread_t th[64];
 		int nt = n > 64 ? 64 : n;
