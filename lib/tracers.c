@@ -175,13 +175,17 @@ static struct frt_prof_ent *prof_ent(struct frt_thread *t, uintptr_t ip)
  * open call of the same function on this thread (recursion, direct or
  * mutual) adds its calls and self time but not its total.
  */
-unsigned int frt_profile_enter(struct frt_thread *t, uintptr_t ip)
+uint32_t frt_profile_enter(struct frt_thread *t, uintptr_t ip)
 {
 	struct frt_prof_ent *e = prof_ent(t, ip);
+	size_t idx;
 
 	if (!e)
 		return 0;
-	return e->active++ ? FRT_PROF_NESTED : FRT_PROF_OUTER;
+	idx = (size_t)(e - t->prof);
+	return (idx < (UINT32_MAX >> FRT_PROF_IDX_SHIFT) ? (uint32_t)idx << FRT_PROF_IDX_SHIFT
+							 : 0) |
+	       (e->active++ ? FRT_PROF_NESTED : FRT_PROF_OUTER);
 }
 
 /* A profiled frame returns (@s), or with @s NULL the thread's table is merged. */
@@ -189,6 +193,7 @@ void frt_profile_exit(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 {
 	struct frt_prof_ent *e;
 	uint64_t total, self;
+	size_t idx;
 
 	if (!s) {
 		if (!t->prof)
@@ -204,16 +209,18 @@ void frt_profile_exit(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 	self = total > s->child ? total - s->child : 0;
 	if (t->depth)
 		t->shadow[t->depth - 1].child += total;
-	e = prof_ent(t, s->ip);
+	idx = s->prof >> FRT_PROF_IDX_SHIFT;
+	/* the entry found at the call's entry, unless the table grew since */
+	e = idx < t->prof_cap && t->prof[idx].ip == s->ip ? &t->prof[idx] : prof_ent(t, s->ip);
 	if (!e) {
 		t->lost++;
 		return;
 	}
 	/* entered before the table was merged (thread exit): nothing to undo */
-	if (s->prof && e->active)
+	if ((s->prof & FRT_PROF_KIND) && e->active)
 		e->active--;
 	e->calls++;
-	if (s->prof != FRT_PROF_NESTED)
+	if ((s->prof & FRT_PROF_KIND) != FRT_PROF_NESTED)
 		e->total += total;
 	e->self += self;
 	t->events++; /* a call profiled */
