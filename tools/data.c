@@ -372,7 +372,7 @@ static void read_task(const char *path, struct task *t)
 			if (type == REC_EXIT) {
 				size_t i = depth;
 
-				while (i > 0 && t->ev[stack[i - 1]].lost != addr)
+				while (i > 0 && t->ev[stack[i - 1]].arg != addr)
 					i--; /* entries above: frames whose exits were lost */
 				if (!i)
 					continue; /* its entry was lost */
@@ -387,11 +387,11 @@ static void read_task(const char *path, struct task *t)
 			e = &t->ev[t->n];
 			*e = (struct ev){ts, NULL, 0, -1, (uint32_t)depth, (uint8_t)type, 0};
 			if (type == REC_LOST) {
-				e->lost = addr;
+				e->arg = addr;
 				depth = 0; /* the open frames cannot be closed correctly */
 			} else if (type == REC_ENTRY) {
 				e->fn = site_get(session_of(t->pid, ts), addr)->fn;
-				e->lost = addr; /* the address, until its exit pairs it */
+				e->arg = addr; /* until its exit pairs it */
 				if (depth == scap) {
 					scap = scap ? scap * 2 : 256;
 					stack = realloc(stack, scap * sizeof(*stack));
@@ -411,7 +411,7 @@ static void read_task(const char *path, struct task *t)
 	}
 	for (size_t i = 0; i < t->n; i++)
 		if (t->ev[i].type != REC_LOST)
-			t->ev[i].lost = 0;
+			t->ev[i].arg = 0;
 	free(stack);
 	if (f)
 		fclose(f);

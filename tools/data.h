@@ -61,7 +61,7 @@ static inline bool rec_parse(const uint64_t rec[2], unsigned int *type, uint64_t
 struct ev {
 	uint64_t ts;
 	struct func *fn; /* NULL for a LOST record */
-	uint64_t lost;	 /* LOST: records lost there */
+	uint64_t arg;	 /* LOST: records lost there; entry, while reading: its address */
 	int64_t match;	 /* entry: its exit's index, -1 if it has none; exit: its entry's */
 	uint32_t depth;	 /* nesting on its thread */
 	uint8_t type;	 /* REC_ENTRY, REC_EXIT, REC_LOST */

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "parse.h"
@@ -131,7 +132,7 @@ static int check_data_dir(const char *opt, const char *dir)
 }
 
 /* After the run: was anything traced at all? Say why not. */
-static void check_traced(const char *dir, const char *prog, int checked)
+static void check_traced(const char *dir, const char *prog, int checked, time_t started)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -139,6 +140,12 @@ static void check_traced(const char *dir, const char *prog, int checked)
 	char path[PATH_MAX + 300];
 	struct stat sb;
 
+	/* a directory left by an earlier run does not count */
+	snprintf(path, sizeof(path), "%s/task.txt", dir);
+	if (d && (stat(path, &sb) || sb.st_mtime < started)) {
+		closedir(d);
+		d = NULL;
+	}
 	if (!d) {
 		/* the runtime never started: the program is static, setuid, or exec'd one */
 		if (checked != TOOL_PROG_STATIC)
@@ -206,6 +213,7 @@ int cmd_record(int argc, char **argv)
 	char dir[PATH_MAX], exe[PATH_MAX], probe[PATH_MAX + 16], cmd[8192], json[16384];
 	char which[PATH_MAX], verbose[2] = "0";
 	bool control = false;
+	time_t started;
 	size_t w = 0, nsites;
 	int c, status, checked;
 
@@ -353,9 +361,10 @@ int cmd_record(int argc, char **argv)
 		setenv("FTRACE_RT_CONTROL", "1", 1);
 	if (verbose[0] > '0')
 		setenv("FTRACE_RT_VERBOSE", verbose, 1);
+	started = time(NULL);
 	status = tool_run(argv + optind);
 	if (strcmp(getenv("FTRACE_RT_TRACER"), "none"))
-		check_traced(dir, argv[optind], checked);
+		check_traced(dir, argv[optind], checked, started);
 
 	/* the info file again, now with the exit status */
 	snprintf(probe, sizeof(probe), "%s/task.txt", dir);

@@ -230,7 +230,7 @@ int cmd_replay(int argc, char **argv)
 			continue;
 		if (e->type == REC_LOST) {
 			printf(" %10s [%6d] | %*s/* LOST %llu records!! */\n", "", k->tid,
-			       (int)(2 * e->depth), "", (unsigned long long)e->lost);
+			       (int)(2 * e->depth), "", (unsigned long long)e->arg);
 			continue;
 		}
 		name = tool_demangle(e->fn->name);
