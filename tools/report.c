@@ -157,7 +157,11 @@ static void print_table(void)
 	printf("  Total time   Self time       Calls  Function\n");
 	printf("  ==========  ==========  ==========  ====================\n");
 	for (size_t i = 0; i < nfuncs; i++) {
-		char *dn = tool_demangle(funcs[i]->name);
+		char *dn;
+
+		if (!funcs[i]->calls) /* entered, never returned: uftrace shows none either */
+			continue;
+		dn = tool_demangle(funcs[i]->name);
 
 		printf("  ");
 		data_print_time(stdout, funcs[i]->total);
