@@ -189,6 +189,7 @@ bad = [
     (["-D", "3"], "-D/--depth"),
     (["--bogus"], "--bogus"),
     (["-b"], "-b"),
+    (["--buffer"], "--buffer"),
 ]
 for opts, name in bad:
     if os.path.exists(marker):

@@ -422,7 +422,7 @@ int cmd_dump(int argc, char **argv)
 			dump_usage(stdout);
 			return 0;
 		default:
-			return tool_bad_option("dump", argv, c, dump_usage);
+			return tool_bad_option("dump", argv, c);
 		}
 	}
 	if (!what) {

@@ -78,20 +78,19 @@ void tool_usage(FILE *f)
  * getopt_long with ":" first and opterr 0 returns ':' for a missing
  * argument and '?' for an unknown option: one message naming the option.
  */
-int tool_bad_option(const char *cmd, char **argv, int c, void (*usage)(FILE *))
+int tool_bad_option(const char *cmd, char **argv, int c)
 {
-	const char *opt = argv[optind - 1];
-	char shortopt[3] = {'-', (char)optopt, 0};
+	const char *arg = argv[optind - 1];
+	char opt[64] = {'-', (char)optopt, 0};
 
-	/* optopt is 0 for a long option; argv[optind - 1] is then the option */
-	if (optopt)
-		opt = shortopt;
+	/* a long option as typed (up to '='); a short one from optopt (it may be grouped) */
+	if (!strncmp(arg, "--", 2))
+		snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(arg, "="), arg);
 	if (c == ':')
 		fprintf(stderr, "%s %s: option %s needs an argument\n", tool_prog, cmd, opt);
 	else
 		fprintf(stderr, "%s %s: unknown option %s\n", tool_prog, cmd, opt);
 	fprintf(stderr, "(see %s %s --help)\n", tool_prog, cmd);
-	(void)usage;
 	return 2;
 }
 

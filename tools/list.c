@@ -194,7 +194,7 @@ int cmd_list(int argc, char **argv)
 			return 0;
 		default:
 			frt_patterns_free(&pats);
-			return tool_bad_option("list", argv, c, list_usage);
+			return tool_bad_option("list", argv, c);
 		}
 	}
 	if (optind >= argc) {

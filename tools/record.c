@@ -279,7 +279,7 @@ int cmd_record(int argc, char **argv)
 		case 'R':
 			return bad("-R/--retval", optarg, "return values are not recorded yet");
 		default:
-			return tool_bad_option("record", argv, c, record_usage);
+			return tool_bad_option("record", argv, c);
 		}
 	}
 	if (optind >= argc) {

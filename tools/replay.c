@@ -177,7 +177,7 @@ int cmd_replay(int argc, char **argv)
 			replay_usage(stdout);
 			return 0;
 		default:
-			return tool_bad_option("replay", argv, c, replay_usage);
+			return tool_bad_option("replay", argv, c);
 		}
 	}
 	if (tool_data_dir("replay", argc, argv, &dir))

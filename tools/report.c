@@ -240,7 +240,7 @@ int cmd_report(int argc, char **argv)
 			report_usage(stdout);
 			return 0;
 		default:
-			return tool_bad_option("report", argv, c, report_usage);
+			return tool_bad_option("report", argv, c);
 		}
 	}
 	if (tool_data_dir("report", argc, argv, &dir))

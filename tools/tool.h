@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 void tool_usage(FILE *f);
-int tool_bad_option(const char *cmd, char **argv, int c, void (*usage)(FILE *));
+int tool_bad_option(const char *cmd, char **argv, int c);
 const char *tool_find_lib(void);
 int tool_setenv_preload(void);
 int tool_run(char **argv);
