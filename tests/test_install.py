@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-from frt_test import fail, finish
+from frt_test import fail, finish, sanitizer_runtime
 
 build, src = (os.path.abspath(a) for a in sys.argv[1:3])
 tmp = tempfile.mkdtemp(prefix="frt-install-")
@@ -51,9 +51,12 @@ def sh(cmd):
 
 
 demo = os.path.join(src, "examples", "demo.c")
+# a sanitizer build of the library needs its runtime loaded first
+asan = sanitizer_runtime(os.path.join(libpath, "libftrace_rt.so"))
+pre = f"{asan}:" if asan else ""
 steps = [
     (f"cc $(pkg-config --cflags ftrace_rt) -O2 -pthread -o app {demo}", None),
-    ("LD_PRELOAD=libftrace_rt.so ./app", "ftrace_rt: function_graph:"),
+    (f"LD_PRELOAD={pre}libftrace_rt.so ./app", "ftrace_rt: function_graph:"),
     ("ftrace-rt record -- ./app", "ftrace_rt: function_graph:"),
     ("ftrace-rt report", "Total time"),
     ("ftrace-rt report -d ftrace_rt.data", "main"),
@@ -65,9 +68,12 @@ for cmd, want in steps:
     p = sh(cmd)
     if p.returncode != 0 or (want and want not in p.stdout + p.stderr):
         fail(f"`{cmd}`: rc {p.returncode}, no {want!r}: {p.stdout[-400:]} {p.stderr[-400:]}")
-# the command preloads the installed library, not the build tree's
-p = sh("ftrace-rt record -v -d v.data -- ./app")
-maps = sh("LD_PRELOAD=libftrace_rt.so cat /proc/self/maps").stdout
+# the bare name finds the installed library
+maps = sh(f"LD_PRELOAD={pre}libftrace_rt.so cat /proc/self/maps").stdout
 if libpath not in maps:
     fail(f"LD_PRELOAD=libftrace_rt.so did not load {libpath}")
+# the installed command preloads the installed library, found next to itself
+maps = sh("ftrace-rt record -d maps.data -- cat /proc/self/maps").stdout
+if libpath not in maps:
+    fail(f"ftrace-rt record did not preload {libpath}:\n{maps}")
 finish(tmp)
