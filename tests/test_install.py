@@ -62,6 +62,12 @@ steps = [
     ("ftrace-rt report -d ftrace_rt.data", "main"),
     ("ftrace-rt list ./app", "main"),
     ("ftrace-rt list -- ./app", "main"),
+    ("ftrace-rt replay", "# DURATION"),
+    ("ftrace-rt dump --chrome > trace.json && grep -c traceEvents trace.json", "1"),
+    ("ftrace-rt dump --flame-graph", "main"),
+    ("ftrace-rt dump --flame-svg > flame.svg && grep -c '<svg' flame.svg", "1"),
+    ("ftrace-rt record --tracer profile -d prof.data -- ./app", "ftrace_rt: profile:"),
+    ("ftrace-rt report prof.data", "main"),
     ("ftrace-rt --version", "ftrace-rt "),
 ]
 for cmd, want in steps:
