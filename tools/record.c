@@ -31,7 +31,9 @@ static void record_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s record [OPTIONS] [--] PROGRAM [ARGS...]\n"
-		"Run PROGRAM with the runtime preloaded; its exit status is record's.\n"
+		"Run PROGRAM with the runtime preloaded; its exit status is record's. Every\n"
+		"option is checked first: a bad one exits 2 and runs nothing; a PROGRAM not\n"
+		"found exits 127, a static one 1 (it cannot be traced).\n"
 		"\n"
 		"      --tracer=NAME      function_graph (default), function, profile, none\n"
 		"  -F, --filter=PATTERNS  patch (trace) only these functions (default: all)\n"
