@@ -249,7 +249,8 @@ void frt_profile_write(void)
 
 	pthread_mutex_lock(&prof_lock);
 	if (!frt_grow((void **)&snap.v, &snap.cap, gprof.n + 1, sizeof(*snap.v))) {
-		memcpy(snap.v, gprof.v, gprof.n * sizeof(*snap.v));
+		if (gprof.n) /* none before the first thread exits */
+			memcpy(snap.v, gprof.v, gprof.n * sizeof(*snap.v));
 		snap.n = gprof.n;
 		snap.threads = gprof.threads;
 		frt_threads_foreach(merge_live, &snap);
