@@ -19,9 +19,9 @@
 #include "trace.h"
 #include "tracer.h"
 
-#define DEFAULT_BUFSIZE (2UL << 20)
-#define MIN_BUFSIZE	(4UL << 10)
-#define MAX_BUFSIZE	(4UL << 30)
+#define DEFAULT_BUFSIZE FRT_BUFSIZE_DEFAULT
+#define MIN_BUFSIZE	FRT_BUFSIZE_MIN
+#define MAX_BUFSIZE	FRT_BUFSIZE_MAX
 
 static bool check_patterns(const char *var)
 {

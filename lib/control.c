@@ -196,6 +196,10 @@ static void execute(char *line, struct out *o)
 				     sizeof(msg));
 		if (ret)
 			out_printf(o, "ERR %s\n", ftrace_rt_strerror(ret));
+		else if (!*arg) /* as in the API: an empty filter is every function */
+			out_printf(o, "OK %s\n",
+				   nt ? "notrace list removed"
+				      : "filter removed: every traceable function is traced");
 		else
 			out_printf(o, "OK%s%s\n", msg[0] ? " " : "", msg);
 	} else if (!strcmp(line, "tracer")) {
@@ -242,6 +246,8 @@ static void execute(char *line, struct out *o)
 		cmd_stats(o);
 	} else if (!strcmp(line, "flush")) {
 		if (frt_recording_on) {
+			if (frt_tracer_kind == FRT_TRACER_PROFILE)
+				frt_profile_write();
 			frt_threads_flush_all(false);
 			frt_output_finish();
 			out_printf(o, "OK flushed to %s\n", frt_output_dir());

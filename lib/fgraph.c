@@ -74,8 +74,10 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s->ip = ip;
 	s->start = now;
 	s->child = 0;
-	s->depth = t->depth;
+	s->depth = (uint16_t)t->depth;
 	s->recorded = record && frt_rec_put(t, FRT_REC_ENTRY, t->depth, ip, now);
+	/* profile (the only tracer that does not record): is it a nested call? */
+	s->prof = record ? 0 : frt_profile_enter(t, ip);
 	t->depth++;
 	*(uintptr_t *)loc = frt_tramps.ret;
 }

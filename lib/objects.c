@@ -23,6 +23,8 @@
 
 struct cds_list_head frt_objects = CDS_LIST_HEAD_INIT(frt_objects);
 int frt_list_fd = -1;
+/* sites that were calling the trampoline when their object was unloaded */
+unsigned long frt_sites_enabled_unloaded;
 
 struct seen {
 	char *path;
@@ -346,6 +348,9 @@ int frt_objects_sync(void)
 		if (o->seen)
 			continue;
 		cds_list_del_rcu(&o->node);
+		/* the exit summary counts them: they were traced */
+		for (size_t i = 0; i < o->nsites; i++)
+			frt_sites_enabled_unloaded += o->sites[i].insn == ARCH_INSN_CALL;
 		cds_list_add(&o->node, &gone); /* no reader can reach it after the grace period */
 		any_gone = true;
 	}

@@ -430,10 +430,10 @@ void frt_output_profile(struct frt_prof_ent *v, size_t n, unsigned long threads)
 		return;
 	}
 	snprintf(line, sizeof(line),
-		 "# ftrace_rt profile of %s (pid %d, %lu threads)\n"
+		 "# ftrace_rt profile of %s (pid %d, %lu thread%s)\n"
 		 "# %12s %14s %14s %12s  %s\n",
-		 exename, (int)getpid(), threads, "calls", "total_ns", "self_ns", "avg_ns",
-		 "function");
+		 exename, (int)getpid(), threads, threads == 1 ? "" : "s", "calls", "total_ns",
+		 "self_ns", "avg_ns", "function");
 	if (write(fd, line, strlen(line)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -442,6 +442,9 @@ void frt_output_profile(struct frt_prof_ent *v, size_t n, unsigned long threads)
 		struct frt_object *o;
 		struct frt_site *s;
 		const char *name = "?", *mod = "?";
+
+		if (!v[i].calls) /* entered, not returned yet: nothing to show */
+			continue;
 
 		frt_lock(); /* the object table, as a writer would hold it */
 		s = frt_site_by_ip(v[i].ip, &o);

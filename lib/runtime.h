@@ -224,6 +224,7 @@ void frt_ops_object_removed(struct frt_object *o, struct cds_list_head *gone) FR
 /* hook for `ftrace-rt list -- PROG`: prints each object's sites as it is added */
 void frt_list_object(int fd, const struct frt_object *o) FRT_HIDDEN;
 extern int frt_list_fd FRT_HIDDEN;
+extern unsigned long frt_sites_enabled_unloaded FRT_HIDDEN;
 
 /* nopconv.c: make GCC NOP runs NOP5 when no thread can be inside them */
 int frt_convert_runs(struct frt_object *o) FRT_HIDDEN;

@@ -42,14 +42,29 @@ struct frt_shadow {
 	uintptr_t ip;	   /* the function */
 	uint64_t start;	   /* raw entry time (profile) */
 	uint64_t child;	   /* raw time spent in callees (profile) */
-	uint32_t recorded; /* its ENTRY record was written */
-	uint32_t depth;
+	uint16_t recorded; /* its ENTRY record was written */
+	uint16_t depth;
+	/*
+	 * profile: FRT_PROF_OUTER or FRT_PROF_NESTED (0: not counted) in the low
+	 * bits, the index of the function's table entry above them, so that the
+	 * exit finds it without a second lookup (checked: the table may grow)
+	 */
+	uint32_t prof;
 };
+
+_Static_assert(FRT_SHADOW_MAX <= UINT16_MAX, "struct frt_shadow keeps the depth in 16 bits");
 
 struct frt_prof_ent {
 	uintptr_t ip;
 	uint64_t calls, total, self; /* times raw */
+	uint64_t active;	     /* calls open on this thread (not merged) */
 };
+
+/* A profiled frame is the outermost open call of its function, or nested in one. */
+#define FRT_PROF_OUTER	   1
+#define FRT_PROF_NESTED	   2
+#define FRT_PROF_KIND	   3
+#define FRT_PROF_IDX_SHIFT 2
 
 struct frt_thread {
 	struct frt_thread *next; /* all threads, under thread_lock */
@@ -193,5 +208,7 @@ void frt_fgraph_rehook_live(struct frt_thread *t, uintptr_t sp) FRT_HIDDEN;
 enum frt_tracer_kind { FRT_TRACER_NONE, FRT_TRACER_FUNCTION, FRT_TRACER_GRAPH, FRT_TRACER_PROFILE };
 extern volatile int frt_tracer_kind FRT_HIDDEN;
 void frt_profile_exit(struct frt_thread *t, struct frt_shadow *s, uint64_t now) FRT_HIDDEN;
+uint32_t frt_profile_enter(struct frt_thread *t, uintptr_t ip) FRT_HIDDEN;
+void frt_profile_write(void) FRT_HIDDEN;
 
 #endif

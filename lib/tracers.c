@@ -21,9 +21,12 @@ static struct ftrace_rt_ops tracer_ops;
 static bool registered;
 static char *cur_filter, *cur_notrace; /* kept: unregistering forgets an ops' filters */
 static pthread_mutex_t prof_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct frt_prof_ent *gprof; /* merged tables of exited threads */
-static size_t gprof_n, gprof_cap;
-static unsigned long prof_threads;
+struct prof_set {
+	struct frt_prof_ent *v;
+	size_t n, cap;
+	unsigned long threads;
+};
+static struct prof_set gprof; /* merged tables of exited threads */
 
 static const char *const names[] = {
 	[FRT_TRACER_NONE] = "none",
@@ -128,26 +131,61 @@ static bool prof_grow(struct frt_thread *t)
 	return true;
 }
 
-static void merge(const struct frt_prof_ent *v, size_t cap)
+static void merge(struct prof_set *to, const struct frt_prof_ent *v, size_t cap)
 {
 	for (size_t i = 0; i < cap; i++) {
 		struct frt_prof_ent *g = NULL;
 
 		if (!v[i].ip)
 			continue;
-		for (size_t k = 0; k < gprof_n; k++)
-			if (gprof[k].ip == v[i].ip)
-				g = &gprof[k];
+		for (size_t k = 0; k < to->n; k++)
+			if (to->v[k].ip == v[i].ip)
+				g = &to->v[k];
 		if (!g) {
-			if (frt_grow((void **)&gprof, &gprof_cap, gprof_n + 1, sizeof(*gprof)))
+			if (frt_grow((void **)&to->v, &to->cap, to->n + 1, sizeof(*to->v)))
 				continue;
-			g = &gprof[gprof_n++];
-			*g = (struct frt_prof_ent){v[i].ip, 0, 0, 0};
+			g = &to->v[to->n++];
+			*g = (struct frt_prof_ent){v[i].ip, 0, 0, 0, 0};
 		}
 		g->calls += v[i].calls;
 		g->total += v[i].total;
 		g->self += v[i].self;
 	}
+	to->threads++;
+}
+
+/* The thread's entry for @ip, created if needed; NULL without memory. */
+static struct frt_prof_ent *prof_ent(struct frt_thread *t, uintptr_t ip)
+{
+	struct frt_prof_ent *e;
+
+	if ((t->prof_n + 1) * 2 > t->prof_cap && !prof_grow(t))
+		return NULL;
+	e = table_slot(t->prof, t->prof_cap, ip);
+	if (!e->ip) {
+		e->ip = ip;
+		t->prof_n++;
+	}
+	return e;
+}
+
+/*
+ * A profiled call begins. A function's total time must count each
+ * wall-clock interval once, as uftrace's report does: a call nested in an
+ * open call of the same function on this thread (recursion, direct or
+ * mutual) adds its calls and self time but not its total.
+ */
+uint32_t frt_profile_enter(struct frt_thread *t, uintptr_t ip)
+{
+	struct frt_prof_ent *e = prof_ent(t, ip);
+	size_t idx;
+
+	if (!e)
+		return 0;
+	idx = (size_t)(e - t->prof);
+	return (idx < (UINT32_MAX >> FRT_PROF_IDX_SHIFT) ? (uint32_t)idx << FRT_PROF_IDX_SHIFT
+							 : 0) |
+	       (e->active++ ? FRT_PROF_NESTED : FRT_PROF_OUTER);
 }
 
 /* A profiled frame returns (@s), or with @s NULL the thread's table is merged. */
@@ -155,13 +193,13 @@ void frt_profile_exit(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 {
 	struct frt_prof_ent *e;
 	uint64_t total, self;
+	size_t idx;
 
 	if (!s) {
 		if (!t->prof)
 			return;
 		pthread_mutex_lock(&prof_lock);
-		merge(t->prof, t->prof_cap);
-		prof_threads++;
+		merge(&gprof, t->prof, t->prof_cap);
 		pthread_mutex_unlock(&prof_lock);
 		memset(t->prof, 0, t->prof_cap * sizeof(*t->prof));
 		t->prof_n = 0;
@@ -171,17 +209,19 @@ void frt_profile_exit(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 	self = total > s->child ? total - s->child : 0;
 	if (t->depth)
 		t->shadow[t->depth - 1].child += total;
-	if ((t->prof_n + 1) * 2 > t->prof_cap && !prof_grow(t)) {
+	idx = s->prof >> FRT_PROF_IDX_SHIFT;
+	/* the entry found at the call's entry, unless the table grew since */
+	e = idx < t->prof_cap && t->prof[idx].ip == s->ip ? &t->prof[idx] : prof_ent(t, s->ip);
+	if (!e) {
 		t->lost++;
 		return;
 	}
-	e = table_slot(t->prof, t->prof_cap, s->ip);
-	if (!e->ip) {
-		e->ip = s->ip;
-		t->prof_n++;
-	}
+	/* entered before the table was merged (thread exit): nothing to undo */
+	if ((s->prof & FRT_PROF_KIND) && e->active)
+		e->active--;
 	e->calls++;
-	e->total += total;
+	if ((s->prof & FRT_PROF_KIND) != FRT_PROF_NESTED)
+		e->total += total;
 	e->self += self;
 	t->events++; /* a call profiled */
 }
@@ -192,11 +232,32 @@ static void merge_live(struct frt_thread *t, void *arg)
 	size_t cap = __atomic_load_n(&t->prof_cap, __ATOMIC_ACQUIRE);
 	struct frt_prof_ent *v = __atomic_load_n(&t->prof, __ATOMIC_ACQUIRE);
 
-	(void)arg;
-	if (!__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE) && v) {
-		merge(v, cap);
-		prof_threads++;
+	if (!__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE) && v)
+		merge(arg, v, cap);
+}
+
+/*
+ * The profile so far to DIR/profile.txt: the exited threads' tables and a
+ * copy of the live ones, which keep theirs. Written when the tracer
+ * switches away from profile and on a flush, so nothing collected is lost;
+ * a later profile phase adds to the same tables, and the file written at
+ * exit holds both.
+ */
+void frt_profile_write(void)
+{
+	struct prof_set snap = {0};
+
+	pthread_mutex_lock(&prof_lock);
+	if (!frt_grow((void **)&snap.v, &snap.cap, gprof.n + 1, sizeof(*snap.v))) {
+		if (gprof.n) /* none before the first thread exits */
+			memcpy(snap.v, gprof.v, gprof.n * sizeof(*snap.v));
+		snap.n = gprof.n;
+		snap.threads = gprof.threads;
+		frt_threads_foreach(merge_live, &snap);
+		frt_output_profile(snap.v, snap.n, snap.threads);
 	}
+	pthread_mutex_unlock(&prof_lock);
+	frt_free(snap.v);
 }
 
 static const ftrace_rt_func_t funcs[] = {
@@ -245,6 +306,9 @@ int frt_tracer_set(int kind, const char *filter, const char *notrace, char *msg,
 			return ret;
 		registered = false;
 	}
+	/* what profile collected is written before another tracer takes over */
+	if (frt_tracer_kind == FRT_TRACER_PROFILE && kind != FRT_TRACER_PROFILE)
+		frt_profile_write();
 	if (filter) {
 		frt_free(cur_filter);
 		cur_filter = frt_strdup(filter);
@@ -282,7 +346,7 @@ bool frt_tracer_enabled(void)
 /* Process exit: write everything and say where it is, in one line. */
 void frt_tracer_finish(void)
 {
-	unsigned long nthr, events, lost, overflow;
+	unsigned long nthr, events, lost, overflow, funcs_n;
 	struct ftrace_rt_stats st;
 	int kind = frt_tracer_kind;
 
@@ -292,13 +356,16 @@ void frt_tracer_finish(void)
 	frt_recording_stop();
 	if (kind == FRT_TRACER_PROFILE) {
 		pthread_mutex_lock(&prof_lock);
-		frt_threads_foreach(merge_live, NULL);
-		frt_output_profile(gprof, gprof_n, prof_threads);
+		frt_threads_foreach(merge_live, &gprof);
+		frt_output_profile(gprof.v, gprof.n, gprof.threads);
 		pthread_mutex_unlock(&prof_lock);
 	}
 	frt_output_finish();
 	frt_recording_totals(&nthr, &events, &lost, &overflow);
-	frt_msg("%s: %lu functions traced, %lu threads, %lu events, %lu lost%s; data in %s",
-		names[kind], st.sites_enabled, nthr, events, lost + overflow,
+	/* functions of objects unloaded meanwhile were traced too */
+	funcs_n = st.sites_enabled + frt_sites_enabled_unloaded;
+	frt_msg("%s: %lu function%s traced, %lu thread%s, %lu event%s, %lu lost%s; data in %s",
+		names[kind], funcs_n, funcs_n == 1 ? "" : "s", nthr, nthr == 1 ? "" : "s", events,
+		events == 1 ? "" : "s", lost + overflow,
 		overflow ? " (some calls nested deeper than 1024)" : "", frt_output_dir());
 }

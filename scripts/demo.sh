@@ -7,7 +7,7 @@ scripts/deps.sh
 [ -d build ] || meson setup build >/dev/null
 ninja -C build >/dev/null
 out=$(mktemp -d)/demo.data
-build/tools/ftrace-rt record -o "$out" -- build/examples/demo
+build/tools/ftrace-rt record -d "$out" -- build/examples/demo
 echo
 echo "== ftrace-rt report:"
 build/tools/ftrace-rt report -d "$out"

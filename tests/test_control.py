@@ -134,8 +134,8 @@ for args, err in ((("tracer", "bogus"), "unknown tracer"), (("filter", "a["), "u
     if err not in p.stderr:
         fail(f"ctl {args}: {p.stderr!r}")
 p = subprocess.run([tool, "ctl", "999999", "stats"], capture_output=True, text=True)
-if p.returncode != 1 or "no control socket" not in p.stderr:
-    fail(f"ctl to a pid without a socket: {p.returncode} {p.stderr}")
+if p.returncode != 1 or "no process 999999" not in p.stderr:
+    fail(f"ctl to a pid that does not exist: {p.returncode} {p.stderr}")
 
 # bad input on the socket
 if "ERR unknown command" not in raw(pid, b"bogus\n"):

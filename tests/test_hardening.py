@@ -127,7 +127,7 @@ for args, want_out in ((["ucontext", "5000"], "ucontext 5000 done"),
         p = run([hard, *args], env={"FTRACE_RT_TRACER": tracer, "FTRACE_RT_OUTPUT": d})
         if p.returncode != 0 or want_out not in p.stdout:
             fail(f"{args[0]} under {tracer}: {p.returncode} {p.stdout} {p.stderr[-300:]}")
-        if tracer != "none" and not re.search(r"\d+ functions traced", p.stderr):
+        if tracer != "none" and not re.search(r"\d+ functions? traced", p.stderr):
             fail(f"{args[0]} under {tracer}: no summary (tracing stopped?): {p.stderr[-300:]}")
         if tracer == "function_graph" and shutil.which("uftrace"):
             q = subprocess.run(["uftrace", "report", "-d", d], capture_output=True, text=True,

@@ -124,7 +124,7 @@ for name, cc, layout, slot, endbr in layouts:
         continue
     for tracer in ("function_graph", "function", "profile"):
         out = os.path.join(tmp, f"{name}-{tracer}")
-        p = subprocess.run([tool, "record", "-t", tracer, "-o", out, "--", exe, plugin, "3"],
+        p = subprocess.run([tool, "record", "--tracer", tracer, "-o", out, "--", exe, plugin, "3"],
                            capture_output=True, text=True, timeout=120)
         if p.returncode != 0 or want not in p.stdout:
             fail(f"{name}: under {tracer}: exit {p.returncode}, printed {p.stdout!r} "

@@ -26,9 +26,9 @@ for tracer in ("function", "function_graph", "profile"):
                                 (["tsd", "50"], "tsd 50 done", 202)):
         what = f"{tracer} {' '.join(args)}"
         d = os.path.join(tmp, f"{tracer}-{args[0]}")
-        p = run([tool, "record", "-t", tracer, "-b", "4K", "-o", d, "--", prog, *args],
+        p = run([tool, "record", "--tracer", tracer, "-b", "4K", "-o", d, "--", prog, *args],
                 env={"FTRACE_RT_LIB": lib})
-        m = re.search(r"ftrace_rt: \S+: \d+ functions traced, (\d+) threads, (\d+) events, "
+        m = re.search(r"ftrace_rt: \S+: \d+ functions? traced, (\d+) threads?, (\d+) events?, "
                       r"(\d+) lost", p.stderr)
         if p.returncode != 0 or done not in p.stdout or not m:
             fail(f"{what}: rc {p.returncode}: {p.stdout[-300:]} {p.stderr[-2000:]}")

@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * ftrace-rt: the command line front end.
- *
- *   ftrace-rt record [-t TRACER] [-F PATTERNS] [-N PATTERNS] [-o DIR] [-b SIZE] -- PROGRAM...
- *   ftrace-rt report [-d DIR] [-s total|self|calls] [-m]
- *   ftrace-rt ctl PID COMMAND [ARGS...]
- *   ftrace-rt list [-F PATTERNS] FILE
- *   ftrace-rt list [-F PATTERNS] -- PROGRAM [ARGS...]
+ * ftrace-rt: the command line front end. One verb per file; the options of
+ * every verb are uftrace's letters where the concept is the same, each with
+ * a long form, and `ftrace-rt VERB --help` says everything about a verb.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,25 +24,74 @@
 #ifndef FRT_LIBDIR
 #define FRT_LIBDIR "/usr/local/lib"
 #endif
+#ifndef FRT_VERSION
+#define FRT_VERSION "?"
+#endif
 
 const char *tool_prog = "ftrace-rt";
 
 void tool_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s COMMAND [OPTIONS]\n"
-		"  record [-t TRACER] [-F PATTERNS] [-N PATTERNS] [-o DIR] [-b SIZE] -- PROGRAM "
-		"[ARGS...]\n"
-		"        run PROGRAM traced; TRACER: function_graph (default), function, profile\n"
-		"  report [-d DIR] [-s total|self|calls] [-m]\n"
-		"        per-function summary of a data directory (-m: C++ names mangled)\n"
-		"  ctl PID COMMAND [ARGS...]                control a process run with "
-		"FTRACE_RT_CONTROL=1:\n"
-		"        filter PATTERNS | notrace PATTERNS | tracer NAME | on | off |\n"
-		"        sites [PATTERNS] | stats | flush\n"
-		"  list [-F PATTERNS] FILE                  patch sites of an ELF file\n"
-		"  list [-F PATTERNS] -- PROGRAM [ARGS...]  patch sites as PROGRAM loads them\n",
-		tool_prog);
+		"usage: %s COMMAND [OPTIONS] [--] [ARGS...]\n"
+		"\n"
+		"  record [OPTIONS] [--] PROGRAM [ARGS...]  run PROGRAM traced, keep its exit "
+		"status\n"
+		"  report [OPTIONS] [DIR]                   per-function calls, total and self "
+		"time\n"
+		"  replay [OPTIONS] [DIR]                   the calls in time order, nested\n"
+		"  dump --chrome|--flame-graph|--flame-svg [OPTIONS] [DIR]\n"
+		"                                           Chrome trace JSON, folded stacks, SVG\n"
+		"  list [OPTIONS] FILE                      traceable functions of an ELF file\n"
+		"  list [OPTIONS] -- PROGRAM [ARGS...]      ... of a program, as it loads objects\n"
+		"  ctl PID COMMAND [ARGS...]                control a running traced process\n"
+		"\n"
+		"  -h, --help       this help; `%s COMMAND --help` for a command's options\n"
+		"  -V, --version    the version\n"
+		"\n"
+		"Only code compiled with patchable entries can be traced:\n"
+		"  cc $(pkg-config --cflags ftrace_rt) ...   (%s)\n"
+		"Static binaries cannot be traced (the runtime is preloaded).\n"
+		"\n"
+		"PATTERNS (-F, -N): globs (* ? [...]) separated by commas or spaces, each\n"
+		"optionally GLOB@MODULE, MODULE a glob over the object's file name ('main' is\n"
+		"the executable): -F 'parse_* eval@libcalc.so'. C++ names match as mangled.\n"
+		"\n"
+		"Data directory: ftrace_rt.data in the working directory unless -d DIR;\n"
+		"uftrace reads it (uftrace replay -d DIR).\n"
+		"\n"
+		"Environment (what record sets; also usable with LD_PRELOAD=libftrace_rt.so):\n"
+		"  FTRACE_RT_TRACER    function_graph (preloaded default), function, profile, "
+		"none\n"
+		"  FTRACE_RT_FILTER    patterns of functions to trace (default: all)\n"
+		"  FTRACE_RT_NOTRACE   patterns never to trace (wins over the filter)\n"
+		"  FTRACE_RT_OUTPUT    the data directory (default ftrace_rt.data)\n"
+		"  FTRACE_RT_BUFSIZE   per-thread buffer, 4K..4G (default 2M)\n"
+		"  FTRACE_RT_VERBOSE   0-9: 1 says what was skipped and why\n"
+		"  FTRACE_RT_CONTROL   1: serve the control socket (ftrace-rt ctl)\n"
+		"  FTRACE_RT_LIB       the runtime library this command preloads\n"
+		"                      (default: next to the command, or %s)\n",
+		tool_prog, tool_prog, FRT_TRACE_CFLAGS, FRT_LIBDIR "/libftrace_rt.so");
+}
+
+/*
+ * getopt_long with ":" first and opterr 0 returns ':' for a missing
+ * argument and '?' for an unknown option: one message naming the option.
+ */
+int tool_bad_option(const char *cmd, char **argv, int c)
+{
+	const char *arg = argv[optind - 1];
+	char opt[64] = {'-', (char)optopt, 0};
+
+	/* a long option as typed (up to '='); a short one from optopt (it may be grouped) */
+	if (!strncmp(arg, "--", 2))
+		snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(arg, "="), arg);
+	if (c == ':')
+		fprintf(stderr, "%s %s: option %s needs an argument\n", tool_prog, cmd, opt);
+	else
+		fprintf(stderr, "%s %s: unknown option %s\n", tool_prog, cmd, opt);
+	fprintf(stderr, "(see %s %s --help)\n", tool_prog, cmd);
+	return 2;
 }
 
 /* libftrace_rt.so: $FTRACE_RT_LIB, next to this tool in a build tree, or installed. */
@@ -189,8 +234,16 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ctl"))
 		return cmd_ctl(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "replay"))
+		return cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "dump"))
+		return cmd_dump(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		tool_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("%s %s\n", tool_prog, FRT_VERSION);
 		return 0;
 	}
 	fprintf(stderr, "%s: unknown command '%s'\n", tool_prog, argv[1]);

@@ -27,11 +27,19 @@ static int list_file(const char *file, const struct frt_patterns *pats)
 {
 	char err[256];
 	struct frt_scan sc;
+	size_t nsites;
+	int checked;
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 
 	if (fd < 0) {
 		fprintf(stderr, "%s: %s: %s\n", tool_prog, file, strerror(errno));
+		return 1;
+	}
+	/* its sites are there, but a static binary never loads the runtime */
+	checked = tool_check_program("list", file, &nsites);
+	if (checked == TOOL_PROG_STATIC) {
+		close(fd);
 		return 1;
 	}
 	if (frt_scan_elf(fd, NULL, &sc, err, sizeof(err))) {
@@ -57,18 +65,36 @@ static int list_file(const char *file, const struct frt_patterns *pats)
 		if (sc.skipped[i])
 			fprintf(stderr, "%s: %s: %u records skipped: %s\n", tool_prog, file,
 				sc.skipped[i], frt_skip_name(i));
-	if (!sc.has_pfe && !sc.has_mcount)
-		fprintf(stderr, "%s: %s: no __patchable_function_entries or __mcount_loc section\n",
-			tool_prog, file);
+	nsites = sc.nsites;
 	frt_scan_free(&sc);
+	if (!nsites) {
+		/* tool_check_program() said why (-pg, or built without the flags) */
+		if (checked == TOOL_PROG_UNKNOWN)
+			fprintf(stderr,
+				"%s list: %s has no traceable functions (no patchable function "
+				"entries); rebuild it with $(pkg-config --cflags ftrace_rt) (%s)\n",
+				tool_prog, file, FRT_TRACE_CFLAGS);
+		return 1;
+	}
 	return 0;
 }
 
 static int list_program(char **argv, const struct frt_patterns *pats)
 {
-	int pfd[2], status;
-	char fdbuf[16], line[2048];
+	int pfd[2], status, checked;
+	char fdbuf[16], line[2048], which[4096];
+	const char *prog = tool_which(argv[0], which, sizeof(which));
+	unsigned long found = 0;
+	size_t nsites;
 	FILE *in;
+
+	if (!prog) {
+		fprintf(stderr, "%s list: cannot run %s: no such program\n", tool_prog, argv[0]);
+		return 127;
+	}
+	checked = tool_check_program("list", prog, &nsites);
+	if (checked == TOOL_PROG_STATIC)
+		return 1;
 
 	if (pipe(pfd)) {
 		perror("pipe");
@@ -95,6 +121,7 @@ static int list_program(char **argv, const struct frt_patterns *pats)
 	while (in && fgets(line, sizeof(line), in)) {
 		char module[1024], func[1024];
 
+		found++;
 		if (sscanf(line, "%1023s %1023s", module, func) == 2 &&
 		    !line_matches(pats, module, func))
 			continue;
@@ -105,7 +132,37 @@ static int list_program(char **argv, const struct frt_patterns *pats)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (!found) {
+		if (checked != TOOL_PROG_NOSITES && checked != TOOL_PROG_PG)
+			fprintf(stderr,
+				"%s list: no traceable function in %s or the libraries it "
+				"loaded%s; "
+				"rebuild with $(pkg-config --cflags ftrace_rt) (%s)\n",
+				tool_prog, argv[0], status == 127 ? " (or it did not run)" : "",
+				FRT_TRACE_CFLAGS);
+		return status ? status : 1;
+	}
+	return status;
+}
+
+static void list_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s list [OPTIONS] FILE\n"
+		"       %s list [OPTIONS] -- PROGRAM [ARGS...]\n"
+		"The traceable functions of an ELF file, or of PROGRAM and every object it\n"
+		"loads while it runs (untraced). One line each: MODULE FUNCTION ENTRY LAYOUT\n"
+		"SLOT [endbr]. Exit status 1 when nothing is traceable (and why on stderr).\n"
+		"\n"
+		"  -F, --filter=PATTERNS  only these functions: globs (* ? [...]) separated by\n"
+		"                         commas or spaces, each optionally GLOB@MODULE\n"
+		"  -h, --help             this help\n"
+		"\n"
+		"Traceable code is compiled with $(pkg-config --cflags ftrace_rt):\n"
+		"  %s\n"
+		"Static binaries cannot be traced (the runtime is preloaded).\n",
+		tool_prog, tool_prog, FRT_TRACE_CFLAGS);
 }
 
 int cmd_list(int argc, char **argv)
@@ -114,25 +171,35 @@ int cmd_list(int argc, char **argv)
 	char err[512];
 	int c, ret;
 
+	static const struct option longopts[] = {
+		{"filter", required_argument, NULL, 'F'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+
 	optind = 1;
-	while ((c = getopt(argc, argv, "+F:h")) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:F:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
 			if (frt_patterns_parse(optarg, &pats, err, sizeof(err))) {
-				fprintf(stderr, "%s: -F: %s\n", tool_prog, err);
+				fprintf(stderr, "%s list: -F/--filter '%s': %s\n", tool_prog,
+					optarg, err);
+				frt_patterns_free(&pats);
 				return 2;
 			}
 			break;
 		case 'h':
-			tool_usage(stdout);
+			list_usage(stdout);
 			return 0;
 		default:
-			tool_usage(stderr);
-			return 2;
+			frt_patterns_free(&pats);
+			return tool_bad_option("list", argv, c);
 		}
 	}
 	if (optind >= argc) {
-		tool_usage(stderr);
+		fprintf(stderr, "%s list: no FILE or -- PROGRAM (see %s list --help)\n", tool_prog,
+			tool_prog);
 		return 2;
 	}
 	if (!strcmp(argv[optind - 1], "--"))
@@ -140,7 +207,8 @@ int cmd_list(int argc, char **argv)
 	else if (optind + 1 == argc)
 		ret = list_file(argv[optind], &pats);
 	else {
-		tool_usage(stderr);
+		fprintf(stderr, "%s list: one FILE, or -- PROGRAM [ARGS...] (see %s list --help)\n",
+			tool_prog, tool_prog);
 		ret = 2;
 	}
 	frt_patterns_free(&pats);

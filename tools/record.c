@@ -1,60 +1,343 @@
 // SPDX-License-Identifier: MIT
 /*
- * ftrace-rt record [-t TRACER] [-F PATTERNS] [-N PATTERNS] [-o DIR] [-b SIZE] -- PROGRAM [ARGS...]
+ * ftrace-rt record [OPTIONS] [--] PROGRAM [ARGS...]
  *
- * Runs PROGRAM with the runtime preloaded and the environment set, keeps its
- * exit status, and completes the data directory's info with it.
+ * Checks every option first (exit 2 naming the option, nothing run), runs
+ * PROGRAM with the runtime preloaded and the environment set, keeps its
+ * exit status, completes the data directory's info with it, and says so
+ * when nothing could be traced.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "parse.h"
+#include "pattern.h"
 #include "tool.h"
 #include "uftrace_info.h"
 
+static const char *const tracers[] = {"function_graph", "function", "profile", "none"};
+
+static void record_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s record [OPTIONS] [--] PROGRAM [ARGS...]\n"
+		"Run PROGRAM with the runtime preloaded; its exit status is record's. Every\n"
+		"option is checked first: a bad one exits 2 and runs nothing; a PROGRAM not\n"
+		"found exits 127, a static one 1 (it cannot be traced).\n"
+		"\n"
+		"      --tracer=NAME      function_graph (default), function, profile, none\n"
+		"  -F, --filter=PATTERNS  patch (trace) only these functions (default: all)\n"
+		"  -N, --notrace=PATTERNS never patch these (wins over -F)\n"
+		"  -P, --patch=PATTERNS   the same as -F, with uftrace's letter for it\n"
+		"  -U, --unpatch=PATTERNS the same as -N, with uftrace's letter for it\n"
+		"  -d, --data=DIR         the data directory (default ftrace_rt.data); an older\n"
+		"                         one is moved to DIR.old. -o/--output is the same\n"
+		"  -b, --buffer=SIZE      per-thread buffer, 4K..4G (default 2M), e.g. 64M\n"
+		"      --control          serve the control socket (ftrace-rt ctl PID ...)\n"
+		"  -v, --verbose          say what was skipped and why (again: more detail)\n"
+		"  -h, --help             this help\n"
+		"\n"
+		"Not supported yet (uftrace's letters are kept for them): -t/--time-filter,\n"
+		"-D/--depth, -T/--trigger, -A/--argument, -R/--retval. Today -F and -N choose\n"
+		"which functions are patched, as -P and -U do in uftrace.\n"
+		"\n"
+		"PATTERNS: globs (* ? [...]) separated by commas or spaces, each optionally\n"
+		"GLOB@MODULE (MODULE: a glob over the object's file name, 'main' for the\n"
+		"executable): -F 'parse_* eval@libcalc.so'.\n"
+		"Traceable code is compiled with $(pkg-config --cflags ftrace_rt):\n"
+		"  %s\n"
+		"Static binaries cannot be traced. Each option sets a variable of the runtime\n"
+		"(FTRACE_RT_TRACER, _FILTER, _NOTRACE, _OUTPUT, _BUFSIZE, _CONTROL, _VERBOSE);\n"
+		"FTRACE_RT_LIB names the library to preload. See `%s --help`.\n",
+		tool_prog, FRT_TRACE_CFLAGS, tool_prog);
+}
+
+static int bad(const char *opt, const char *val, const char *why)
+{
+	fprintf(stderr, "%s record: %s '%s': %s\n", tool_prog, opt, val, why);
+	return 2;
+}
+
+static int check_patterns(const char *opt, const char *v)
+{
+	struct frt_patterns p = {0};
+	char err[512];
+
+	if (frt_patterns_parse(v, &p, err, sizeof(err)))
+		return bad(opt, v, err);
+	frt_patterns_free(&p);
+	return 0;
+}
+
+/* A directory the runtime will accept: as lib/output.c's fresh_dir() decides. */
+static bool data_dir_replaceable(const char *d)
+{
+	DIR *dd = opendir(d);
+	struct dirent *e;
+	bool ours = false, empty = true;
+
+	if (!dd)
+		return false;
+	while ((e = readdir(dd))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		empty = false;
+		if (!strcmp(e->d_name, "task.txt") || !strcmp(e->d_name, "info"))
+			ours = true;
+	}
+	closedir(dd);
+	return ours || empty;
+}
+
+static int check_data_dir(const char *opt, const char *dir)
+{
+	char parent[PATH_MAX], old[PATH_MAX + 8];
+	struct stat sb;
+
+	if (!*dir)
+		return bad(opt, dir, "not a directory name");
+	if (strlen(dir) >= sizeof(parent) - 64)
+		return bad(opt, dir, "too long");
+	if (!stat(dir, &sb)) {
+		if (!S_ISDIR(sb.st_mode))
+			return bad(opt, dir, "exists and is not a directory");
+		if (!data_dir_replaceable(dir))
+			return bad(
+				opt, dir,
+				"exists and is not a data directory (nor empty): it would not be "
+				"moved aside; choose another name");
+		snprintf(old, sizeof(old), "%s.old", dir);
+		if (!stat(old, &sb) && (!S_ISDIR(sb.st_mode) || !data_dir_replaceable(old)))
+			return bad(opt, dir, "its DIR.old exists and is not a data directory");
+	} else if (errno != ENOENT) {
+		return bad(opt, dir, strerror(errno));
+	}
+	snprintf(parent, sizeof(parent), "%s", dir);
+	/* the directory that will hold DIR (and DIR.old) */
+	const char *p = dirname(parent);
+
+	if (stat(p, &sb) || !S_ISDIR(sb.st_mode))
+		return bad(opt, dir, "its parent directory does not exist");
+	if (access(p, W_OK | X_OK))
+		return bad(opt, dir, "cannot create it: its parent directory is not writable");
+	return 0;
+}
+
+/* After the run: was anything traced at all? Say why not. */
+static void check_traced(const char *dir, const char *prog, int checked, time_t started)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned long syms = 0, data = 0;
+	char path[PATH_MAX + 300];
+	struct stat sb;
+
+	/* a directory left by an earlier run does not count */
+	snprintf(path, sizeof(path), "%s/task.txt", dir);
+	if (d && (stat(path, &sb) || sb.st_mtime < started)) {
+		closedir(d);
+		d = NULL;
+	}
+	if (!d) {
+		/* the runtime never started: the program is static, setuid, or exec'd one */
+		if (checked != TOOL_PROG_STATIC)
+			fprintf(stderr,
+				"%s record: nothing was traced: the runtime did not start in %s (a "
+				"static, setuid or setgid program is never traced; with "
+				"FTRACE_RT_VERBOSE=1 the runtime says more)\n",
+				tool_prog, prog);
+		return;
+	}
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (n > 4 && !strcmp(e->d_name + n - 4, ".sym"))
+			syms++;
+		else if ((n > 4 && !strcmp(e->d_name + n - 4, ".dat")) ||
+			 !strcmp(e->d_name, "profile.txt"))
+			data += !stat(path, &sb) && sb.st_size > 0;
+	}
+	closedir(d);
+	if (!syms && checked != TOOL_PROG_NOSITES && checked != TOOL_PROG_PG)
+		fprintf(stderr,
+			"%s record: nothing was traced: no traceable function in %s or the "
+			"libraries "
+			"it loaded; rebuild with $(pkg-config --cflags ftrace_rt) (%s)\n",
+			tool_prog, prog, FRT_TRACE_CFLAGS);
+	else if (!syms)
+		fprintf(stderr,
+			"%s record: nothing was traced: neither %s nor the libraries it loaded had "
+			"traceable functions; rebuild with $(pkg-config --cflags ftrace_rt)\n",
+			tool_prog, prog);
+	else if (!data)
+		fprintf(stderr,
+			"%s record: no traced function was called (check the -F/-N patterns "
+			"against `%s list -- %s`)\n",
+			tool_prog, tool_prog, prog);
+}
+
 int cmd_record(int argc, char **argv)
 {
+	enum { OPT_TRACER = 256, OPT_CONTROL };
+	static const struct option longopts[] = {
+		{"tracer", required_argument, NULL, OPT_TRACER},
+		{"filter", required_argument, NULL, 'F'},
+		{"notrace", required_argument, NULL, 'N'},
+		{"patch", required_argument, NULL, 'P'},
+		{"unpatch", required_argument, NULL, 'U'},
+		{"data", required_argument, NULL, 'd'},
+		{"output", required_argument, NULL, 'o'},
+		{"buffer", required_argument, NULL, 'b'},
+		{"control", no_argument, NULL, OPT_CONTROL},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"time-filter", required_argument, NULL, 't'},
+		{"depth", required_argument, NULL, 'D'},
+		{"trigger", required_argument, NULL, 'T'},
+		{"argument", required_argument, NULL, 'A'},
+		{"retval", required_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0},
+	};
 	const char *tracer = NULL, *filter = NULL, *notrace = NULL, *out = "ftrace_rt.data";
-	const char *bufsize = NULL;
+	const char *outopt = "-d/--data", *bufsize = NULL, *prog;
+	const char *tracer_opt = "--tracer", *buf_opt = "-b/--buffer";
 	char dir[PATH_MAX], exe[PATH_MAX], probe[PATH_MAX + 16], cmd[8192], json[16384];
-	size_t w = 0;
-	int c, status;
+	char which[PATH_MAX], verbose[2] = "0";
+	bool control = false;
+	time_t started;
+	size_t w = 0, nsites;
+	int c, status, checked;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "+t:F:N:o:b:h")) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:F:N:P:U:d:o:b:vht:D:T:A:R:", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
-		case 't':
+		case OPT_TRACER:
 			tracer = optarg;
 			break;
 		case 'F':
+		case 'P':
+			if (filter)
+				return bad(c == 'F' ? "-F/--filter" : "-P/--patch", optarg,
+					   "given twice: put every pattern in one list");
 			filter = optarg;
+			if (check_patterns(c == 'F' ? "-F/--filter" : "-P/--patch", optarg))
+				return 2;
 			break;
 		case 'N':
+		case 'U':
+			if (notrace)
+				return bad(c == 'N' ? "-N/--notrace" : "-U/--unpatch", optarg,
+					   "given twice: put every pattern in one list");
 			notrace = optarg;
+			if (check_patterns(c == 'N' ? "-N/--notrace" : "-U/--unpatch", optarg))
+				return 2;
 			break;
+		case 'd':
 		case 'o':
 			out = optarg;
+			outopt = c == 'd' ? "-d/--data" : "-o/--output";
 			break;
 		case 'b':
 			bufsize = optarg;
 			break;
+		case OPT_CONTROL:
+			control = true;
+			break;
+		case 'v':
+			if (verbose[0] < '9')
+				verbose[0]++;
+			break;
 		case 'h':
-			tool_usage(stdout);
+			record_usage(stdout);
 			return 0;
+		case 't':
+			for (size_t i = 0; i < sizeof(tracers) / sizeof(tracers[0]); i++)
+				if (!strcmp(optarg, tracers[i]))
+					return bad("-t", optarg,
+						   "-t is uftrace's time threshold (not supported "
+						   "yet); "
+						   "the tracer is chosen with --tracer");
+			return bad("-t/--time-filter", optarg,
+				   "a time threshold is not supported yet");
+		case 'D':
+			return bad("-D/--depth", optarg, "a depth limit is not supported yet");
+		case 'T':
+			return bad("-T/--trigger", optarg, "triggers are not supported yet");
+		case 'A':
+			return bad("-A/--argument", optarg, "arguments are not recorded yet");
+		case 'R':
+			return bad("-R/--retval", optarg, "return values are not recorded yet");
 		default:
-			tool_usage(stderr);
-			return 2;
+			return tool_bad_option("record", argv, c);
 		}
 	}
 	if (optind >= argc) {
-		tool_usage(stderr);
+		fprintf(stderr, "%s record: no PROGRAM to run (see %s record --help)\n", tool_prog,
+			tool_prog);
 		return 2;
 	}
+	/* what the caller's environment passes on is checked as well */
+	if (!tracer && getenv("FTRACE_RT_TRACER")) {
+		tracer = getenv("FTRACE_RT_TRACER");
+		tracer_opt = "FTRACE_RT_TRACER";
+	}
+	if (!filter && getenv("FTRACE_RT_FILTER") &&
+	    check_patterns("FTRACE_RT_FILTER", getenv("FTRACE_RT_FILTER")))
+		return 2;
+	if (!notrace && getenv("FTRACE_RT_NOTRACE") &&
+	    check_patterns("FTRACE_RT_NOTRACE", getenv("FTRACE_RT_NOTRACE")))
+		return 2;
+	if (!bufsize && getenv("FTRACE_RT_BUFSIZE")) {
+		bufsize = getenv("FTRACE_RT_BUFSIZE");
+		buf_opt = "FTRACE_RT_BUFSIZE";
+	}
+	if (tracer) {
+		size_t i = 0;
+
+		while (i < sizeof(tracers) / sizeof(tracers[0]) && strcmp(tracer, tracers[i]))
+			i++;
+		if (i == sizeof(tracers) / sizeof(tracers[0]))
+			return bad(tracer_opt, tracer,
+				   "not a tracer (function_graph, function, profile, none)");
+	}
+	if (bufsize) {
+		size_t v;
+
+		if (frt_parse_size(bufsize, &v))
+			return bad(buf_opt, bufsize, "not a size (e.g. 4K, 512K, 64M, 1G)");
+		if (v < FRT_BUFSIZE_MIN || v > FRT_BUFSIZE_MAX)
+			return bad(buf_opt, bufsize, "not from 4K to 4G");
+	}
+	if (check_data_dir(outopt, out))
+		return 2;
+	prog = tool_which(argv[optind], which, sizeof(which));
+	if (!prog) {
+		fprintf(stderr, "%s record: cannot run %s: no such program\n", tool_prog,
+			argv[optind]);
+		return 127;
+	}
+	checked = tool_check_program("record", prog, &nsites);
+	if (checked == TOOL_PROG_STATIC)
+		return 1;
+	if (checked == TOOL_PROG_NOSITES || checked == TOOL_PROG_PG)
+		fprintf(stderr,
+			"%s record: running it anyway: only the libraries it loads can be "
+			"traced\n",
+			tool_prog);
+
 	if (out[0] == '/')
 		snprintf(dir, sizeof(dir), "%s", out);
 	else if (getcwd(exe, sizeof(exe)))
@@ -76,7 +359,14 @@ int cmd_record(int argc, char **argv)
 		setenv("FTRACE_RT_NOTRACE", notrace, 1);
 	if (bufsize)
 		setenv("FTRACE_RT_BUFSIZE", bufsize, 1);
+	if (control)
+		setenv("FTRACE_RT_CONTROL", "1", 1);
+	if (verbose[0] > '0')
+		setenv("FTRACE_RT_VERBOSE", verbose, 1);
+	started = time(NULL);
 	status = tool_run(argv + optind);
+	if (strcmp(getenv("FTRACE_RT_TRACER"), "none"))
+		check_traced(dir, argv[optind], checked, started);
 
 	/* the info file again, now with the exit status */
 	snprintf(probe, sizeof(probe), "%s/task.txt", dir);
@@ -92,8 +382,8 @@ int cmd_record(int argc, char **argv)
 	if (w >= sizeof(cmd))
 		w = sizeof(cmd) - 1;
 	frt_json_escape(cmd, w, json, sizeof(json));
-	if (!realpath(argv[optind], exe))
-		snprintf(exe, sizeof(exe), "%s", argv[optind]);
+	if (!realpath(prog, exe))
+		snprintf(exe, sizeof(exe), "%s", prog);
 	/* uftrace keeps the raw wait status; exit code N is N << 8 */
 	frt_uftrace_write_info(dir, exe, json, status < 128 ? status << 8 : status - 128, true);
 	return status;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 void tool_usage(FILE *f);
+int tool_bad_option(const char *cmd, char **argv, int c);
 const char *tool_find_lib(void);
 int tool_setenv_preload(void);
 int tool_setenv_audit(const char *lib);
@@ -15,9 +16,26 @@ extern const char *tool_prog;
 char *tool_demangle(const char *name);
 extern int tool_demangle_on; /* 0 with --no-demangle */
 
+#ifndef FRT_TRACE_CFLAGS
+#define FRT_TRACE_CFLAGS "-fpatchable-function-entry=13,8 -falign-functions=8"
+#endif
+
+/* what tool_check_program() found (it says why on stderr) */
+enum {
+	TOOL_PROG_OK,	   /* traceable functions in the executable */
+	TOOL_PROG_UNKNOWN, /* not an ELF file we can read (a script...) */
+	TOOL_PROG_STATIC,  /* statically linked: never traced */
+	TOOL_PROG_NOSITES, /* no patchable entries (its libraries may have some) */
+	TOOL_PROG_PG,	   /* built with -pg (mcount calls) */
+};
+int tool_check_program(const char *cmd, const char *path, size_t *nsites);
+const char *tool_which(const char *prog, char *buf, size_t len);
+
 int cmd_list(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 #endif
