@@ -6,9 +6,9 @@
  * It is a small mmap-based arena rather than a linked-in jemalloc because
  * jemalloc's per-thread state is 2.6 KiB of initial-exec TLS: a library
  * carrying it cannot be dlopen'ed by a program that does not already have
- * it ("cannot allocate memory in static TLS block": glibc keeps only about
- * 1.6 KiB of static TLS for dlopen'ed objects), and a probe provider linked
- * with the runtime must load at run time. The runtime allocates only off the
+ * it ("cannot allocate memory in static TLS block": glibc 2.36 keeps about
+ * 1.7 KiB of static TLS for dlopen'ed objects in a small program), and a
+ * probe provider linked with the runtime must load at run time. The runtime allocates only off the
  * hot path (object tables, filters, masks; trace buffers are mmap'ed in
  * thread.c), so one lock and power-of-two free lists suffice, and the heap
  * needs no TLS beyond one flag.

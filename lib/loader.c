@@ -39,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "hooks.h"
 #include "log.h"
 #include "runtime.h"
@@ -232,15 +233,73 @@ void *frt_hook_dlopen(const char *file, int mode, const void *caller)
 	return h;
 }
 
+/* An object's DT_STRTAB, relocated or not. */
+static const char *dyn_strtab(const struct link_map *lm)
+{
+	for (const ElfW(Dyn) *d = lm->l_ld; d && d->d_tag != DT_NULL; d++) {
+		if (d->d_tag == DT_STRTAB) {
+			ElfW(Addr) a = d->d_un.d_ptr;
+
+			/* glibc relocates d_ptr in place where .dynamic is writable */
+			return (const char *)(a < lm->l_addr ? a + lm->l_addr : a);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The objects a dlclose of @handle may unmap: its own and, transitively, the
+ * ones it needs (each looked up with RTLD_NOLOAD, which only counts a
+ * reference that is given back at once). More than that (a dependency that
+ * stays loaded) costs only a pause in its ops' tracing during the dlclose.
+ */
+#define MAX_CLOSING 32
+
+static size_t closing_set(void *handle, struct link_map **v)
+{
+	size_t n = 0;
+
+	if (dlinfo(handle, RTLD_DI_LINKMAP, &v[0]) || !v[0])
+		return 0;
+	n = 1;
+	for (size_t i = 0; i < n; i++) {
+		const char *strtab = dyn_strtab(v[i]);
+
+		for (const ElfW(Dyn) *d = v[i]->l_ld; strtab && d && d->d_tag != DT_NULL; d++) {
+			struct link_map *dep = NULL;
+			bool known = false;
+			void *h;
+
+			if (d->d_tag != DT_NEEDED || n == MAX_CLOSING)
+				continue;
+			h = real_dlopen(strtab + d->d_un.d_val, RTLD_NOLOAD | RTLD_LAZY);
+			if (!h)
+				continue;
+			if (dlinfo(h, RTLD_DI_LINKMAP, &dep))
+				dep = NULL;
+			real_dlclose(h);
+			for (size_t j = 0; j < n && dep; j++)
+				known |= v[j] == dep;
+			if (dep && !known)
+				v[n++] = dep;
+		}
+	}
+	return n;
+}
+
 int frt_hook_dlclose(void *handle)
 {
 	static unsigned long tokens;
-	struct link_map *lm = NULL;
+	struct link_map *lms[MAX_CLOSING];
+	struct {
+		uintptr_t lo, hi, bias;
+		const void *key;
+		char *path;
+	} c[MAX_CLOSING];
 	struct frt_object *o;
-	uintptr_t lo = 0, hi = 0, bias = 0;
-	const void *key = NULL;
-	char path[1024] = "";
 	unsigned long token;
+	unsigned int suspended = 0;
+	size_t n;
 	int ret;
 
 	resolve();
@@ -250,24 +309,32 @@ int frt_hook_dlclose(void *handle)
 		return real_dlclose(handle);
 	frt_init();
 	order_lock();
-	if (dlinfo(handle, RTLD_DI_LINKMAP, &lm))
-		lm = NULL;
-	token = __atomic_add_fetch(&tokens, 1, __ATOMIC_RELAXED);
+	n = closing_set(handle, lms);
+	token = __atomic_add_fetch(&tokens, MAX_CLOSING, __ATOMIC_RELAXED);
 	frt_lock();
 	frt_objects_sync();
-	cds_list_for_each_entry (o, &frt_objects, node) {
-		/* a load bias is unique among loaded objects, except 0 (the program) */
-		if (lm && lm->l_addr && o->bias == lm->l_addr && !o->is_main) {
-			lo = o->load_lo;
-			hi = o->load_hi;
-			bias = o->bias;
-			key = o->key;
-			snprintf(path, sizeof(path), "%s", o->path);
-			break;
+	for (size_t i = 0; i < n; i++) {
+		c[i].hi = 0;
+		c[i].path = NULL;
+		cds_list_for_each_entry (o, &frt_objects, node) {
+			/* a load bias is unique among loaded objects, except 0 (the program) */
+			if (lms[i]->l_addr && o->bias == lms[i]->l_addr && !o->is_main) {
+				c[i].lo = o->load_lo;
+				c[i].hi = o->load_hi;
+				c[i].bias = o->bias;
+				c[i].key = o->key;
+				c[i].path = frt_strdup(o->path);
+				break;
+			}
 		}
+		if (c[i].hi)
+			suspended += frt_ops_suspend(c[i].lo, c[i].hi, token + i);
 	}
-	if (hi)
-		frt_ops_suspend(lo, hi, token);
+	if (suspended && frt_ops_suspend_apply()) {
+		/* the sites could not be changed: the ops stay registered, as before */
+		for (size_t i = 0; i < n; i++)
+			frt_ops_resume(token + i, true, 0, 0, NULL);
+	}
 	frt_unload_begin();
 	frt_unlock();
 
@@ -277,12 +344,15 @@ int frt_hook_dlclose(void *handle)
 
 	frt_unload_end(); /* with the lock, no other dlclose in the loader */
 	frt_objects_sync();
-	if (hi) {
+	for (size_t i = 0; i < n; i++) {
 		bool loaded = false;
 
+		if (!c[i].hi)
+			continue;
 		cds_list_for_each_entry (o, &frt_objects, node)
-			loaded |= o->key == key && o->bias == bias;
-		frt_ops_resume(token, loaded, lo, hi, path);
+			loaded |= o->key == c[i].key && o->bias == c[i].bias;
+		frt_ops_resume(token + i, loaded, c[i].lo, c[i].hi, c[i].path ? c[i].path : "?");
+		frt_free(c[i].path);
 	}
 	if (frt_ops_need_update())
 		frt_update_sites();

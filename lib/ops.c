@@ -683,18 +683,16 @@ unsigned int frt_ops_suspend(uintptr_t lo, uintptr_t hi, unsigned long token)
 		st->suspended = token;
 		n++;
 	}
-	if (!n)
-		return 0;
-	/*
-	 * If the sites cannot be changed, the ops stays registered: after the
-	 * dlclose it is either put back or found in unloaded memory.
-	 */
-	if (frt_update_sites()) {
-		frt_ops_resume(token, true, lo, hi, NULL);
-		return 0;
-	}
-	frt_synchronize(); /* no call of its callback is running */
 	return n;
+}
+
+int frt_ops_suspend_apply(void)
+{
+	int ret = frt_update_sites();
+
+	if (!ret)
+		frt_synchronize(); /* no call of their callbacks is running */
+	return ret;
 }
 
 void frt_ops_resume(unsigned long token, bool loaded, uintptr_t lo, uintptr_t hi, const char *path)

@@ -260,11 +260,14 @@ unsigned long frt_ops_registered(void) FRT_HIDDEN;
 bool frt_ops_need_update(void) FRT_HIDDEN; /* some ops registered, or one just dropped */
 /*
  * Around a dlclose (under frt_lock): ops whose struct or callback lie in
- * [lo, hi) are taken off every site, past a grace period, before the loader
- * may unmap them; afterwards they are put back if the object is still loaded
- * (@loaded), or forgotten with a message. @token tells concurrent dlcloses apart.
+ * [lo, hi) are marked (@token), then frt_ops_suspend_apply takes them off
+ * every site, past a grace period, before the loader may unmap them (on
+ * failure, resume them as loaded: they stay registered). Afterwards
+ * frt_ops_resume puts them back if their object is still loaded (@loaded),
+ * or forgets them with a message.
  */
 unsigned int frt_ops_suspend(uintptr_t lo, uintptr_t hi, unsigned long token) FRT_HIDDEN;
+int frt_ops_suspend_apply(void) FRT_HIDDEN;
 void frt_ops_resume(unsigned long token, bool loaded, uintptr_t lo, uintptr_t hi,
 		    const char *path) FRT_HIDDEN;
 /* set (reset) patterns, keeping those that match nothing yet; they are listed in @unmatched */

@@ -39,6 +39,13 @@ if check("leak", p):
     if len(said) != 20:
         fail(f"leak: {len(said)} messages for 20 unloads: {p.stderr[-2000:]}")
 
+# the same, the ops in a dependency the closed library brought in
+p = run([host, "cycles", "20", os.path.join(bdir, "lc_user.so")], timeout=900)
+if check("leak-in-dependency", p):
+    said = [l for l in rt_lines(p.stderr) if "lc_dep.so unloaded while registered" in l]
+    if len(said) != 20:
+        fail(f"leak-in-dependency: {len(said)} messages for 20 unloads: {p.stderr[-2000:]}")
+
 # atexit handlers and ELF destructors at exit
 p = run([host, "exit"])
 want = ["main-hits 0", "atexit-unregister 0", "atexit-filter 0", "atexit-register 0",

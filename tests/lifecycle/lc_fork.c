@@ -21,14 +21,13 @@
 
 #include <ftrace_rt/ftrace_rt.h>
 
-static volatile int sink;
+static int sink; /* atomic: several threads call in */
 static int stop, forks_done, bad;
 static pthread_t worker;
 
 __attribute__((noinline)) int fork_work(int x)
 {
-	sink += x;
-	return sink;
+	return __atomic_add_fetch(&sink, x, __ATOMIC_RELAXED);
 }
 
 static void slow_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
@@ -36,7 +35,7 @@ static void slow_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_
 {
 	(void)ip, (void)parent_ip, (void)op, (void)regs;
 	for (int i = 0; i < 2000; i++)
-		sink++;
+		__atomic_add_fetch(&sink, 1, __ATOMIC_RELAXED);
 }
 
 static unsigned long child_hits;

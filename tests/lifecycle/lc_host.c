@@ -17,14 +17,13 @@
 
 #include <ftrace_rt/ftrace_rt.h>
 
-static volatile int sink;
+static int sink; /* atomic: several threads call in */
 static int stop;
 static int errors;
 
 __attribute__((noinline)) int host_work(int x)
 {
-	sink += x;
-	return sink;
+	return __atomic_add_fetch(&sink, x, __ATOMIC_RELAXED);
 }
 
 /* what a plugin's constructor or destructor got from the API */
