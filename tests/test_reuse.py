@@ -14,7 +14,8 @@ import tempfile
 
 from frt_test import fail, finish, run
 
-reuse, src, lib, audit = (os.path.abspath(a) for a in sys.argv[1:5])
+reuse, src, lib = (os.path.abspath(a) for a in sys.argv[1:4])
+audit = os.path.abspath(sys.argv[4]) if sys.argv[4] else None  # none under ThreadSanitizer
 tmp = tempfile.mkdtemp(prefix="frt-reuse-")
 flags = ["-O2", "-fpatchable-function-entry=13,8", "-falign-functions=8", "-fPIC", "-shared"]
 ran = 0
@@ -36,6 +37,8 @@ for cc in ("gcc", "clang"):
              "the test proves nothing")
     # the race: dlclose(A) and dlopen(B) in two threads while a third patches.
     # GCC's NOP runs of objects loaded while threads run need the audit module.
+    if cc == "gcc" and not audit:
+        continue
     env = {"LD_AUDIT": audit} if cc == "gcc" else {}
     p = run([reuse, a, b, "300"], env=env)
     m = re.search(r"reused (\d+) of (\d+)", p.stdout)

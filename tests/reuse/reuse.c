@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 		ftrace_rt_unregister_ops(&bops);
 		dlclose(hb);
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_barrier_wait(&go);
 	pthread_join(c, NULL);
 	pthread_join(o, NULL);
