@@ -9,4 +9,15 @@ void *frt_hook_dlopen(const char *file, int mode, const void *caller)
 	__attribute__((visibility("hidden")));
 int frt_hook_dlclose(void *handle) __attribute__((visibility("hidden")));
 
+/* fatal.c: fatal signals and _exit write the trace buffers first */
+#include <signal.h>
+#include <stdbool.h>
+int frt_hook_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+	__attribute__((visibility("hidden")));
+__sighandler_t frt_hook_signal(int sig, __sighandler_t h, bool sysv)
+	__attribute__((visibility("hidden")));
+__sighandler_t frt_hook_sigset(int sig, __sighandler_t h) __attribute__((visibility("hidden")));
+void frt_hook_exit(int status) __attribute__((visibility("hidden")));
+void frt_fatal_start(void) __attribute__((visibility("hidden")));
+
 #endif

@@ -19,8 +19,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "log.h"
 #include "trace.h"
 
@@ -39,12 +41,35 @@ static pid_t owner_pid;
 /*
  * The state of threads that could not get buffers, and of threads whose
  * own state went to the flusher at their exit: dead, records nothing (in
- * .bss, untouched).
+ * .bss, untouched). Two of them, so that the calls they miss are counted
+ * by cause.
  */
 static struct frt_thread no_buffers = {.dead = true};
+static struct frt_thread exited = {.dead = true};
 static unsigned long threads_without_buffers;
+static unsigned long calls_without_buffer, calls_after_exit; /* atomic */
 /* totals of threads already gone */
 static unsigned long gone_events, gone_lost, gone_overflow, nthreads;
+
+/*
+ * What this thread holds, for a flush from a fatal signal's handler that may
+ * have interrupted it: waiting for a lock the interrupted code holds would
+ * never end.
+ */
+static __thread bool list_held FRT_TLS;
+static __thread struct frt_thread *flush_held FRT_TLS;
+
+static void lock_list(void)
+{
+	pthread_mutex_lock(&thread_lock);
+	list_held = true;
+}
+
+static void unlock_list(void)
+{
+	list_held = false;
+	pthread_mutex_unlock(&thread_lock);
+}
 
 static long futex(int *a, int op, int v, const struct timespec *ts)
 {
@@ -98,11 +123,11 @@ struct frt_thread *frt_thread_create(void)
 	t->last_ns = frt_output_floor();
 	pthread_mutex_init(&t->flush_lock, NULL);
 	frt_output_task(t, frt_clock_raw());
-	pthread_mutex_lock(&thread_lock);
+	lock_list();
 	t->next = threads;
 	threads = t;
 	nthreads++;
-	pthread_mutex_unlock(&thread_lock);
+	unlock_list();
 	frt_self = t;
 	pthread_setspecific(exit_key, t);
 	return t;
@@ -170,9 +195,8 @@ static struct frt_rec *chunk(struct frt_thread *t, unsigned int h)
 }
 
 /* Write out full chunks in ring order, and with @partial what is in the current one. */
-static void flush_thread(struct frt_thread *t, bool partial)
+static void flush_locked(struct frt_thread *t, bool partial)
 {
-	pthread_mutex_lock(&t->flush_lock);
 	/* the writer fills chunks in ring order: full ones follow next_flush */
 	for (unsigned int k = 0; k < FRT_CHUNKS; k++) {
 		unsigned int h = t->next_flush;
@@ -204,6 +228,14 @@ static void flush_thread(struct frt_thread *t, bool partial)
 			}
 		}
 	}
+}
+
+static void flush_thread(struct frt_thread *t, bool partial)
+{
+	pthread_mutex_lock(&t->flush_lock);
+	flush_held = t;
+	flush_locked(t, partial);
+	flush_held = NULL;
 	pthread_mutex_unlock(&t->flush_lock);
 }
 
@@ -226,10 +258,10 @@ void frt_buffer_switch(struct frt_thread *t)
 
 void frt_threads_foreach(frt_thread_fn fn, void *arg)
 {
-	pthread_mutex_lock(&thread_lock);
+	lock_list();
 	for (struct frt_thread *t = threads; t; t = t->next)
 		fn(t, arg);
-	pthread_mutex_unlock(&thread_lock);
+	unlock_list();
 }
 
 static void free_thread(struct frt_thread *t)
@@ -311,7 +343,7 @@ void frt_thread_exit(struct frt_thread *t)
 	 * (later TSD destructors may call traced functions): it must not
 	 * look at @t again, so it gets the dead placeholder.
 	 */
-	frt_self = &no_buffers;
+	frt_self = &exited;
 	__atomic_store_n(&t->dead, true, __ATOMIC_RELEASE);
 	frt_in_callback = saved;
 }
@@ -353,12 +385,13 @@ int frt_recording_start(size_t bufsize)
 	if (ret)
 		return ret;
 	__atomic_store_n(&frt_recording_on, 1, __ATOMIC_RELEASE);
+	frt_fatal_start();
 	return 0;
 }
 
 void frt_threads_flush_all(bool final)
 {
-	pthread_mutex_lock(&thread_lock);
+	lock_list();
 	for (struct frt_thread *t = threads; t; t = t->next) {
 		if (__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE))
 			continue;
@@ -370,7 +403,7 @@ void frt_threads_flush_all(bool final)
 			flush_thread(t, true);
 		}
 	}
-	pthread_mutex_unlock(&thread_lock);
+	unlock_list();
 }
 
 /* Process exit: stop recording, write what every thread has. */
@@ -394,10 +427,45 @@ bool frt_recording_owned_here(void)
 	return owner_pid == getpid();
 }
 
-void frt_recording_totals(unsigned long *nthr, unsigned long *events, unsigned long *lost,
-			  unsigned long *overflow)
+static bool trylock_until(pthread_mutex_t *m, const struct timespec *deadline);
+
+/* A traced call found no buffer to record into (frt_thread_self() gave NULL). */
+void frt_count_unrecorded(void)
 {
-	pthread_mutex_lock(&thread_lock);
+	if (frt_self == &no_buffers)
+		__atomic_fetch_add(&calls_without_buffer, 1, __ATOMIC_RELAXED);
+	else if (frt_self == &exited)
+		__atomic_fetch_add(&calls_after_exit, 1, __ATOMIC_RELAXED);
+}
+
+void frt_recording_unrecorded(struct frt_unrecorded *u)
+{
+	u->threads_without_buffers = __atomic_load_n(&threads_without_buffers, __ATOMIC_RELAXED);
+	u->calls_without_buffer = __atomic_load_n(&calls_without_buffer, __ATOMIC_RELAXED);
+	u->calls_after_exit = __atomic_load_n(&calls_after_exit, __ATOMIC_RELAXED);
+	u->recursion = __atomic_load_n(&frt_counters.recursion_misses, __ATOMIC_RELAXED);
+}
+
+void frt_recording_totals(unsigned long *nthr, unsigned long *events, unsigned long *lost,
+			  unsigned long *overflow, bool nowait)
+{
+	struct timespec deadline;
+	bool locked = list_held;
+
+	if (nowait && !list_held) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += 1;
+		if (!trylock_until(&thread_lock, &deadline)) {
+			/* threads still live are not in the totals */
+			*nthr = nthreads;
+			*events = gone_events;
+			*lost = gone_lost;
+			*overflow = gone_overflow;
+			return;
+		}
+	} else if (!nowait) {
+		lock_list();
+	}
 	*nthr = nthreads;
 	*events = gone_events;
 	*lost = gone_lost;
@@ -407,7 +475,10 @@ void frt_recording_totals(unsigned long *nthr, unsigned long *events, unsigned l
 		*lost += t->lost;
 		*overflow += t->overflow;
 	}
-	pthread_mutex_unlock(&thread_lock);
+	if (!nowait)
+		unlock_list();
+	else if (!locked)
+		pthread_mutex_unlock(&thread_lock);
 }
 
 /*
@@ -431,6 +502,8 @@ void frt_recording_fork_child(void)
 	if (frt_self == &no_buffers)
 		frt_self = NULL; /* may get buffers in the child */
 	gone_events = gone_lost = gone_overflow = 0;
+	threads_without_buffers = calls_without_buffer = calls_after_exit = 0;
+	frt_counters.recursion_misses = 0;
 	flusher_running = false;
 	owner_pid = getpid();
 	if (self) {
@@ -477,4 +550,65 @@ void frt_rec_lost_marker(struct frt_thread *t)
 	r->word = frt_rec_word(FRT_REC_LOST, t->depth, t->lost_pending);
 	t->lost_pending = 0;
 	__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Fatal signals, _exit: write what every thread has buffered, from a signal
+ * handler that may have interrupted anything, including this file's own
+ * code. So: no allocation, no stdio, and no lock waited for without bound.
+ * A lock this thread holds (the interrupted code's) is never waited for:
+ * the list is consistent anyway (only the flusher, which blocks every
+ * signal, unlinks), and a thread whose flush this thread interrupted is
+ * skipped. A lock another thread holds is waited for up to a deadline: that
+ * thread is running and normally releases it within one write.
+ */
+static bool trylock_until(pthread_mutex_t *m, const struct timespec *deadline)
+{
+	for (;;) {
+		struct timespec now, pause = {0, 1000 * 1000};
+
+		if (!pthread_mutex_trylock(m))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > deadline->tv_sec ||
+		    (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec))
+			return false;
+		nanosleep(&pause, NULL);
+	}
+}
+
+int frt_recording_emergency(bool interrupted_runtime)
+{
+	struct timespec deadline;
+	bool locked = false;
+	int skipped = 0;
+
+	if (!frt_recording_on || owner_pid != getpid())
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += 2;
+	if (!list_held)
+		locked = trylock_until(&thread_lock, &deadline);
+	/*
+	 * Not locked and not held here: another thread keeps the list (a
+	 * thread starting, the flusher reaping), so it may change under the
+	 * walk: only this thread's own state is safe to write.
+	 */
+	for (struct frt_thread *t = locked || list_held ? threads : frt_self; t;
+	     t = locked || list_held ? t->next : NULL) {
+		if (__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE))
+			continue;
+		if (t == flush_held || !trylock_until(&t->flush_lock, &deadline)) {
+			skipped++;
+			continue;
+		}
+		/* this thread's LOST record, unless a record was being written */
+		if (t == frt_self && !interrupted_runtime)
+			frt_rec_lost_marker(t);
+		flush_locked(t, true);
+		pthread_mutex_unlock(&t->flush_lock);
+	}
+	if (locked)
+		pthread_mutex_unlock(&thread_lock);
+	return skipped;
 }
