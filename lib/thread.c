@@ -35,9 +35,18 @@ static pthread_key_t exit_key;
 static size_t chunk_cap;
 static pthread_t flusher;
 static bool flusher_running;
-static int work; /* futex: bumped when a chunk is full */
-static int quit; /* flusher should exit */
+static int work;   /* futex: bumped when a chunk is full */
+static int quit;   /* flusher should stop */
+static int parked; /* futex: it has, and will touch nothing any more */
 static pid_t owner_pid;
+/*
+ * In a forked child there is no flusher thread: creating one would call the
+ * program's allocator (glibc allocates a thread's DTV, and frees cached
+ * stacks, with the program's malloc). A writer then writes its own chunk
+ * out when it fills, and a thread reaps its own state at its exit.
+ */
+static bool inline_flush;
+static int ticking; /* atomic: one writer at a time recalibrates the clock */
 /*
  * The state of threads that could not get buffers, and of threads whose
  * own state went to the flusher at their exit: dead, records nothing (in
@@ -239,6 +248,18 @@ static void flush_thread(struct frt_thread *t, bool partial)
 	pthread_mutex_unlock(&t->flush_lock);
 }
 
+/* No flusher thread (a forked child): the writer writes its full chunks itself. */
+static uintptr_t flush_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
+{
+	(void)b, (void)c, (void)d;
+	if (!__atomic_exchange_n(&ticking, 1, __ATOMIC_ACQUIRE)) {
+		frt_clock_tick(); /* the clock has one appender at a time */
+		__atomic_store_n(&ticking, 0, __ATOMIC_RELEASE);
+	}
+	flush_thread((struct frt_thread *)a, false);
+	return 0;
+}
+
 /* The chunk is full: hand it over if the next one is free. Called by the writer. */
 void frt_buffer_switch(struct frt_thread *t)
 {
@@ -252,6 +273,11 @@ void frt_buffer_switch(struct frt_thread *t)
 	__atomic_store_n(&t->pos, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&t->cur, next, __ATOMIC_RELEASE);
 	t->wchunk = chunk(t, next);
+	if (inline_flush) {
+		/* libc and the clock code may use vector registers: through the saving thunk */
+		frt_tramps.vsave_call((void *)flush_own, (uintptr_t)t, 0, 0, 0);
+		return;
+	}
 	__atomic_fetch_add(&work, 1, __ATOMIC_RELEASE);
 	futex(&work, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
@@ -323,7 +349,15 @@ static void *flusher_main(void *arg)
 		if (w == __atomic_load_n(&work, __ATOMIC_ACQUIRE))
 			futex(&work, FUTEX_WAIT_PRIVATE, w, &ts);
 	}
-	frt_own_thread(false);
+	/*
+	 * Done, but the thread stays, blocked: a thread that exits makes glibc
+	 * call the program's free() (__libc_thread_freeres). The process is
+	 * exiting or about to exec; either ends it.
+	 */
+	__atomic_store_n(&parked, 1, __ATOMIC_RELEASE);
+	futex(&parked, FUTEX_WAKE_PRIVATE, 1, NULL);
+	for (;;)
+		futex(&quit, FUTEX_WAIT_PRIVATE, 1, NULL);
 	return NULL;
 }
 
@@ -345,6 +379,12 @@ void frt_thread_exit(struct frt_thread *t)
 	 */
 	frt_self = &exited;
 	__atomic_store_n(&t->dead, true, __ATOMIC_RELEASE);
+	if (inline_flush) {
+		/* no flusher to reap it */
+		lock_list();
+		reap_dead();
+		unlock_list();
+	}
 	frt_in_callback = saved;
 }
 
@@ -357,11 +397,13 @@ static int start_flusher(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	__atomic_store_n(&quit, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&parked, 0, __ATOMIC_RELEASE);
 	ret = pthread_create(&flusher, NULL, flusher_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret)
 		return -ret;
 	pthread_setname_np(flusher, "ftrace_rt-flush");
+	pthread_detach(flusher); /* never joined: see the end of flusher_main() */
 	flusher_running = true;
 	return 0;
 }
@@ -416,7 +458,8 @@ void frt_recording_stop(void)
 		__atomic_store_n(&quit, 1, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&work, 1, __ATOMIC_RELEASE);
 		futex(&work, FUTEX_WAKE_PRIVATE, 1, NULL);
-		pthread_join(flusher, NULL);
+		while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+			futex(&parked, FUTEX_WAIT_PRIVATE, 0, NULL);
 		flusher_running = false;
 	}
 	frt_threads_flush_all(true);
@@ -530,8 +573,8 @@ void frt_recording_fork_child(void)
 			self->shadow[i].recorded = frt_rec_put(
 				self, FRT_REC_ENTRY, i, self->shadow[i].ip, self->shadow[i].start);
 	}
-	if (frt_recording_on && start_flusher())
-		frt_msg("no flusher thread in the forked child: data is written at exit only");
+	inline_flush = true;
+	ticking = 0;
 }
 
 /* Records dropped at the very end still get their LOST record. */
@@ -602,8 +645,11 @@ int frt_recording_emergency(bool interrupted_runtime)
 			skipped++;
 			continue;
 		}
-		/* this thread's LOST record, unless a record was being written */
-		if (t == frt_self && !interrupted_runtime)
+		/*
+		 * This thread's LOST record, unless a record was being written, and
+		 * only if the chunk has room (a chunk switch may want to flush).
+		 */
+		if (t == frt_self && !interrupted_runtime && t->pos + 1 < t->cap)
 			frt_rec_lost_marker(t);
 		flush_locked(t, true);
 		pthread_mutex_unlock(&t->flush_lock);
