@@ -8,7 +8,8 @@
   signal's (or _exit's code), and the summary line says what happened. The
   program's own SIGTERM handler still runs; an ignored SIGHUP stays ignored;
   queries show SIG_DFL. `ftrace-rt record` on Ctrl-C (SIGINT to the whole
-  process group) lets the program write its data and reports its status.
+  process group) lets the program write its data and reports its status;
+  SIGTERM sent to `ftrace-rt record` alone is passed on to the program.
 - Calls that cannot be recorded: threads that get no buffer (address space
   limit) are counted, exactly, in the summary.
 - A forked child whose parent exits before the child's fork handlers ran:
@@ -162,7 +163,22 @@ if p.returncode != 128 + signal.SIGINT:
     fail(f"record, Ctrl-C: status {p.returncode}, expected {128 + signal.SIGINT}: {err[-300:]}")
 if not summary(err).endswith("(SIGINT)"):
     fail(f"record, Ctrl-C: summary line: {summary(err)!r}")
+if "killed by SIGINT" not in err:
+    fail(f"record, Ctrl-C: no report of the signal: {err[-300:]}")
 expect_calls(d, "record-int", {"leaf": N, "work": 1, "main": 1})
+
+# 6b. SIGTERM to `ftrace-rt record` alone (kill PID): passed on to the program
+d = os.path.join(tmp, "record-term")
+p = subprocess.Popen([tool, "record", "-o", d, "--", prog, "wait", str(N)],
+                     env=clean_env({"FTRACE_RT_LIB": lib}), text=True, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE)
+if wait_ready(p, "record-term"):
+    p.send_signal(signal.SIGTERM)
+out, err = p.communicate(timeout=60)
+if p.returncode != 128 + signal.SIGTERM or not summary(err).endswith("(SIGTERM)"):
+    fail(f"record, SIGTERM: status {p.returncode}, expected {128 + signal.SIGTERM}: "
+         f"{err[-300:]}")
+expect_calls(d, "record-term", {"leaf": N, "work": 1, "main": 1})
 
 # 7. threads that cannot get a buffer: every call they make is counted, exactly.
 # 1 GiB buffers under a 3 GiB address space: the main thread's fits, 16 more cannot

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,12 @@ int cmd_record(int argc, char **argv)
 	if (bufsize)
 		setenv("FTRACE_RT_BUFSIZE", bufsize, 1);
 	status = tool_run(argv + optind);
+	if (tool_run_signal) {
+		const char *name = sigabbrev_np(tool_run_signal);
+
+		fprintf(stderr, "%s: %s killed by SIG%s\n", tool_prog, argv[optind],
+			name ? name : "?");
+	}
 
 	/* the info file again, now with the exit status */
 	snprintf(probe, sizeof(probe), "%s/task.txt", dir);
