@@ -102,6 +102,27 @@ for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         fail(f"{what}: summary line: {s!r}")
     expect_calls(d, what, {"leaf": N, "work": 1, "main": 1})
 
+# 1b. while 4 threads write without pause into small buffers (the flusher always busy,
+# locks held at any moment): death stays prompt and the data readable
+for i in range(5):
+    what = f"busy-{i}"
+    d = os.path.join(tmp, what)
+    p = subprocess.Popen([prog, "busy"], env=env_for(d, {"FTRACE_RT_BUFSIZE": "64K"}),
+                         text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if wait_ready(p, what):
+        p.send_signal(signal.SIGINT)
+    try:
+        out, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        fail(f"{what}: still running a minute after SIGINT")
+        continue
+    if p.returncode != -signal.SIGINT or not summary(err).endswith(")"):
+        fail(f"{what}: status {p.returncode}: {err[-300:]}")
+    counts = uftrace_report(d, what)
+    if counts is not None and not counts.get("leaf"):
+        fail(f"{what}: no leaf calls in the data")
+
 # 2. deaths inside traced frames (a sanitizer runtime handles SIGSEGV itself)
 asan = sanitizer_runtime(lib)
 for mode, status, tag in (() if asan else (("segv", -signal.SIGSEGV, "SIGSEGV"),)) + (

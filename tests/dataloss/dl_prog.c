@@ -8,6 +8,7 @@
  *   ignore    SIGHUP ignored; "ready"; goes on after a line on stdin
  *   query     what sigaction() and signal() report for untouched fatal signals
  *   threads   16 threads, each N calls of leaf() inside thread_body()
+ *   busy      4 threads calling leaf() without end; "ready"; wait for a signal
  *   orphan    forks; the parent exits at once, the child calls child_work()
  *             (the child's atfork handler in libdl_forkwait.so waits until
  *             it has been re-parented)
@@ -73,6 +74,13 @@ NOINLINE void *thread_body(void *arg)
 	return NULL;
 }
 
+NOINLINE void *spin(void *arg)
+{
+	for (;;)
+		leaf();
+	return arg;
+}
+
 NOINLINE void child_work(int n)
 {
 	for (int i = 0; i < n; i++)
@@ -135,6 +143,14 @@ int main(int argc, char **argv)
 		for (int k = 0; k < 16; k++)
 			pthread_join(t[k], NULL);
 		printf("threads done\n");
+	} else if (!strcmp(mode, "busy")) {
+		pthread_t t;
+
+		for (int k = 0; k < 4; k++)
+			pthread_create(&t, NULL, spin, NULL);
+		ready();
+		for (;;)
+			pause();
 	} else if (!strcmp(mode, "orphan")) {
 		dl_forkwait_enable();
 		leaf();
