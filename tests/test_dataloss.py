@@ -34,6 +34,13 @@ tmp = tempfile.mkdtemp(prefix="frt-dataloss-")
 N = 300  # calls of leaf(): far fewer records than a chunk, so none is written before the end
 
 
+def default_signals():
+    """In the child: the fatal signals at SIG_DFL, whatever this test inherited (a shell
+    runs background jobs with SIGINT ignored, and a program inherits that)."""
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def env_for(d, extra=None):
     return clean_env(dict({"LD_PRELOAD": preload, "FTRACE_RT_TRACER": "function_graph",
                            "FTRACE_RT_OUTPUT": d}, **(extra or {})))
@@ -76,7 +83,8 @@ def expect_calls(d, what, want):
 
 def start(mode, d, extra=None, **kw):
     return subprocess.Popen([prog, mode, str(N)], env=env_for(d, extra), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=default_signals, **kw)
 
 
 def wait_ready(p, what):
@@ -108,7 +116,8 @@ for i in range(5):
     what = f"busy-{i}"
     d = os.path.join(tmp, what)
     p = subprocess.Popen([prog, "busy"], env=env_for(d, {"FTRACE_RT_BUFSIZE": "64K"}),
-                         text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=default_signals)
     if wait_ready(p, what):
         p.send_signal(signal.SIGINT)
     try:
@@ -129,7 +138,7 @@ for mode, status, tag in (() if asan else (("segv", -signal.SIGSEGV, "SIGSEGV"),
         ("abort", -signal.SIGABRT, "SIGABRT"), ("_exit", 5, "_exit")):
     d = os.path.join(tmp, mode)
     p = subprocess.run([prog, mode, str(N)], env=env_for(d), capture_output=True, text=True,
-                       timeout=60)
+                       timeout=60, preexec_fn=default_signals)
     if p.returncode != status:
         fail(f"{mode}: status {p.returncode}, expected {status}: {p.stderr[-300:]}")
     if not summary(p.stderr).endswith(f"({tag})"):
@@ -157,7 +166,8 @@ expect_calls(d, "handler", {"leaf": N, "main": 1})
 # 4. an ignored SIGHUP stays ignored
 d = os.path.join(tmp, "ignore")
 p = subprocess.Popen([prog, "ignore", str(N)], env=env_for(d), text=True,
-                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                     preexec_fn=default_signals)
 if wait_ready(p, "ignore"):
     p.send_signal(signal.SIGHUP)
 out, err = p.communicate("go on\n", timeout=60)
@@ -168,7 +178,7 @@ expect_calls(d, "ignore", {"leaf": N, "main": 1})
 # 5. queries see SIG_DFL; SIG_DFL set again by the program still writes the trace
 d = os.path.join(tmp, "query")
 p = subprocess.run([prog, "query", str(N)], env=env_for(d), capture_output=True, text=True,
-                   timeout=60)
+                   timeout=60, preexec_fn=default_signals)
 # (a sanitizer runtime installs its own SIGSEGV, SIGBUS and SIGFPE handlers)
 problems = [l for l in p.stdout.splitlines() if "not SIG_DFL" in l or "did not" in l]
 if asan:
@@ -182,7 +192,7 @@ expect_calls(d, "query", {"leaf": N, "main": 1})
 d = os.path.join(tmp, "record-int")
 p = subprocess.Popen([tool, "record", "-o", d, "--", prog, "wait", str(N)],
                      env=clean_env({"FTRACE_RT_LIB": lib}), text=True, stdout=subprocess.PIPE,
-                     stderr=subprocess.PIPE, start_new_session=True)
+                     stderr=subprocess.PIPE, start_new_session=True, preexec_fn=default_signals)
 if wait_ready(p, "record-int"):
     os.killpg(p.pid, signal.SIGINT)
 out, err = p.communicate(timeout=60)
@@ -198,7 +208,7 @@ expect_calls(d, "record-int", {"leaf": N, "work": 1, "main": 1})
 d = os.path.join(tmp, "record-term")
 p = subprocess.Popen([tool, "record", "-o", d, "--", prog, "wait", str(N)],
                      env=clean_env({"FTRACE_RT_LIB": lib}), text=True, stdout=subprocess.PIPE,
-                     stderr=subprocess.PIPE)
+                     stderr=subprocess.PIPE, preexec_fn=default_signals)
 if wait_ready(p, "record-term"):
     p.send_signal(signal.SIGTERM)
 out, err = p.communicate(timeout=60)

@@ -8,12 +8,14 @@
  *   ignore    SIGHUP ignored; "ready"; goes on after a line on stdin
  *   query     what sigaction() and signal() report for untouched fatal signals
  *   threads   16 threads, each N calls of leaf() inside thread_body()
- *   busy      4 threads calling leaf() without end; "ready"; wait for a signal
+ *   busy      4 threads calling leaf() without end; "ready" once they all
+ *             have; wait for a signal
  *   orphan    forks; the parent exits at once, the child calls child_work()
  *             (the child's atfork handler in libdl_forkwait.so waits until
  *             it has been re-parented)
  */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,8 +76,13 @@ NOINLINE void *thread_body(void *arg)
 	return NULL;
 }
 
+static int spinning;
+
 NOINLINE void *spin(void *arg)
 {
+	for (int i = 0; i < 1000; i++)
+		leaf();
+	__atomic_fetch_add(&spinning, 1, __ATOMIC_RELEASE);
 	for (;;)
 		leaf();
 	return arg;
@@ -148,6 +155,8 @@ int main(int argc, char **argv)
 
 		for (int k = 0; k < 4; k++)
 			pthread_create(&t, NULL, spin, NULL);
+		while (__atomic_load_n(&spinning, __ATOMIC_ACQUIRE) < 4)
+			sched_yield(); /* every thread is writing records */
 		ready();
 		for (;;)
 			pause();
