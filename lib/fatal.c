@@ -63,7 +63,7 @@ static const int fatal_sigs[] = {SIGHUP,  SIGINT,  SIGQUIT,   SIGILL,  SIGTRAP, 
 				 SIGALRM, SIGTERM, SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM,
 				 SIGPROF, SIGIO,   SIGPWR,    SIGSYS};
 
-static bool managed(int sig)
+FRT_NO_TSAN static bool managed(int sig)
 {
 	for (size_t i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++)
 		if (fatal_sigs[i] == sig)
@@ -71,7 +71,7 @@ static bool managed(int sig)
 	return false;
 }
 
-static void resolve(void)
+FRT_NO_TSAN static void resolve(void)
 {
 	if (!real_sigaction)
 		*(void **)&real_sigaction = dlsym(RTLD_NEXT, "sigaction");
@@ -79,7 +79,7 @@ static void resolve(void)
 		*(void **)&real_sigset = dlsym(RTLD_NEXT, "sigset");
 }
 
-static int sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+FRT_NO_TSAN static int sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	resolve();
 	if (!real_sigaction) {
@@ -174,7 +174,7 @@ void frt_fatal_start(void)
 	__atomic_store_n(&armed_ever, true, __ATOMIC_RELEASE);
 }
 
-static int rearm(int sig)
+FRT_NO_TSAN static int rearm(int sig)
 {
 	struct sigaction sa = {.sa_sigaction = handler};
 
@@ -184,7 +184,7 @@ static int rearm(int sig)
 }
 
 /* sigaction() as the program sees it. */
-int frt_hook_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+FRT_NO_TSAN int frt_hook_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	struct sigaction prev;
 	bool was;
@@ -224,7 +224,7 @@ int frt_hook_sigaction(int sig, const struct sigaction *act, struct sigaction *o
 }
 
 /* signal(), bsd_signal(), sysv_signal(): glibc's semantics on top of the above. */
-__sighandler_t frt_hook_signal(int sig, __sighandler_t h, bool sysv)
+FRT_NO_TSAN __sighandler_t frt_hook_signal(int sig, __sighandler_t h, bool sysv)
 {
 	struct sigaction act = {.sa_handler = h}, old;
 
@@ -245,7 +245,7 @@ __sighandler_t frt_hook_signal(int sig, __sighandler_t h, bool sysv)
 }
 
 /* sigset(): SIG_HOLD and the unblocking are libc's; the disposition is as above. */
-__sighandler_t frt_hook_sigset(int sig, __sighandler_t h)
+FRT_NO_TSAN __sighandler_t frt_hook_sigset(int sig, __sighandler_t h)
 {
 	bool was;
 	__sighandler_t r;

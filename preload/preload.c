@@ -146,48 +146,48 @@ EXPORT int execle(const char *path, const char *arg, ...)
  * Signal dispositions: a fatal signal left at its default writes the trace
  * before the process dies, invisibly to the program (lib/fatal.c).
  */
-EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+EXPORT FRT_NO_TSAN int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	return frt_hook_sigaction(sig, act, old);
 }
 
-EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+EXPORT FRT_NO_TSAN int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	return frt_hook_sigaction(sig, act, old);
 }
 
-EXPORT __sighandler_t signal(int sig, __sighandler_t h)
+EXPORT FRT_NO_TSAN __sighandler_t signal(int sig, __sighandler_t h)
 {
 	return frt_hook_signal(sig, h, false);
 }
 
-EXPORT __sighandler_t bsd_signal(int sig, __sighandler_t h)
+EXPORT FRT_NO_TSAN __sighandler_t bsd_signal(int sig, __sighandler_t h)
 {
 	return frt_hook_signal(sig, h, false);
 }
 
-EXPORT __sighandler_t ssignal(int sig, __sighandler_t h)
+EXPORT FRT_NO_TSAN __sighandler_t ssignal(int sig, __sighandler_t h)
 {
 	return frt_hook_signal(sig, h, false);
 }
 
-EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t h)
+EXPORT FRT_NO_TSAN __sighandler_t sysv_signal(int sig, __sighandler_t h)
 {
 	return frt_hook_signal(sig, h, true);
 }
 
-EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t h)
+EXPORT FRT_NO_TSAN __sighandler_t __sysv_signal(int sig, __sighandler_t h)
 {
 	return frt_hook_signal(sig, h, true);
 }
 
-EXPORT __sighandler_t sigset(int sig, __sighandler_t h)
+EXPORT FRT_NO_TSAN __sighandler_t sigset(int sig, __sighandler_t h)
 {
 	return frt_hook_sigset(sig, h);
 }
 
 /* _exit skips exit handlers, ours too: write the trace first. */
-EXPORT void _exit(int status)
+EXPORT FRT_NO_TSAN void _exit(int status)
 {
 	frt_hook_exit(status);
 	/* what libc's _exit does; no dlsym here (a signal handler, a vfork child) */
@@ -195,7 +195,7 @@ EXPORT void _exit(int status)
 		syscall(SYS_exit_group, status);
 }
 
-EXPORT void _Exit(int status)
+EXPORT FRT_NO_TSAN void _Exit(int status)
 {
 	_exit(status);
 }
