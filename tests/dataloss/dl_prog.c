@@ -26,7 +26,7 @@
 
 void dl_forkwait_enable(void);
 
-static volatile long sink;
+static __thread volatile long sink; /* per thread: threads call leaf() at once */
 static volatile sig_atomic_t got;
 
 NOINLINE void leaf(void)
