@@ -154,7 +154,7 @@ static void cmd_stats(struct out *o)
 
 	ftrace_rt_get_stats(&st);
 	if (frt_recording_on || frt_output_active)
-		frt_recording_totals(&nthr, &events, &lost, &overflow);
+		frt_recording_totals(&nthr, &events, &lost, &overflow, false);
 	out_printf(
 		o,
 		"tracer %s\nenabled %s\nobjects %lu\nsites %lu\nsites_enabled %lu\n"

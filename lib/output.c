@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -205,42 +206,80 @@ static int write_session(void)
 	return ret;
 }
 
+/*
+ * Each name in directory @d but . and .., to @fn until it returns nonzero.
+ * getdents64 rather than opendir: opendir allocates with the program's
+ * malloc.
+ */
+static int each_entry(const char *d, int (*fn)(const char *d, const char *name, void *arg),
+		      void *arg)
+{
+	char buf[4096];
+	int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n && !ret;) {
+			struct dirent64 *e = (struct dirent64 *)(buf + off);
+
+			off += e->d_reclen;
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				ret = fn(d, e->d_name, arg);
+		}
+		if (ret)
+			break;
+	}
+	close(fd);
+	return ret > 0 ? 0 : ret;
+}
+
+struct look {
+	bool ours, empty;
+};
+
+static int look_entry(const char *d, const char *name, void *arg)
+{
+	struct look *l = arg;
+
+	(void)d;
+	l->empty = false;
+	if (!strcmp(name, "task.txt") || !strcmp(name, "info"))
+		l->ours = true;
+	return 0;
+}
+
 /* Is @d a data directory of ours (or empty), so that it may be replaced? */
 static bool replaceable(const char *d)
 {
-	DIR *dd = opendir(d);
-	struct dirent *e;
-	bool ours = false, empty = true;
+	struct look l = {false, true};
 
-	if (!dd)
+	if (each_entry(d, look_entry, &l))
 		return false;
-	while ((e = readdir(dd))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		empty = false;
-		if (!strcmp(e->d_name, "task.txt") || !strcmp(e->d_name, "info"))
-			ours = true;
-	}
-	closedir(dd);
-	return ours || empty;
+	return l.ours || l.empty;
+}
+
+static int unlink_entry(const char *d, const char *name, void *arg)
+{
+	char path[PATH_MAX + 256];
+
+	(void)arg;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", d, name) < sizeof(path))
+		unlink(path);
+	return 0;
 }
 
 /* Remove a data directory of ours: plain files, no subdirectories. */
 static int remove_data_dir(const char *d)
 {
-	char path[PATH_MAX + 256];
-	DIR *dd = opendir(d);
-	struct dirent *e;
+	int ret = each_entry(d, unlink_entry, NULL);
 
-	if (!dd)
-		return -errno;
-	while ((e = readdir(dd))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", d, e->d_name) < sizeof(path))
-			unlink(path);
-	}
-	closedir(dd);
+	if (ret)
+		return ret;
 	return rmdir(d) ? -errno : 0;
 }
 

@@ -39,10 +39,23 @@ static bool named_in_preload(void)
 	return false;
 }
 
+/*
+ * The parent's pid, taken in the parent before the fork: the child's
+ * getppid() may already be a reaper's (1, or a subreaper) if the parent
+ * exited before the child got this far, and uftrace finds a child's
+ * session through its parent.
+ */
+static pid_t fork_parent;
+
+static void fork_prepare(void)
+{
+	fork_parent = getpid();
+}
+
 static void fork_child(void)
 {
 	if (frt_recording_on) {
-		frt_output_fork_child(getppid());
+		frt_output_fork_child(fork_parent);
 		frt_recording_fork_child();
 	}
 	frt_control_fork_child();
@@ -73,7 +86,7 @@ void frt_runtime_start(void)
 	}
 	frt_preloaded = named_in_preload();
 	frt_init();
-	pthread_atfork(NULL, NULL, fork_child);
+	pthread_atfork(fork_prepare, NULL, fork_child);
 	frt_config_start();
 	start_control();
 }

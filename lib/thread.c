@@ -19,8 +19,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "log.h"
 #include "trace.h"
 
@@ -33,18 +35,50 @@ static pthread_key_t exit_key;
 static size_t chunk_cap;
 static pthread_t flusher;
 static bool flusher_running;
-static int work; /* futex: bumped when a chunk is full */
-static int quit; /* flusher should exit */
+static int work;   /* futex: bumped when a chunk is full */
+static int quit;   /* flusher should stop */
+static int parked; /* futex: it has, and will touch nothing any more */
 static pid_t owner_pid;
+/*
+ * In a forked child there is no flusher thread: creating one would call the
+ * program's allocator (glibc allocates a thread's DTV, and frees cached
+ * stacks, with the program's malloc). A writer then writes its own chunk
+ * out when it fills, and a thread reaps its own state at its exit.
+ */
+static bool inline_flush;
+static int ticking; /* atomic: one writer at a time recalibrates the clock */
 /*
  * The state of threads that could not get buffers, and of threads whose
  * own state went to the flusher at their exit: dead, records nothing (in
- * .bss, untouched).
+ * .bss, untouched). Two of them, so that the calls they miss are counted
+ * by cause.
  */
 static struct frt_thread no_buffers = {.dead = true};
+static struct frt_thread exited = {.dead = true};
 static unsigned long threads_without_buffers;
+static unsigned long calls_without_buffer, calls_after_exit; /* atomic */
 /* totals of threads already gone */
 static unsigned long gone_events, gone_lost, gone_overflow, nthreads;
+
+/*
+ * What this thread holds, for a flush from a fatal signal's handler that may
+ * have interrupted it: waiting for a lock the interrupted code holds would
+ * never end.
+ */
+static __thread bool list_held FRT_TLS;
+static __thread struct frt_thread *flush_held FRT_TLS;
+
+static void lock_list(void)
+{
+	pthread_mutex_lock(&thread_lock);
+	list_held = true;
+}
+
+static void unlock_list(void)
+{
+	list_held = false;
+	pthread_mutex_unlock(&thread_lock);
+}
 
 static long futex(int *a, int op, int v, const struct timespec *ts)
 {
@@ -98,11 +132,11 @@ struct frt_thread *frt_thread_create(void)
 	t->last_ns = frt_output_floor();
 	pthread_mutex_init(&t->flush_lock, NULL);
 	frt_output_task(t, frt_clock_raw());
-	pthread_mutex_lock(&thread_lock);
+	lock_list();
 	t->next = threads;
 	threads = t;
 	nthreads++;
-	pthread_mutex_unlock(&thread_lock);
+	unlock_list();
 	frt_self = t;
 	pthread_setspecific(exit_key, t);
 	return t;
@@ -170,9 +204,8 @@ static struct frt_rec *chunk(struct frt_thread *t, unsigned int h)
 }
 
 /* Write out full chunks in ring order, and with @partial what is in the current one. */
-static void flush_thread(struct frt_thread *t, bool partial)
+static void flush_locked(struct frt_thread *t, bool partial)
 {
-	pthread_mutex_lock(&t->flush_lock);
 	/* the writer fills chunks in ring order: full ones follow next_flush */
 	for (unsigned int k = 0; k < FRT_CHUNKS; k++) {
 		unsigned int h = t->next_flush;
@@ -204,7 +237,27 @@ static void flush_thread(struct frt_thread *t, bool partial)
 			}
 		}
 	}
+}
+
+static void flush_thread(struct frt_thread *t, bool partial)
+{
+	pthread_mutex_lock(&t->flush_lock);
+	flush_held = t;
+	flush_locked(t, partial);
+	flush_held = NULL;
 	pthread_mutex_unlock(&t->flush_lock);
+}
+
+/* No flusher thread (a forked child): the writer writes its full chunks itself. */
+static uintptr_t flush_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
+{
+	(void)b, (void)c, (void)d;
+	if (!__atomic_exchange_n(&ticking, 1, __ATOMIC_ACQUIRE)) {
+		frt_clock_tick(); /* the clock has one appender at a time */
+		__atomic_store_n(&ticking, 0, __ATOMIC_RELEASE);
+	}
+	flush_thread((struct frt_thread *)a, false);
+	return 0;
 }
 
 /* The chunk is full: hand it over if the next one is free. Called by the writer. */
@@ -220,16 +273,21 @@ void frt_buffer_switch(struct frt_thread *t)
 	__atomic_store_n(&t->pos, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&t->cur, next, __ATOMIC_RELEASE);
 	t->wchunk = chunk(t, next);
+	if (inline_flush) {
+		/* libc and the clock code may use vector registers: through the saving thunk */
+		frt_tramps.vsave_call((void *)flush_own, (uintptr_t)t, 0, 0, 0);
+		return;
+	}
 	__atomic_fetch_add(&work, 1, __ATOMIC_RELEASE);
 	futex(&work, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 void frt_threads_foreach(frt_thread_fn fn, void *arg)
 {
-	pthread_mutex_lock(&thread_lock);
+	lock_list();
 	for (struct frt_thread *t = threads; t; t = t->next)
 		fn(t, arg);
-	pthread_mutex_unlock(&thread_lock);
+	unlock_list();
 }
 
 static void free_thread(struct frt_thread *t)
@@ -291,7 +349,15 @@ static void *flusher_main(void *arg)
 		if (w == __atomic_load_n(&work, __ATOMIC_ACQUIRE))
 			futex(&work, FUTEX_WAIT_PRIVATE, w, &ts);
 	}
-	frt_own_thread(false);
+	/*
+	 * Done, but the thread stays, blocked: a thread that exits makes glibc
+	 * call the program's free() (__libc_thread_freeres). The process is
+	 * exiting or about to exec; either ends it.
+	 */
+	__atomic_store_n(&parked, 1, __ATOMIC_RELEASE);
+	futex(&parked, FUTEX_WAKE_PRIVATE, 1, NULL);
+	for (;;)
+		futex(&quit, FUTEX_WAIT_PRIVATE, 1, NULL);
 	return NULL;
 }
 
@@ -311,8 +377,14 @@ void frt_thread_exit(struct frt_thread *t)
 	 * (later TSD destructors may call traced functions): it must not
 	 * look at @t again, so it gets the dead placeholder.
 	 */
-	frt_self = &no_buffers;
+	frt_self = &exited;
 	__atomic_store_n(&t->dead, true, __ATOMIC_RELEASE);
+	if (inline_flush) {
+		/* no flusher to reap it */
+		lock_list();
+		reap_dead();
+		unlock_list();
+	}
 	frt_in_callback = saved;
 }
 
@@ -325,11 +397,13 @@ static int start_flusher(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	__atomic_store_n(&quit, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&parked, 0, __ATOMIC_RELEASE);
 	ret = pthread_create(&flusher, NULL, flusher_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret)
 		return -ret;
 	pthread_setname_np(flusher, "ftrace_rt-flush");
+	pthread_detach(flusher); /* never joined: see the end of flusher_main() */
 	flusher_running = true;
 	return 0;
 }
@@ -353,12 +427,13 @@ int frt_recording_start(size_t bufsize)
 	if (ret)
 		return ret;
 	__atomic_store_n(&frt_recording_on, 1, __ATOMIC_RELEASE);
+	frt_fatal_start();
 	return 0;
 }
 
 void frt_threads_flush_all(bool final)
 {
-	pthread_mutex_lock(&thread_lock);
+	lock_list();
 	for (struct frt_thread *t = threads; t; t = t->next) {
 		if (__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE))
 			continue;
@@ -370,7 +445,7 @@ void frt_threads_flush_all(bool final)
 			flush_thread(t, true);
 		}
 	}
-	pthread_mutex_unlock(&thread_lock);
+	unlock_list();
 }
 
 /* Process exit: stop recording, write what every thread has. */
@@ -383,7 +458,8 @@ void frt_recording_stop(void)
 		__atomic_store_n(&quit, 1, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&work, 1, __ATOMIC_RELEASE);
 		futex(&work, FUTEX_WAKE_PRIVATE, 1, NULL);
-		pthread_join(flusher, NULL);
+		while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+			futex(&parked, FUTEX_WAIT_PRIVATE, 0, NULL);
 		flusher_running = false;
 	}
 	frt_threads_flush_all(true);
@@ -394,10 +470,45 @@ bool frt_recording_owned_here(void)
 	return owner_pid == getpid();
 }
 
-void frt_recording_totals(unsigned long *nthr, unsigned long *events, unsigned long *lost,
-			  unsigned long *overflow)
+static bool trylock_until(pthread_mutex_t *m, const struct timespec *deadline);
+
+/* A traced call found no buffer to record into (frt_thread_self() gave NULL). */
+void frt_count_unrecorded(void)
 {
-	pthread_mutex_lock(&thread_lock);
+	if (frt_self == &no_buffers)
+		__atomic_fetch_add(&calls_without_buffer, 1, __ATOMIC_RELAXED);
+	else if (frt_self == &exited)
+		__atomic_fetch_add(&calls_after_exit, 1, __ATOMIC_RELAXED);
+}
+
+void frt_recording_unrecorded(struct frt_unrecorded *u)
+{
+	u->threads_without_buffers = __atomic_load_n(&threads_without_buffers, __ATOMIC_RELAXED);
+	u->calls_without_buffer = __atomic_load_n(&calls_without_buffer, __ATOMIC_RELAXED);
+	u->calls_after_exit = __atomic_load_n(&calls_after_exit, __ATOMIC_RELAXED);
+	u->recursion = __atomic_load_n(&frt_counters.recursion_misses, __ATOMIC_RELAXED);
+}
+
+void frt_recording_totals(unsigned long *nthr, unsigned long *events, unsigned long *lost,
+			  unsigned long *overflow, bool nowait)
+{
+	struct timespec deadline;
+	bool locked = list_held;
+
+	if (nowait && !list_held) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += 1;
+		if (!trylock_until(&thread_lock, &deadline)) {
+			/* threads still live are not in the totals */
+			*nthr = nthreads;
+			*events = gone_events;
+			*lost = gone_lost;
+			*overflow = gone_overflow;
+			return;
+		}
+	} else if (!nowait) {
+		lock_list();
+	}
 	*nthr = nthreads;
 	*events = gone_events;
 	*lost = gone_lost;
@@ -407,7 +518,10 @@ void frt_recording_totals(unsigned long *nthr, unsigned long *events, unsigned l
 		*lost += t->lost;
 		*overflow += t->overflow;
 	}
-	pthread_mutex_unlock(&thread_lock);
+	if (!nowait)
+		unlock_list();
+	else if (!locked)
+		pthread_mutex_unlock(&thread_lock);
 }
 
 /*
@@ -431,6 +545,8 @@ void frt_recording_fork_child(void)
 	if (frt_self == &no_buffers)
 		frt_self = NULL; /* may get buffers in the child */
 	gone_events = gone_lost = gone_overflow = 0;
+	threads_without_buffers = calls_without_buffer = calls_after_exit = 0;
+	frt_counters.recursion_misses = 0;
 	flusher_running = false;
 	owner_pid = getpid();
 	if (self) {
@@ -457,8 +573,8 @@ void frt_recording_fork_child(void)
 			self->shadow[i].recorded = frt_rec_put(
 				self, FRT_REC_ENTRY, i, self->shadow[i].ip, self->shadow[i].start);
 	}
-	if (frt_recording_on && start_flusher())
-		frt_msg("no flusher thread in the forked child: data is written at exit only");
+	inline_flush = true;
+	ticking = 0;
 }
 
 /* Records dropped at the very end still get their LOST record. */
@@ -477,4 +593,68 @@ void frt_rec_lost_marker(struct frt_thread *t)
 	r->word = frt_rec_word(FRT_REC_LOST, t->depth, t->lost_pending);
 	t->lost_pending = 0;
 	__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Fatal signals, _exit: write what every thread has buffered, from a signal
+ * handler that may have interrupted anything, including this file's own
+ * code. So: no allocation, no stdio, and no lock waited for without bound.
+ * A lock this thread holds (the interrupted code's) is never waited for:
+ * the list is consistent anyway (only the flusher, which blocks every
+ * signal, unlinks), and a thread whose flush this thread interrupted is
+ * skipped. A lock another thread holds is waited for up to a deadline: that
+ * thread is running and normally releases it within one write.
+ */
+static bool trylock_until(pthread_mutex_t *m, const struct timespec *deadline)
+{
+	for (;;) {
+		struct timespec now, pause = {0, 1000 * 1000};
+
+		if (!pthread_mutex_trylock(m))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > deadline->tv_sec ||
+		    (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec))
+			return false;
+		nanosleep(&pause, NULL);
+	}
+}
+
+int frt_recording_emergency(bool interrupted_runtime)
+{
+	struct timespec deadline;
+	bool locked = false;
+	int skipped = 0;
+
+	if (!frt_recording_on || owner_pid != getpid())
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += 2;
+	if (!list_held)
+		locked = trylock_until(&thread_lock, &deadline);
+	/*
+	 * Not locked and not held here: another thread keeps the list (a
+	 * thread starting, the flusher reaping), so it may change under the
+	 * walk: only this thread's own state is safe to write.
+	 */
+	for (struct frt_thread *t = locked || list_held ? threads : frt_self; t;
+	     t = locked || list_held ? t->next : NULL) {
+		if (__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE))
+			continue;
+		if (t == flush_held || !trylock_until(&t->flush_lock, &deadline)) {
+			skipped++;
+			continue;
+		}
+		/*
+		 * This thread's LOST record, unless a record was being written, and
+		 * only if the chunk has room (a chunk switch may want to flush).
+		 */
+		if (t == frt_self && !interrupted_runtime && t->pos + 1 < t->cap)
+			frt_rec_lost_marker(t);
+		flush_locked(t, true);
+		pthread_mutex_unlock(&t->flush_lock);
+	}
+	if (locked)
+		pthread_mutex_unlock(&thread_lock);
+	return skipped;
 }

@@ -122,8 +122,23 @@ void frt_thread_exit(struct frt_thread *t) FRT_HIDDEN;
 int frt_recording_start(size_t bufsize) FRT_HIDDEN;
 void frt_recording_stop(void) FRT_HIDDEN;
 void frt_recording_totals(unsigned long *threads, unsigned long *events, unsigned long *lost,
-			  unsigned long *overflow) FRT_HIDDEN;
+			  unsigned long *overflow, bool nowait) FRT_HIDDEN;
 void frt_recording_fork_child(void) FRT_HIDDEN;
+/* Calls that were not recorded, by cause (the summary and `ctl stats` report them). */
+struct frt_unrecorded {
+	unsigned long threads_without_buffers;
+	unsigned long calls_without_buffer; /* by those threads */
+	unsigned long calls_after_exit;	    /* by threads after their state was written out */
+	unsigned long recursion;	    /* made inside a callback or the runtime */
+};
+void frt_count_unrecorded(void) FRT_HIDDEN;
+void frt_recording_unrecorded(struct frt_unrecorded *u) FRT_HIDDEN;
+/*
+ * Write what is buffered, from a fatal signal's handler or _exit: bounded
+ * waits, no allocation. @interrupted_runtime: the handler interrupted a
+ * callback of this thread. Returns the number of threads it had to skip.
+ */
+int frt_recording_emergency(bool interrupted_runtime) FRT_HIDDEN;
 bool frt_recording_owned_here(void) FRT_HIDDEN; /* false in a vfork child */
 extern volatile int frt_recording_on FRT_HIDDEN;
 typedef void (*frt_thread_fn)(struct frt_thread *t, void *arg);

@@ -13,6 +13,8 @@ int frt_tracer_set(int kind, const char *filter, const char *notrace, char *msg,
 int frt_tracer_enable(bool on) __attribute__((visibility("hidden")));
 bool frt_tracer_enabled(void) __attribute__((visibility("hidden")));
 void frt_tracer_finish(void) __attribute__((visibility("hidden")));
+void frt_tracer_emergency(const char *why, bool interrupted_runtime)
+	__attribute__((visibility("hidden")));
 
 /* control.c */
 int frt_control_start(void) __attribute__((visibility("hidden")));

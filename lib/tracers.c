@@ -26,7 +26,8 @@ struct prof_set {
 	size_t n, cap;
 	unsigned long threads;
 };
-static struct prof_set gprof; /* merged tables of exited threads */
+static struct prof_set gprof;	  /* merged tables of exited threads */
+static unsigned long sites_armed; /* enabled sites when last armed: for the fatal-signal summary */
 
 static const char *const names[] = {
 	[FRT_TRACER_NONE] = "none",
@@ -60,8 +61,10 @@ static void function_cb(unsigned long ip, unsigned long parent_ip, struct ftrace
 	uint64_t now;
 	(void)parent_ip, (void)op, (void)regs;
 
-	if (!t)
+	if (!t) {
+		frt_count_unrecorded();
 		return;
+	}
 	now = frt_clock_raw();
 	/* room for both, and for the LOST record that goes first if one is owed */
 	need = 2 + (t->lost_pending != 0);
@@ -84,6 +87,8 @@ static void graph_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt
 
 	if (t)
 		frt_fgraph_entry(t, ip, regs, true);
+	else
+		frt_count_unrecorded();
 }
 
 static void profile_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
@@ -94,6 +99,8 @@ static void profile_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_
 
 	if (t)
 		frt_fgraph_entry(t, ip, regs, false);
+	else
+		frt_count_unrecorded();
 }
 
 static size_t hash_ip(uintptr_t ip, size_t cap)
@@ -284,8 +291,14 @@ static int arm(char *msg, size_t msglen)
 					       NULL, 0);
 	if (!ret)
 		ret = ftrace_rt_register_ops(&tracer_ops);
-	if (ret)
+	if (ret) {
 		ftrace_rt_unregister_ops(&tracer_ops); /* drops the filter state */
+	} else {
+		struct ftrace_rt_stats st;
+
+		ftrace_rt_get_stats(&st);
+		sites_armed = st.sites_enabled;
+	}
 	registered = !ret;
 	return ret;
 }
@@ -343,10 +356,44 @@ bool frt_tracer_enabled(void)
 	return registered;
 }
 
+/*
+ * The one line that says what was traced, and every call that was not
+ * recorded, by cause. @fatal: from a fatal signal's handler or _exit (no
+ * lock waited for without bound: the totals may then miss live threads).
+ */
+static void summary(int kind, unsigned long sites, bool fatal, const char *end)
+{
+	unsigned long nthr, events, lost, overflow;
+	struct frt_unrecorded u;
+	char extra[512];
+	size_t n = 0;
+
+	frt_recording_totals(&nthr, &events, &lost, &overflow, fatal);
+	frt_recording_unrecorded(&u);
+	extra[0] = 0;
+	if (overflow)
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+				      " (some calls nested deeper than 1024)");
+	if (u.threads_without_buffers && n < sizeof(extra))
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+				      "; %lu threads got no buffer: %lu calls not recorded",
+				      u.threads_without_buffers, u.calls_without_buffer);
+	if (u.calls_after_exit && n < sizeof(extra))
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+				      "; %lu calls after their thread's exit not recorded",
+				      u.calls_after_exit);
+	if (u.recursion && n < sizeof(extra))
+		snprintf(extra + n, sizeof(extra) - n,
+			 "; %lu calls made inside the runtime not recorded", u.recursion);
+	nthr += u.threads_without_buffers;
+	frt_msg("%s: %lu function%s traced, %lu thread%s, %lu event%s, %lu lost%s; data in %s%s",
+		names[kind], sites, sites == 1 ? "" : "s", nthr, nthr == 1 ? "" : "s", events,
+		events == 1 ? "" : "s", lost + overflow, extra, frt_output_dir(), end);
+}
+
 /* Process exit: write everything and say where it is, in one line. */
 void frt_tracer_finish(void)
 {
-	unsigned long nthr, events, lost, overflow, funcs_n;
 	struct ftrace_rt_stats st;
 	int kind = frt_tracer_kind;
 
@@ -361,11 +408,28 @@ void frt_tracer_finish(void)
 		pthread_mutex_unlock(&prof_lock);
 	}
 	frt_output_finish();
-	frt_recording_totals(&nthr, &events, &lost, &overflow);
 	/* functions of objects unloaded meanwhile were traced too */
-	funcs_n = st.sites_enabled + frt_sites_enabled_unloaded;
-	frt_msg("%s: %lu function%s traced, %lu thread%s, %lu event%s, %lu lost%s; data in %s",
-		names[kind], funcs_n, funcs_n == 1 ? "" : "s", nthr, nthr == 1 ? "" : "s", events,
-		events == 1 ? "" : "s", lost + overflow,
-		overflow ? " (some calls nested deeper than 1024)" : "", frt_output_dir());
+	summary(kind, st.sites_enabled + frt_sites_enabled_unloaded, false, "");
+}
+
+/*
+ * The process dies now (a fatal signal, _exit): write what is buffered and
+ * say so. Async-signal-safe as far as that goes: no allocation, no stdio,
+ * bounded waits (see frt_recording_emergency). The profile tracer's table
+ * is not written: merging it would allocate.
+ */
+void frt_tracer_emergency(const char *why, bool interrupted_runtime)
+{
+	int kind = frt_tracer_kind, skipped;
+	char end[128];
+
+	if (kind == FRT_TRACER_NONE || !frt_recording_on || !frt_recording_owned_here())
+		return;
+	skipped = frt_recording_emergency(interrupted_runtime);
+	__atomic_store_n(&frt_recording_on, 0, __ATOMIC_RELEASE);
+	frt_output_finish();
+	snprintf(end, sizeof(end), " (%s%s%s)", why,
+		 skipped ? ": some threads' last records could not be written" : "",
+		 kind == FRT_TRACER_PROFILE ? ": no profile table" : "");
+	summary(kind, sites_armed, true, end);
 }

@@ -7,6 +7,8 @@
  * with the exit status.
  */
 #include <dirent.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -42,13 +44,6 @@ struct header {
 
 _Static_assert(sizeof(struct header) == 40, "uftrace file header");
 
-static int cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* JSON-escape @in into @out (uftrace pastes cmdline verbatim into chrome JSON). */
 void frt_json_escape(const char *in, size_t inlen, char *out, size_t outlen)
 {
@@ -69,70 +64,188 @@ void frt_json_escape(const char *in, size_t inlen, char *out, size_t outlen)
 	out[w] = 0;
 }
 
+/*
+ * Written with system calls only: no stdio, no opendir, no allocation but
+ * mmap. The runtime writes it from a fatal signal's handler and from a
+ * forked child, where neither the program's allocator nor a lock of libc's
+ * may be used.
+ */
+struct out {
+	int fd;
+	bool err;
+	size_t n;
+	char buf[4096];
+};
+
+static void out_flush(struct out *o)
+{
+	const char *p = o->buf;
+
+	while (o->n && !o->err) {
+		ssize_t w = write(o->fd, p, o->n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			o->err = true;
+			break;
+		}
+		p += w;
+		o->n -= (size_t)w;
+	}
+	o->n = 0;
+}
+
+static void out_mem(struct out *o, const void *v, size_t len)
+{
+	const char *p = v;
+
+	while (len) {
+		size_t k = sizeof(o->buf) - o->n < len ? sizeof(o->buf) - o->n : len;
+
+		memcpy(o->buf + o->n, p, k);
+		o->n += k;
+		p += k;
+		len -= k;
+		if (o->n == sizeof(o->buf))
+			out_flush(o);
+	}
+}
+
+static void out_str(struct out *o, const char *s)
+{
+	out_mem(o, s, strlen(s));
+}
+
+static void out_int(struct out *o, long v)
+{
+	char b[24], *p = b + sizeof(b);
+	unsigned long u = v < 0 ? -(unsigned long)v : (unsigned long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	out_mem(o, p, (size_t)(b + sizeof(b) - p));
+}
+
+/* <tid>.dat names of @dir, sorted, in an mmap'ed array (*cap entries) */
+static int list_tids(const char *dir, int **tids, size_t *cap)
+{
+	char buf[8192];
+	size_t n = 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	*tids = NULL;
+	*cap = 0;
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		long got = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+
+		if (got <= 0)
+			break;
+		for (long off = 0; off < got;) {
+			struct dirent64 *e = (struct dirent64 *)(buf + off);
+			const char *name = e->d_name;
+			long tid = 0;
+			size_t k = 0;
+
+			off += e->d_reclen;
+			while (name[k] >= '0' && name[k] <= '9' && tid < 1L << 31)
+				tid = tid * 10 + (name[k++] - '0');
+			if (!k || strcmp(name + k, ".dat") || tid <= 0 || tid >= 1L << 31)
+				continue;
+			if (n == *cap) {
+				size_t ncap = *cap ? *cap * 2 : 1024;
+				void *nv = *tids ? mremap(*tids, *cap * sizeof(int),
+							  ncap * sizeof(int), MREMAP_MAYMOVE)
+						 : mmap(NULL, ncap * sizeof(int),
+							PROT_READ | PROT_WRITE,
+							MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+				if (nv == MAP_FAILED)
+					break;
+				*tids = nv;
+				*cap = ncap;
+			}
+			/* insertion in order: directories hold few enough files */
+			size_t i = n++;
+
+			for (; i && (*tids)[i - 1] > tid; i--)
+				(*tids)[i] = (*tids)[i - 1];
+			(*tids)[i] = (int)tid;
+		}
+	}
+	close(fd);
+	return (int)n;
+}
+
 int frt_uftrace_write_info(const char *dir, const char *exename, const char *cmdline_json,
 			   int exit_status, bool have_status)
 {
 	struct header h = {{'F', 't', 'r', 'a', 'c', 'e', '!', 0}, 4, 40, 1, 2, 0, 0, 1024, 0, 0};
 	char path[4096], tmp[4096];
-	int *tids = NULL, ntids = 0, cap = 0, fd;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	FILE *f;
+	struct out o = {.fd = -1};
+	size_t cap;
+	int *tids, ntids, err = 0;
 
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		char *end;
-		long tid = strtol(e->d_name, &end, 10);
-
-		if (end == e->d_name || strcmp(end, ".dat") || tid <= 0)
-			continue;
-		if (ntids == cap) {
-			int *n = realloc(tids, (size_t)(cap = cap ? cap * 2 : 64) * sizeof(*n));
-
-			if (!n) {
-				closedir(d);
-				free(tids);
-				return -ENOMEM;
-			}
-			tids = n;
-		}
-		tids[ntids++] = (int)tid;
-	}
-	closedir(d);
-	if (ntids > 1)
-		qsort(tids, (size_t)ntids, sizeof(*tids), cmp_int);
-
+	ntids = list_tids(dir, &tids, &cap);
+	if (ntids < 0)
+		return ntids;
 	h.feat_mask = FEAT_TASK_SESSION | FEAT_SYM_REL_ADDR | FEAT_MAX_STACK;
 	h.info_mask = INFO_EXE_NAME | INFO_CMDLINE | INFO_TASKINFO | INFO_VERSION |
 		      (have_status ? INFO_EXIT_STATUS : 0);
-	snprintf(path, sizeof(path), "%s/info", dir);
-	snprintf(tmp, sizeof(tmp), "%s/info.tmp.%d", dir, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		int err = errno;
-
-		if (fd >= 0)
-			close(fd);
-		free(tids);
-		return -err;
+	if (strlen(dir) + 32 > sizeof(path)) {
+		err = -ENAMETOOLONG;
+		goto out;
 	}
-	fwrite(&h, sizeof(h), 1, f);
+	strcpy(path, dir);
+	strcat(path, "/info");
+	strcpy(tmp, path);
+	strcat(tmp, ".tmp.");
+	{
+		char b[24], *p = b + sizeof(b) - 1;
+		unsigned int pid = (unsigned int)getpid();
+
+		*p = 0;
+		do
+			*--p = (char)('0' + pid % 10);
+		while (pid /= 10);
+		strcat(tmp, p);
+	}
+	o.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (o.fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	out_mem(&o, &h, sizeof(h));
 	/* bit order: exename(0) exit_status(2) cmdline(3) taskinfo(7) version(13) */
-	fprintf(f, "exename:%s\n", exename);
-	if (have_status)
-		fprintf(f, "exit_status:%d\n", exit_status);
-	fprintf(f, "cmdline:%s\n", cmdline_json);
-	fprintf(f, "taskinfo:lines=2\ntaskinfo:nr_tid=%d\ntaskinfo:tids=", ntids);
-	for (int i = 0; i < ntids; i++)
-		fprintf(f, "%s%d", i ? "," : "", tids[i]);
-	fprintf(f, "\nuftrace_version:v0.13 (written by ftrace_rt)\n");
-	free(tids);
-	if (fclose(f) || rename(tmp, path)) {
-		int err = errno;
-
-		unlink(tmp);
-		return -err;
+	out_str(&o, "exename:");
+	out_str(&o, exename);
+	if (have_status) {
+		out_str(&o, "\nexit_status:");
+		out_int(&o, exit_status);
 	}
-	return 0;
+	out_str(&o, "\ncmdline:");
+	out_str(&o, cmdline_json);
+	out_str(&o, "\ntaskinfo:lines=2\ntaskinfo:nr_tid=");
+	out_int(&o, ntids);
+	out_str(&o, "\ntaskinfo:tids=");
+	for (int i = 0; i < ntids; i++) {
+		if (i)
+			out_str(&o, ",");
+		out_int(&o, tids[i]);
+	}
+	out_str(&o, "\nuftrace_version:v0.13 (written by ftrace_rt)\n");
+	out_flush(&o);
+	if (close(o.fd) || o.err || rename(tmp, path)) {
+		err = o.err ? -EIO : -errno;
+		unlink(tmp);
+	}
+out:
+	if (tids)
+		munmap(tids, cap * sizeof(int));
+	return err;
 }

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hooks.h"
@@ -145,6 +146,64 @@ EXPORT int execle(const char *path, const char *arg, ...)
 	argv = collect_args(arg, ap, argv, MAX_ARGS, &envp);
 	va_end(ap);
 	return argv ? execve(path, argv, envp) : (errno = E2BIG, -1);
+}
+
+/*
+ * Signal dispositions: a fatal signal left at its default writes the trace
+ * before the process dies, invisibly to the program (lib/fatal.c).
+ */
+EXPORT FRT_NO_TSAN int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return frt_hook_sigaction(sig, act, old);
+}
+
+EXPORT FRT_NO_TSAN int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return frt_hook_sigaction(sig, act, old);
+}
+
+EXPORT FRT_NO_TSAN __sighandler_t signal(int sig, __sighandler_t h)
+{
+	return frt_hook_signal(sig, h, false);
+}
+
+EXPORT FRT_NO_TSAN __sighandler_t bsd_signal(int sig, __sighandler_t h)
+{
+	return frt_hook_signal(sig, h, false);
+}
+
+EXPORT FRT_NO_TSAN __sighandler_t ssignal(int sig, __sighandler_t h)
+{
+	return frt_hook_signal(sig, h, false);
+}
+
+EXPORT FRT_NO_TSAN __sighandler_t sysv_signal(int sig, __sighandler_t h)
+{
+	return frt_hook_signal(sig, h, true);
+}
+
+EXPORT FRT_NO_TSAN __sighandler_t __sysv_signal(int sig, __sighandler_t h)
+{
+	return frt_hook_signal(sig, h, true);
+}
+
+EXPORT FRT_NO_TSAN __sighandler_t sigset(int sig, __sighandler_t h)
+{
+	return frt_hook_sigset(sig, h);
+}
+
+/* _exit skips exit handlers, ours too: write the trace first. */
+EXPORT FRT_NO_TSAN void _exit(int status)
+{
+	frt_hook_exit(status);
+	/* what libc's _exit does; no dlsym here (a signal handler, a vfork child) */
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+EXPORT FRT_NO_TSAN void _Exit(int status)
+{
+	_exit(status);
 }
 
 /* the unwinder (libgcc_s, libstdc++) */

@@ -26,12 +26,35 @@ for tracer in () if asan else ("none", "function_graph"):
     if p.returncode != 0 or "traced(1) = 2" not in p.stdout:
         fail(f"own malloc under {tracer}: {p.returncode} {p.stdout} {p.stderr}")
 
+# a forked child: the runtime calls none of the program's malloc/free there (no flusher
+# thread is created: glibc would allocate its DTV, and free cached stacks, with the
+# program's allocator); nor does the parent's exit (the flusher never exits: glibc would
+# call free() for it). A 4 KiB buffer makes the child write chunks out while it runs.
+if not asan:
+    base = run([own, "fork"])
+    want = [l for l in base.stdout.splitlines() if l.startswith("fork child")]
+    if base.returncode != 0 or len(want) != 2:
+        fail(f"own malloc, fork, untraced: {base.returncode} {base.stdout} {base.stderr}")
+    for bufsize in ("2M", "4K"):
+        p = run([own, "fork"], env={"LD_PRELOAD": preload_for(lib),
+                                    "FTRACE_RT_TRACER": "function_graph",
+                                    "FTRACE_RT_BUFSIZE": bufsize,
+                                    "FTRACE_RT_OUTPUT": os.path.join(tmp, "d-fork-" + bufsize)})
+        got = [l for l in p.stdout.splitlines() if l.startswith("fork child")]
+        if p.returncode != 0 or got != want:
+            fail(f"own malloc, fork, {bufsize} buffers: the child's malloc/free calls {got}, "
+                 f"untraced {want}: {p.stderr}")
+        inside = [l for l in p.stderr.splitlines() if "inside the runtime" in l]
+        if inside:
+            fail(f"own malloc, fork, {bufsize} buffers: the runtime called traced code: {inside}")
+
 # exported symbols: the API and the hooks, nothing else (no allocator)
 nm = run(["nm", "-D", "--defined-only", lib]).stdout.split()
 syms = {w for w in nm if re.match(r"^[A-Za-z_]\w*$", w) and len(w) > 1}
-hooks = {"dlopen", "dlclose", "mprotect", "execve", "execv", "execvp", "execvpe", "fexecve", "execl",
-         "execlp", "execle", "pthread_exit", "_Unwind_RaiseException", "_Unwind_Resume",
-         "_Unwind_Resume_or_Rethrow", "__cxa_begin_catch"}
+hooks = {"dlopen", "dlclose", "mprotect", "execve", "execv", "execvp", "execvpe", "fexecve",
+         "execl", "execlp", "execle", "pthread_exit", "_Unwind_RaiseException", "_Unwind_Resume",
+         "_Unwind_Resume_or_Rethrow", "__cxa_begin_catch", "sigaction", "__sigaction", "signal",
+         "bsd_signal", "ssignal", "sysv_signal", "__sysv_signal", "sigset", "_exit", "_Exit"}
 extra = {s for s in syms if not s.startswith("ftrace_rt_") and s not in hooks}
 extra -= {"T", "D", "B", "W", "V", "A", "R"}
 if extra:

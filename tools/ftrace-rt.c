@@ -200,9 +200,21 @@ int tool_setenv_audit(const char *lib)
 	return 0;
 }
 
+static volatile pid_t running_child;
+int tool_run_signal;
+
+/* SIGTERM sent to this tool alone (kill PID, a service manager): the program decides */
+static void forward(int sig)
+{
+	if (running_child > 0)
+		kill(running_child, sig);
+}
+
 /* Run argv, wait, and return its exit status the way a shell would. */
 int tool_run(char **argv)
 {
+	struct sigaction fwd = {.sa_handler = forward}, old_term;
+
 	pid_t pid = fork();
 	int st;
 
@@ -215,11 +227,22 @@ int tool_run(char **argv)
 		fprintf(stderr, "%s: cannot run %s: %s\n", tool_prog, argv[0], strerror(errno));
 		_exit(127);
 	}
-	signal(SIGINT, SIG_IGN); /* the program gets it and decides */
+	/*
+	 * Ctrl-C reaches the whole process group: the program gets it and
+	 * decides (a traced one writes its data before it dies); this tool
+	 * waits to report.
+	 */
+	signal(SIGINT, SIG_IGN);
+	running_child = pid;
+	sigemptyset(&fwd.sa_mask);
+	sigaction(SIGTERM, &fwd, &old_term);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return 127;
+	running_child = 0;
+	sigaction(SIGTERM, &old_term, NULL);
 	signal(SIGINT, SIG_DFL);
+	tool_run_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return 128 + WTERMSIG(st);

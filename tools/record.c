@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,6 +366,12 @@ int cmd_record(int argc, char **argv)
 		setenv("FTRACE_RT_VERBOSE", verbose, 1);
 	started = time(NULL);
 	status = tool_run(argv + optind);
+	if (tool_run_signal) {
+		const char *name = sigabbrev_np(tool_run_signal);
+
+		fprintf(stderr, "%s: %s killed by SIG%s\n", tool_prog, argv[optind],
+			name ? name : "?");
+	}
 	if (strcmp(getenv("FTRACE_RT_TRACER"), "none"))
 		check_traced(dir, argv[optind], checked, started);
 
