@@ -31,7 +31,9 @@ nm = run(["nm", "-D", "--defined-only", lib]).stdout.split()
 syms = {w for w in nm if re.match(r"^[A-Za-z_]\w*$", w) and len(w) > 1}
 hooks = {"dlopen", "dlclose", "execve", "execv", "execvp", "execvpe", "fexecve", "execl",
          "execlp", "execle", "pthread_exit", "_Unwind_RaiseException", "_Unwind_Resume",
-         "_Unwind_Resume_or_Rethrow", "__cxa_begin_catch"}
+         "_Unwind_Resume_or_Rethrow", "__cxa_begin_catch", "_Unwind_ForcedUnwind",
+         "_Unwind_Backtrace", "_dl_find_object", "dl_iterate_phdr", "backtrace", "swapcontext",
+         "setcontext"}
 extra = {s for s in syms if not s.startswith("ftrace_rt_") and s not in hooks}
 extra -= {"T", "D", "B", "W", "V", "A", "R"}
 if extra:
