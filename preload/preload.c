@@ -212,15 +212,15 @@ EXPORT int dl_iterate_phdr(int (*fn)(struct dl_phdr_info *, size_t, void *), voi
 }
 
 /* this library's code, where the wrappers below must not show as a frame */
-extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
 
 static bool own_code(uintptr_t pc)
 {
-	const ElfW(Phdr) *ph =
-		(const ElfW(Phdr) *)((const char *)&__ehdr_start + __ehdr_start.e_phoff);
-	uintptr_t base = (uintptr_t)&__ehdr_start;
+	uintptr_t base = (uintptr_t)__ehdr_start;
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
 
-	for (unsigned int i = 0; i < __ehdr_start.e_phnum; i++) {
+	for (unsigned int i = 0; i < eh->e_phnum; i++) {
 		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) &&
 		    pc - (base + ph[i].p_vaddr) < ph[i].p_memsz)
 			return true;
