@@ -129,7 +129,10 @@ void frt_fgraph_declare_stack(uintptr_t lo, size_t size)
 	while (__atomic_exchange_n(&declare_lock, 1, __ATOMIC_ACQUIRE))
 		;
 	n = __atomic_load_n(&n_declared, __ATOMIC_RELAXED);
-	for (unsigned int i = 0; i < n && i < FRT_STACKS; i++) {
+	/* most recent first: a scheduler switches among a few stacks */
+	for (unsigned int k = 1; k <= n && k <= FRT_STACKS; k++) {
+		unsigned int i = (n - k) % FRT_STACKS;
+
 		if (__atomic_load_n(&declared[i].lo, __ATOMIC_RELAXED) == lo &&
 		    __atomic_load_n(&declared[i].size, __ATOMIC_RELAXED) == size)
 			goto out;
@@ -160,19 +163,24 @@ static uintptr_t stack_of(uintptr_t a, const stack_t *alt)
 	return 0;
 }
 
-/* Do @lower and @upper (>= @lower) lie on the same stack? @alt: filled on first use. */
-static bool same_stack(uintptr_t lower, uintptr_t upper, stack_t *alt)
+/* the thread's alternate signal stack, asked for once per decision that needs it */
+struct alt_stack {
+	bool known;
+	stack_t ss;
+};
+
+/* Do @lower and @upper (>= @lower) lie on the same stack? */
+static bool same_stack(uintptr_t lower, uintptr_t upper, struct alt_stack *alt)
 {
 	if (upper - lower >= SAME_STACK_SPAN)
 		return false;
-	if (!alt->ss_size && !(alt->ss_flags & SS_DISABLE)) {
-		/* once per call that gets here: a plain system call, no vector register */
-		if (sigaltstack(NULL, alt))
-			alt->ss_flags = SS_DISABLE;
-		if (!alt->ss_size)
-			alt->ss_flags = SS_DISABLE;
+	if (!alt->known) {
+		/* a plain system call: no vector register, as -mgeneral-regs-only needs */
+		if (sigaltstack(NULL, &alt->ss) || !alt->ss.ss_size)
+			alt->ss.ss_flags = SS_DISABLE;
+		alt->known = true;
 	}
-	return stack_of(lower, alt) == stack_of(upper, alt);
+	return stack_of(lower, &alt->ss) == stack_of(upper, &alt->ss);
 }
 
 void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_regs *regs,
@@ -180,8 +188,10 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 {
 	uintptr_t loc = regs->sp;
 	uint64_t now = frt_clock_raw();
-	stack_t alt = {0};
+	struct alt_stack alt;
 	struct frt_shadow *s;
+
+	alt.known = false;
 
 	while (t->depth) {
 		s = &t->shadow[t->depth - 1];
@@ -299,7 +309,7 @@ void frt_fgraph_close_all(struct frt_thread *t, uint64_t now)
  */
 struct slot_access {
 	uintptr_t sp;
-	stack_t alt;
+	struct alt_stack alt;
 };
 
 static bool slot_get(struct slot_access *a, uintptr_t loc, uintptr_t *v)
