@@ -399,6 +399,22 @@ if cxx:
             expect_counts(d, "cxx-" + mode, {"bt_outer": 2, "bt_inner": 6, "bt_walk": 2,
                                              "cx_leaf": 2, "main": 1})
             expect_parents(d, "cxx-" + mode, {"cx_leaf": "bt_walk", "bt_walk": "bt_inner"})
+    # 13d: gdb, from outside, with the project's unwinder for hooked frames
+    if shutil.which("gdb"):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts",
+                              "ftrace_rt-gdb.py")
+        g = subprocess.run(
+            ["gdb", "-q", "-batch", "-nx", "-ex", "set breakpoint pending on",
+             "-ex", "break bt_walk", "-ex", "run", "-ex", f"source {script}", "-ex", "bt",
+             "--args", "env", f"LD_PRELOAD={preload}", "FTRACE_RT_TRACER=function_graph",
+             f"FTRACE_RT_OUTPUT={os.path.join(tmp, 'gdb.data')}", cxx, "backtrace"],
+            capture_output=True, text=True, timeout=300, env=clean_env())
+        frames = re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+) \(", g.stdout, re.M)
+        real = [f for f in frames if f != "??"]
+        if real[:6] != ["bt_walk", "bt_inner", "bt_inner", "bt_inner", "bt_outer", "main"]:
+            fail(f"gdb backtrace through hooked frames: {real} {g.stdout[-800:]} {g.stderr[-300:]}")
+    else:
+        print("note: gdb not found, its unwinder is not tested")
     p, d = record("cxx-profile", [cxx, "20"], tracer="profile")
     q = subprocess.run([tool, "report", "-d", d], capture_output=True, text=True)
     if q.returncode != 0 or not re.search(r"^\s+20\s.*\scx_catcher\(int\)@", q.stdout, re.M):
