@@ -399,6 +399,11 @@ if cxx:
             expect_counts(d, "cxx-" + mode, {"bt_outer": 2, "bt_inner": 6, "bt_walk": 2,
                                              "cx_leaf": 2, "main": 1})
             expect_parents(d, "cxx-" + mode, {"cx_leaf": "bt_walk", "bt_walk": "bt_inner"})
+    # 13c2: a SIGPROF profiler's backtrace() at any instruction, the runtime's
+    # trampolines and return hook included: every walk reaches the program's start
+    p, d = record("cxx-sigprof", [cxx, "sigprof", "200"])
+    if p.returncode != 0 or "sigprof:" not in p.stdout:
+        fail(f"c++ sigprof: rc {p.returncode}: {p.stdout.strip()} {p.stderr[-300:]}")
     # 13d: gdb, from outside, with the project's unwinder for hooked frames
     if shutil.which("gdb"):
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts",
