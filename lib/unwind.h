@@ -7,6 +7,11 @@
 #include <stdint.h>
 #include <ucontext.h>
 
+struct frt_thread;
+/* the calling thread's state (lib/thread.c), NULL before its first traced call */
+extern __thread struct frt_thread *frt_self
+	__attribute__((visibility("hidden"), tls_model("initial-exec")));
+
 void frt_before_unwind(void) __attribute__((visibility("hidden")));
 void frt_after_catch(uintptr_t cfa) __attribute__((visibility("hidden")));
 void frt_before_walk(void) __attribute__((visibility("hidden")));

@@ -196,18 +196,25 @@ EXPORT _Unwind_Reason_Code_ _Unwind_ForcedUnwind(struct _Unwind_Exception *e, vo
 /*
  * What any unwinder calls before it reads a return address (lib/unwind.c):
  * glibc's own calls into libgcc_s (thread cancellation) come through here.
+ * A sanitizer runtime calls them while it starts, before it can follow any
+ * instrumented code: nothing is done (or instrumented) for a thread the
+ * runtime has never seen.
  */
-EXPORT int _dl_find_object(void *pc, struct dl_find_object *result)
+#define NO_SANITIZE __attribute__((no_sanitize("address", "thread", "undefined")))
+
+NO_SANITIZE EXPORT int _dl_find_object(void *pc, struct dl_find_object *result)
 {
 	REAL(int, _dl_find_object, (void *, struct dl_find_object *));
-	frt_before_walk();
+	if (frt_self)
+		frt_before_walk();
 	return real__dl_find_object ? real__dl_find_object(pc, result) : -1;
 }
 
-EXPORT int dl_iterate_phdr(int (*fn)(struct dl_phdr_info *, size_t, void *), void *arg)
+NO_SANITIZE EXPORT int dl_iterate_phdr(int (*fn)(struct dl_phdr_info *, size_t, void *), void *arg)
 {
 	REAL(int, dl_iterate_phdr, (int (*)(struct dl_phdr_info *, size_t, void *), void *));
-	frt_before_walk();
+	if (frt_self)
+		frt_before_walk();
 	return real_dl_iterate_phdr ? real_dl_iterate_phdr(fn, arg) : 0;
 }
 
