@@ -43,7 +43,8 @@ struct frt_shadow {
 	uint64_t start;	   /* raw entry time (profile) */
 	uint64_t child;	   /* raw time spent in callees (profile) */
 	uint16_t recorded; /* its ENTRY record was written */
-	uint16_t depth;
+	uint16_t unhooked; /* FRT_UNHOOKED_*: its slot was given its real return address */
+	uint32_t depth;
 	/*
 	 * profile: FRT_PROF_OUTER or FRT_PROF_NESTED (0: not counted) in the low
 	 * bits, the index of the function's table entry above them, so that the
@@ -52,7 +53,12 @@ struct frt_shadow {
 	uint32_t prof;
 };
 
-_Static_assert(FRT_SHADOW_MAX <= UINT16_MAX, "struct frt_shadow keeps the depth in 16 bits");
+/* why a shadow entry's slot holds its real return address again */
+enum {
+	FRT_HOOKED = 0,
+	FRT_UNHOOKED_UNWIND = 1, /* an unwinder walked the stack, to its end or not ours to see */
+	FRT_UNHOOKED_WALK = 2,	 /* a walk that gives the frames back (backtrace()) */
+};
 
 struct frt_prof_ent {
 	uintptr_t ip;
@@ -99,6 +105,8 @@ struct frt_thread {
 	struct frt_shadow
 		graveyard[FRT_GRAVEYARD]; /* popped but maybe still live (longjmp, coroutines) */
 	unsigned int grave_pos;
+	bool all_unhooked;     /* every entry's slot holds its real return address */
+	unsigned long evicted; /* graveyard entries given back their return address */
 
 	/*
 	 * profile: open addressing by ip. The exit path may merge the table of
@@ -216,8 +224,10 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		      bool record) FRT_HIDDEN;
 uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs) FRT_HIDDEN;
 void frt_fgraph_close_all(struct frt_thread *t, uint64_t now) FRT_HIDDEN;
-void frt_fgraph_unhook_all(struct frt_thread *t) FRT_HIDDEN;
+void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why) FRT_HIDDEN;
 void frt_fgraph_rehook_live(struct frt_thread *t, uintptr_t sp) FRT_HIDDEN;
+void frt_fgraph_rehook_walked(struct frt_thread *t) FRT_HIDDEN;
+void frt_fgraph_declare_stack(uintptr_t lo, size_t size) FRT_HIDDEN;
 
 /* tracers.c */
 enum frt_tracer_kind { FRT_TRACER_NONE, FRT_TRACER_FUNCTION, FRT_TRACER_GRAPH, FRT_TRACER_PROFILE };

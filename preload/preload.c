@@ -3,16 +3,22 @@
  * The LD_PRELOAD shim: start-up and exit, and the hooks that must be
  * exported symbols: the dynamic loader's dlopen/dlclose (keep the site table
  * in step), exec (write the data before the image goes), and the unwinder
- * entry points (function_graph's hooked return addresses must not be seen by
- * an unwinder). The same library serves programs that link it for the API;
- * everything here only calls into lib/.
+ * entry points and what every unwinder calls first (function_graph's hooked
+ * return addresses must not be seen by an unwinder, see lib/unwind.c), and
+ * the context switches (which stacks the program uses, see lib/fgraph.c). The same library serves
+ * programs that link it for the API; everything here only calls into lib/.
  */
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "hooks.h"
@@ -209,6 +215,8 @@ EXPORT FRT_NO_TSAN void _Exit(int status)
 /* the unwinder (libgcc_s, libstdc++) */
 
 struct _Unwind_Exception;
+struct _Unwind_Context;
+typedef int _Unwind_Reason_Code_; /* unwind.h is the compiler's, not needed here */
 
 EXPORT int _Unwind_RaiseException(struct _Unwind_Exception *e)
 {
@@ -240,6 +248,135 @@ EXPORT void *__cxa_begin_catch(void *e)
 	/* the catching frame's stack pointer: frames below it are gone */
 	frt_after_catch((uintptr_t)__builtin_dwarf_cfa());
 	return r;
+}
+
+EXPORT _Unwind_Reason_Code_ _Unwind_ForcedUnwind(struct _Unwind_Exception *e, void *stop, void *arg)
+{
+	REAL(_Unwind_Reason_Code_, _Unwind_ForcedUnwind,
+	     (struct _Unwind_Exception *, void *, void *));
+	frt_before_unwind();
+	return real__Unwind_ForcedUnwind ? real__Unwind_ForcedUnwind(e, stop, arg) : 3;
+}
+
+/*
+ * What any unwinder calls before it reads a return address (lib/unwind.c):
+ * glibc's own calls into libgcc_s (thread cancellation) come through here.
+ * A sanitizer runtime calls them while it starts, before it can follow any
+ * instrumented code: nothing is done (or instrumented) for a thread the
+ * runtime has never seen.
+ */
+#define NO_SANITIZE __attribute__((no_sanitize("address", "thread", "undefined")))
+
+NO_SANITIZE EXPORT int _dl_find_object(void *pc, struct dl_find_object *result)
+{
+	REAL(int, _dl_find_object, (void *, struct dl_find_object *));
+	if (frt_self)
+		frt_before_walk();
+	return real__dl_find_object ? real__dl_find_object(pc, result) : -1;
+}
+
+NO_SANITIZE EXPORT int dl_iterate_phdr(int (*fn)(struct dl_phdr_info *, size_t, void *), void *arg)
+{
+	REAL(int, dl_iterate_phdr, (int (*)(struct dl_phdr_info *, size_t, void *), void *));
+	if (frt_self)
+		frt_before_walk();
+	return real_dl_iterate_phdr ? real_dl_iterate_phdr(fn, arg) : 0;
+}
+
+/* this library's code, where the wrappers below must not show as a frame */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+
+static bool own_code(uintptr_t pc)
+{
+	uintptr_t base = (uintptr_t)__ehdr_start;
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
+
+	for (unsigned int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) &&
+		    pc - (base + ph[i].p_vaddr) < ph[i].p_memsz)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * backtrace() and _Unwind_Backtrace unwind nothing: the frames are hooked
+ * again afterwards, so they keep their exits. The wrapper's own frame is left
+ * out of what the caller sees.
+ */
+EXPORT int backtrace(void **buf, int size)
+{
+	REAL(int, backtrace, (void **, int));
+	bool rehook;
+	void **all;
+	int n;
+
+	if (!real_backtrace)
+		return 0;
+	if (size <= 0)
+		return real_backtrace(buf, size);
+	rehook = frt_walk_begin();
+	/* one more frame than asked for, this one, skipped below */
+	all = size < 4096 ? __builtin_alloca((size + 1) * sizeof(void *)) : buf;
+	n = real_backtrace(all, all == buf ? size : size + 1);
+	frt_walk_end(rehook);
+	if (n > 0 && own_code((uintptr_t)all[0])) {
+		memmove(buf, all + 1, --n * sizeof(void *));
+	} else if (all != buf) {
+		n = n > size ? size : n;
+		memcpy(buf, all, n * sizeof(void *));
+	}
+	return n;
+}
+
+struct trace_shim {
+	_Unwind_Reason_Code_ (*fn)(struct _Unwind_Context *, void *);
+	void *arg;
+	uintptr_t (*get_ip)(struct _Unwind_Context *);
+};
+
+static _Unwind_Reason_Code_ trace_shim(struct _Unwind_Context *ctx, void *arg)
+{
+	struct trace_shim *s = arg;
+
+	if (s->get_ip && own_code(s->get_ip(ctx) - 1))
+		return 0; /* _URC_NO_REASON: this wrapper's frame, not the program's */
+	return s->fn(ctx, s->arg);
+}
+
+EXPORT _Unwind_Reason_Code_ _Unwind_Backtrace(_Unwind_Reason_Code_ (*fn)(struct _Unwind_Context *,
+									 void *),
+					      void *arg)
+{
+	REAL(_Unwind_Reason_Code_, _Unwind_Backtrace,
+	     (_Unwind_Reason_Code_(*)(struct _Unwind_Context *, void *), void *));
+	REAL(uintptr_t, _Unwind_GetIP, (struct _Unwind_Context *));
+	struct trace_shim s = {fn, arg, real__Unwind_GetIP};
+	_Unwind_Reason_Code_ r;
+	bool rehook;
+
+	if (!real__Unwind_Backtrace)
+		return 5; /* _URC_END_OF_STACK */
+	rehook = frt_walk_begin();
+	r = real__Unwind_Backtrace(trace_shim, &s);
+	frt_walk_end(rehook);
+	return r;
+}
+
+/* context switches: the stack a made context runs on (lib/fgraph.c) */
+EXPORT int swapcontext(ucontext_t *oucp, const ucontext_t *ucp)
+{
+	REAL(int, swapcontext, (ucontext_t *, const ucontext_t *));
+	frt_before_switch(ucp);
+	return real_swapcontext(oucp, ucp);
+}
+
+EXPORT int setcontext(const ucontext_t *ucp)
+{
+	REAL(int, setcontext, (const ucontext_t *));
+	frt_before_switch(ucp);
+	return real_setcontext(ucp);
 }
 
 EXPORT void pthread_exit(void *ret)

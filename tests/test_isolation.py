@@ -54,7 +54,9 @@ syms = {w for w in nm if re.match(r"^[A-Za-z_]\w*$", w) and len(w) > 1}
 hooks = {"dlopen", "dlclose", "mprotect", "execve", "execv", "execvp", "execvpe", "fexecve",
          "execl", "execlp", "execle", "pthread_exit", "_Unwind_RaiseException", "_Unwind_Resume",
          "_Unwind_Resume_or_Rethrow", "__cxa_begin_catch", "sigaction", "__sigaction", "signal",
-         "bsd_signal", "ssignal", "sysv_signal", "__sysv_signal", "sigset", "_exit", "_Exit"}
+         "bsd_signal", "ssignal", "sysv_signal", "__sysv_signal", "sigset", "_exit", "_Exit",
+         "_Unwind_ForcedUnwind", "_Unwind_Backtrace", "_dl_find_object", "dl_iterate_phdr",
+         "backtrace", "swapcontext", "setcontext"}
 extra = {s for s in syms if not s.startswith("ftrace_rt_") and s not in hooks}
 extra -= {"T", "D", "B", "W", "V", "A", "R"}
 if extra:

@@ -144,6 +144,40 @@ def expect_counts(d, what, want, balanced=True, lost=False):
                 fail(f"{what}: {source}: {fn} called {counts.get(fn)} times, expected {n}")
 
 
+def call_parents(d):
+    """(function, caller) of every call, from uftrace replay's nesting."""
+    out, stack = [], []
+    for line in uftrace(d, "replay").stdout.splitlines():
+        m = re.search(r"\|( +)(\S.*)$", line)
+        if not m or m.group(2).startswith("}"):
+            continue
+        name = re.match(r"([\w:~]+)\(", m.group(2))
+        if not name:
+            continue
+        depth = (len(m.group(1)) - 1) // 2
+        del stack[depth:]
+        out.append((name.group(1), stack[-1] if stack else None))
+        if m.group(2).endswith("{"):
+            stack.append(name.group(1))
+    return out
+
+
+def expect_parents(d, what, want):
+    """Every call of each function in @want was made from the function named there."""
+    if not have_uftrace:
+        return
+    seen = {}
+    for fn, parent in call_parents(d):
+        if fn in want:
+            seen[fn] = seen.get(fn, 0) + 1
+            if parent != want[fn]:
+                fail(f"{what}: {fn} called from {parent}, expected inside {want[fn]}")
+                return
+    for fn in want:
+        if not seen.get(fn):
+            fail(f"{what}: no call of {fn} in the replay")
+
+
 def summary_line(stderr):
     lines = [l for l in stderr.splitlines() if l.startswith("ftrace_rt:")]
     return lines[-1] if lines else ""
@@ -226,6 +260,49 @@ if "signal 100 done" not in p.stdout:
     fail(f"signal: {p.stderr}")
 expect_counts(d, "signal", {"raiser": 100, "in_handler": 50, "leaf": 250})
 
+# 8b: a handler on a sigaltstack that lies in main's frame, above the frames it
+# interrupts: those stay live (nesting around the handler), and more than the
+# graveyard's 1,024 entries of signals neither abort nor lose a return
+p, d = record("altstack", [prog, "altstack", "2000"])
+if p.returncode != 0 or "altstack 2000 done" not in p.stdout:
+    fail(f"altstack: rc {p.returncode}: {p.stdout} {p.stderr[-500:]}")
+else:
+    expect_counts(d, "altstack", {"nest": 6, "raiser_alt": 2000, "alt_handler": 2000,
+                                  "in_handler": 2000, "leaf": 4000, "main": 1})
+    expect_parents(d, "altstack", {"alt_handler": "raiser_alt", "in_handler": "alt_handler",
+                                   "raiser_alt": "nest"})
+
+# 8c: swapcontext onto a coroutine stack that is a local array of main's:
+# the coroutine runs inside switcher's swapcontext and is shown there
+p, d = record("ucontext-local", [prog, "ucontext-local", "50"])
+if p.returncode != 0 or "ucontext-local 50 done" not in p.stdout:
+    fail(f"ucontext-local: rc {p.returncode}: {p.stdout} {p.stderr[-500:]}")
+else:
+    expect_counts(d, "ucontext-local", {"switcher": 50, "co_start": 50, "co_body": 50,
+                                        "co_inner": 50, "leaf": 100, "main": 1})
+    expect_parents(d, "ucontext-local", {"co_start": "switcher", "co_body": "co_start",
+                                         "switcher": "main"})
+
+# 8c2: a coroutine suspended inside traced frames while the main context
+# abandons 1,600 frames with longjmp (more than the graveyard holds): when it
+# resumes, its frames still return to the right place
+p, d = record("co-evict", [prog, "co-evict", "400"])
+if p.returncode != 0 or "co-evict 400 done" not in p.stdout:
+    fail(f"co-evict: rc {p.returncode}: {p.stdout} {p.stderr[-500:]}")
+else:
+    expect_counts(d, "co-evict", {"ev_resume": 2, "ev_a": 1, "ev_b": 1, "jump_top": 400,
+                                  "jump_deep": 1600, "leaf": 1601, "main": 1})
+
+# 8d: an unwinder the runtime has no hook for looks up unwind information
+# (dl_iterate_phdr) inside traced frames, which then return normally: the
+# real return addresses were put back, every call still counted once
+p, d = record("phdr", [prog, "phdr", "300"])
+if p.returncode != 0 or "phdr 300 done" not in p.stdout:
+    fail(f"phdr: rc {p.returncode}: {p.stdout} {p.stderr[-500:]}")
+else:
+    expect_counts(d, "phdr", {"p_outer": 300, "p_mid": 300, "p_inner": 300, "leaf": 600,
+                              "main": 1})
+
 # 9: recursion deeper than the shadow stack: counted, program correct
 p, d = record("deep", [prog, "deep", "3000"])
 if "deep(3000) = 3000" not in p.stdout:
@@ -298,6 +375,51 @@ if cxx:
         q = subprocess.run([tool, "report", "-d", d, *args], capture_output=True, text=True)
         if q.returncode != 0 or not re.search(rf"\s200\s+{re.escape(want)}$", q.stdout, re.M):
             fail(f"cxx report {args}: no '200 {want}' line: {q.stdout[-600:]} {q.stderr}")
+    # 13b: pthread_cancel of a thread blocked in read() under traced frames that
+    # hold RAII objects and a std::lock_guard: glibc's forced unwind (reached
+    # through function pointers, no hook of ours runs) must see every frame
+    for mode, ends in (("cancel", "canceled"), ("exit", "exited")):
+        p, d = record("cxx-" + mode, [cxx, mode])
+        want = f"{mode}: destructors 5 of 5, mutex free, {ends}"
+        if p.returncode != 0 or want not in p.stdout:
+            fail(f"c++ {mode}: rc {p.returncode}: {p.stdout.strip()} {p.stderr[-300:]}")
+        else:
+            expect_counts(d, "cxx-" + mode, {"cn_thread": 1, "cn_locked": 1, "cn_mid": 4,
+                                             "cn_block": 1, "main": 1})
+    # 13c: backtrace() and _Unwind_Backtrace inside nested traced frames see what
+    # they see untraced; the frames keep their exits (counted, nested)
+    for mode in ("backtrace", "unwind-bt"):
+        ref = subprocess.run([cxx, mode], capture_output=True, text=True, env=clean_env())
+        p, d = record("cxx-" + mode, [cxx, mode])
+        if ref.returncode != 0 or ref.stdout.count("bt_outer") != 2:
+            fail(f"c++ {mode}: untraced run: {ref.stdout} {ref.stderr}")
+        elif p.returncode != 0 or p.stdout != ref.stdout:
+            fail(f"c++ {mode}: traced stack differs:\n{p.stdout}untraced:\n{ref.stdout}")
+        else:
+            expect_counts(d, "cxx-" + mode, {"bt_outer": 2, "bt_inner": 6, "bt_walk": 2,
+                                             "cx_leaf": 2, "main": 1})
+            expect_parents(d, "cxx-" + mode, {"cx_leaf": "bt_walk", "bt_walk": "bt_inner"})
+    # 13c2: a SIGPROF profiler's backtrace() at any instruction, the runtime's
+    # trampolines and return hook included: every walk reaches the program's start
+    p, d = record("cxx-sigprof", [cxx, "sigprof", "200"])
+    if p.returncode != 0 or "sigprof:" not in p.stdout:
+        fail(f"c++ sigprof: rc {p.returncode}: {p.stdout.strip()} {p.stderr[-300:]}")
+    # 13d: gdb, from outside, with the project's unwinder for hooked frames
+    if shutil.which("gdb"):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts",
+                              "ftrace_rt-gdb.py")
+        g = subprocess.run(
+            ["gdb", "-q", "-batch", "-nx", "-ex", "set breakpoint pending on",
+             "-ex", "break bt_walk", "-ex", "run", "-ex", f"source {script}", "-ex", "bt",
+             "--args", "env", f"LD_PRELOAD={preload}", "FTRACE_RT_TRACER=function_graph",
+             f"FTRACE_RT_OUTPUT={os.path.join(tmp, 'gdb.data')}", cxx, "backtrace"],
+            capture_output=True, text=True, timeout=300, env=clean_env())
+        frames = re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+) \(", g.stdout, re.M)
+        real = [f for f in frames if f != "??"]
+        if real[:6] != ["bt_walk", "bt_inner", "bt_inner", "bt_inner", "bt_outer", "main"]:
+            fail(f"gdb backtrace through hooked frames: {real} {g.stdout[-800:]} {g.stderr[-300:]}")
+    else:
+        print("note: gdb not found, its unwinder is not tested")
     p, d = record("cxx-profile", [cxx, "20"], tracer="profile")
     q = subprocess.run([tool, "report", "-d", d], capture_output=True, text=True)
     if q.returncode != 0 or not re.search(r"^\s.*\s20\s+cx_catcher\(int\)$", q.stdout, re.M):

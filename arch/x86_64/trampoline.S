@@ -251,14 +251,36 @@
  * leaves the vector registers alone: its C side never touches them. %rdi
  * and %rsi are kept for Microsoft-ABI callers, and the vector copies keep
  * xmm6-15 for them too.
+ *
+ * Unwinding. The hook reuses the slot it was hijacked from (rsp - 8 on
+ * entry) for the real return address, and frt_graph_return() stores it there
+ * before it pops the entry; while the entry is still on the shadow stack, an
+ * unwinder that starts on this thread has it put there too (lib/unwind.c).
+ * So the CFI says what is true at every instruction: CFA = rsp at entry (the
+ * caller's stack pointer after the return), return address at CFA - 8, %rbp
+ * the caller's until pushed. A signal handler's backtrace, or a debugger
+ * stopped in here, continues into the real caller.
+ *
+ * The byte before the hook belongs to no FDE. An unwinder that meets the hook
+ * as a frame's return address (a walk nothing warned us of: a debugger) looks
+ * up hook - 1, as for any return address, finds no unwind information and
+ * stops there, as before: it can never loop on the hook's own CFI, which
+ * would name the same slot again.
  */
 .macro RETHOOK name, vec
+	.p2align 4
+	int3				/* padding outside any FDE: see above */
 	FUNC_START \name
-	.cfi_undefined rip
+	.cfi_def_cfa %rsp, 0
+	.cfi_offset %rip, -8
 	endbr64
-	subq	$8, %rsp		/* becomes the real return address */
+	subq	$8, %rsp		/* the slot: becomes the real return address */
+	.cfi_adjust_cfa_offset 8
 	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset %rbp, -16
 	movq	%rsp, %rbp
+	.cfi_def_cfa_register %rbp
 	FRAME_SIZE \vec
 	andq	$-64, %rsp
 	movq	%rax, REGS_RAX(%rsp)
@@ -275,8 +297,7 @@
 	VZERO	\vec
 	leaq	16(%rbp), %rdi		/* rsp as the function returned */
 	movq	%rsp, %rsi
-	call	frt_graph_return
-	movq	%rax, 8(%rbp)
+	call	frt_graph_return	/* has stored the return address at 8(%rbp) */
 	VRESTORE \vec, 0
 	VRESTORE \vec, 1
 .ifnc \vec,gpr
@@ -290,6 +311,8 @@
 	movq	REGS_RSI(%rsp), %rsi
 	movq	%rbp, %rsp
 	popq	%rbp
+	.cfi_def_cfa %rsp, 8
+	.cfi_restore %rbp
 	ret
 	FUNC_END \name
 .endm

@@ -4,6 +4,7 @@
  * number of times. Calls go through volatile pointers so the compiler keeps
  * every call.  usage: tr_prog MODE [N] [ARG]
  */
+#include <link.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
@@ -135,6 +137,129 @@ NOINLINE void *tsd_noise(void *arg)
 	return arg;
 }
 
+/*
+ * "altstack": a handler on an alternate stack that lies in main's frame,
+ * above the frames it interrupts, calls traced functions; the interrupted
+ * frames (nest, raiser) are live throughout and must nest around it.
+ */
+NOINLINE void raiser_alt(void)
+{
+	raise(SIGUSR2);
+	sink--;
+}
+
+NOINLINE void nest(int d, int n)
+{
+	if (d) {
+		nest(d - 1, n);
+	} else {
+		for (int i = 0; i < n; i++) {
+			raiser_alt();
+			leaf();
+		}
+	}
+	sink--;
+}
+
+static void alt_handler(int sig)
+{
+	(void)sig;
+	in_handler();
+}
+
+/*
+ * "ucontext-local": a coroutine whose stack is a local array in main's frame,
+ * above the frame that switches to it: co_body runs inside switcher's
+ * swapcontext and must be shown there.
+ */
+static ucontext_t uc_main, uc_co;
+
+NOINLINE void co_inner(void)
+{
+	leaf();
+}
+
+NOINLINE void co_body(void)
+{
+	co_inner();
+	leaf();
+}
+
+static void co_start(void)
+{
+	co_body();
+}
+
+NOINLINE void switcher(void)
+{
+	swapcontext(&uc_main, &uc_co);
+	sink--;
+}
+
+/*
+ * "phdr": what an unwinder the runtime does not know does first (libunwind,
+ * a crash handler): look up unwind information with dl_iterate_phdr, from
+ * inside traced frames, which then return normally.
+ */
+static int count_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)info;
+	(void)size;
+	++*(int *)arg;
+	return 0;
+}
+
+NOINLINE void p_inner(void)
+{
+	int n = 0;
+
+	dl_iterate_phdr(count_object, &n);
+	sink += n > 0;
+}
+
+NOINLINE void p_mid(void)
+{
+	p_inner();
+	leaf();
+}
+
+NOINLINE void p_outer(void)
+{
+	p_mid();
+	sink--;
+}
+
+/*
+ * "co-evict": a coroutine suspended inside traced frames while the main
+ * context abandons more frames (longjmp) than the graveyard holds; then it
+ * resumes and its frames return.
+ */
+static ucontext_t ev_main, ev_co;
+static char ev_stack[65536];
+
+NOINLINE void ev_b(void)
+{
+	swapcontext(&ev_co, &ev_main);
+	leaf();
+}
+
+NOINLINE void ev_a(void)
+{
+	ev_b();
+	sink--;
+}
+
+static void ev_start(void)
+{
+	ev_a();
+}
+
+NOINLINE void ev_resume(void)
+{
+	swapcontext(&ev_main, &ev_co);
+	sink--;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "rec";
@@ -151,6 +276,47 @@ int main(int argc, char **argv)
 		for (int k = 0; k < 10; k++)
 			leaf();
 		printf("longjmp %d done\n", n);
+	} else if (!strcmp(mode, "altstack")) {
+		char alt[65536];
+		stack_t ss = {.ss_sp = alt, .ss_size = sizeof(alt)};
+		struct sigaction sa = {.sa_handler = alt_handler, .sa_flags = SA_ONSTACK};
+
+		sigaltstack(&ss, NULL);
+		sigaction(SIGUSR2, &sa, NULL);
+		nest(5, n);
+		printf("altstack %d done\n", n);
+	} else if (!strcmp(mode, "ucontext-local")) {
+		char co_stack[65536];
+
+		for (int i = 0; i < n; i++) {
+			getcontext(&uc_co);
+			uc_co.uc_stack.ss_sp = co_stack;
+			uc_co.uc_stack.ss_size = sizeof(co_stack);
+			uc_co.uc_link = &uc_main;
+			makecontext(&uc_co, co_start, 0);
+			switcher();
+		}
+		printf("ucontext-local %d done\n", n);
+	} else if (!strcmp(mode, "phdr")) {
+		for (int i = 0; i < n; i++) {
+			p_outer();
+			leaf();
+		}
+		printf("phdr %d done\n", n);
+	} else if (!strcmp(mode, "co-evict")) {
+		volatile int i = 0;
+
+		getcontext(&ev_co);
+		ev_co.uc_stack.ss_sp = ev_stack;
+		ev_co.uc_stack.ss_size = sizeof(ev_stack);
+		ev_co.uc_link = &ev_main;
+		makecontext(&ev_co, ev_start, 0);
+		ev_resume(); /* the coroutine stops inside ev_b */
+		setjmp(jb);
+		if (i++ < n)
+			jump_top();
+		ev_resume(); /* ... and returns through ev_b and ev_a */
+		printf("co-evict %d done\n", n);
 	} else if (!strcmp(mode, "threads")) {
 		for (int r = 0; r < n; r++) {
 			pthread_t t[4];
