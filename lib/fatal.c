@@ -19,7 +19,8 @@
  *     death flushes too.
  * The handler writes the buffers (lib/thread.c: bounded waits, no
  * allocation), restores SIG_DFL for real, unblocks the signal and raises it
- * again in the same thread. Signals that ignore, stop or continue by
+ * again in the same thread; a fault of the interrupted instruction instead
+ * returns to it, which faults again under SIG_DFL. Signals that ignore, stop or continue by
  * default, SIGKILL and SIGSTOP, and the real-time signals (lib/nopconv.c
  * borrows one of those left at SIG_DFL) are not touched. A program that
  * changes dispositions with a raw rt_sigaction system call is not seen: a
@@ -140,13 +141,27 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	const char *name = sigabbrev_np(sig);
 	char why[32] = "SIG";
 
-	(void)si, (void)uc;
+	(void)uc;
 	/* nothing the flush calls may be traced */
 	frt_in_callback |= 1;
 	strncat(why, name ? name : "?", sizeof(why) - 4);
 	flush_once(why, in_cb & 1);
 	frt_in_callback = in_cb;
 	errno = saved_errno;
+	if (si && si->si_code > 0 &&
+	    (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL)) {
+		/*
+		 * A fault of the interrupted instruction: with SIG_DFL back, returning
+		 * runs it again, and it dies there, so a core shows the real fault
+		 * rather than this handler.
+		 */
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+
+		sigemptyset(&dfl.sa_mask);
+		sys_sigaction(sig, &dfl, NULL);
+		__atomic_store_n(&state[sig].armed, 0, __ATOMIC_RELEASE);
+		return;
+	}
 	die(sig);
 }
 

@@ -3,7 +3,7 @@
 """Data that must not be lost, or lost silently.
 
 - Deaths that skip exit(): SIGINT, SIGTERM, SIGHUP from outside, SIGSEGV,
-  abort() and _exit() inside traced frames, with every record still in the
+  SIGFPE, abort() and _exit() inside traced frames, with every record still in the
   buffers: uftrace reads the data up to the death, the wait status is the
   signal's (or _exit's code), and the summary line says what happened. The
   program's own SIGTERM handler still runs; an ignored SIGHUP stays ignored;
@@ -139,8 +139,10 @@ for i in range(5):
 
 # 2. deaths inside traced frames (a sanitizer runtime handles SIGSEGV itself)
 asan = sanitizer_runtime(lib)
-for mode, status, tag in (() if asan else (("segv", -signal.SIGSEGV, "SIGSEGV"),)) + (
-        ("abort", -signal.SIGABRT, "SIGABRT"), ("_exit", 5, "_exit")):
+for mode, status, tag in (() if asan else (("segv", -signal.SIGSEGV, "SIGSEGV"),
+                                           ("fpe", -signal.SIGFPE, "SIGFPE"))) + (
+        ("abort", -signal.SIGABRT, "SIGABRT"),
+        ("_exit", 5, "_exit")):
     d = os.path.join(tmp, mode)
     p = subprocess.run([prog, mode, str(N)], env=env_for(d), capture_output=True, text=True,
                        timeout=60, preexec_fn=default_signals)

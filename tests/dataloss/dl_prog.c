@@ -3,7 +3,7 @@
  * Deaths that skip exit(), and calls that cannot be recorded.
  * usage: dl_prog MODE [N]
  *   wait      N calls of leaf() inside work(), "ready", then wait for a signal
- *   segv, abort, _exit   the same, then die that way inside work()
+ *   segv, fpe, abort, _exit   the same, then die that way inside work()
  *   handler   its own SIGTERM handler; "ready"; returns normally once it ran
  *   ignore    SIGHUP ignored; "ready"; goes on after a line on stdin
  *   query     what sigaction() and signal() report for untouched fatal signals
@@ -55,6 +55,10 @@ NOINLINE void work(const char *mode, int n)
 			pause();
 	} else if (!strcmp(mode, "segv")) {
 		crash();
+	} else if (!strcmp(mode, "fpe")) {
+		static volatile int zero;
+
+		sink = n / zero;
 	} else if (!strcmp(mode, "abort")) {
 		abort();
 	} else if (!strcmp(mode, "_exit")) {
