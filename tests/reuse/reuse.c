@@ -13,6 +13,7 @@
  */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,7 @@ static void *toggler(void *arg)
 		if (ftrace_rt_register_ops(&ops) == 0)
 			ftrace_rt_unregister_ops(&ops);
 		toggles++;
+		sched_yield(); /* the patch lock is not fair: let the loader hooks have it too */
 	}
 	return NULL;
 }
@@ -165,6 +167,10 @@ int main(int argc, char **argv)
 		return unhooked(cycles);
 	/* what b's checksum is, read before anything traced b */
 	h = dlopen(libb, RTLD_NOW);
+	if (!h) {
+		fprintf(stderr, "dlopen %s: %s\n", libb, dlerror());
+		return 2;
+	}
 	*(void **)&sum = dlsym(h, "b_sum");
 	want_b = sum();
 	dlclose(h);
