@@ -66,7 +66,7 @@ static void order_unlock(void)
  * a grace period that waits for it; see init.c). Then the child gets
  * dl_order back free, whoever held it in the parent.
  */
-static bool fork_took;
+static __thread bool fork_took FRT_TLS; /* per forking thread: two may fork at once */
 
 void frt_dl_order_prepare(void)
 {

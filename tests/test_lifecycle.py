@@ -68,4 +68,15 @@ try:
 except subprocess.TimeoutExpired:
     fail("fork-in-handler: hung (a fork from a signal handler waits for the patch lock)")
 
+# fork() from a constructor run by dlopen while another thread's fork waits
+# for that dlopen: each fork gives back what it took of the loader hooks'
+# lock, so the dlclose and dlopen that follow do not hang
+try:
+    p = run([os.path.join(bdir, "lc_forkrace"), os.path.join(bdir, "lc_forkctor.so")],
+            timeout=120)
+    if check("fork-in-ctor", p) and "forkrace ok" not in p.stdout:
+        fail(f"fork-in-ctor: {p.stdout} {p.stderr}")
+except subprocess.TimeoutExpired:
+    fail("fork-in-ctor: hung (a concurrent fork kept the loader hooks' lock)")
+
 finish()
