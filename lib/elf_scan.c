@@ -445,7 +445,7 @@ static int add_site(struct ctx *c, uint64_t rec, bool mcount)
 
 static int read_section_entries(struct ctx *c, Elf_Scn *scn, GElf_Shdr *sh, bool mcount)
 {
-	size_t n = sh->sh_size / 8;
+	size_t n = sh->sh_size / 8, zeros = 0;
 	Elf_Data *d = NULL;
 	bool from_mem = c->mem && (sh->sh_flags & SHF_ALLOC);
 
@@ -478,10 +478,17 @@ static int read_section_entries(struct ctx *c, Elf_Scn *scn, GElf_Shdr *sh, bool
 			if (c->eh.e_type == ET_DYN)
 				reloc_at(c, sh->sh_addr + i * 8, &v);
 		}
-		if (!v)
+		if (!v) {
+			zeros++;
 			continue;
+		}
 		if (add_site(c, v, mcount))
 			return -1;
+	}
+	/* lld leaves RELA-relocated entries 0 until the loader relocates them */
+	if (from_mem && n && zeros == n && c->eh.e_type == ET_DYN && c->mem->bias) {
+		c->out->unrelocated = true;
+		return fail(c, "not relocated yet");
 	}
 	return 0;
 }

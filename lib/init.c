@@ -58,6 +58,11 @@ void frt_loader_enter(void)
 	in_loader++;
 }
 
+bool frt_in_loader_here(void)
+{
+	return in_loader;
+}
+
 void frt_loader_leave(void)
 {
 	in_loader--;

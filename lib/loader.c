@@ -45,6 +45,12 @@
 #include "runtime.h"
 
 static pthread_mutex_t dl_order = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * A hooked dlopen is inside the loader. Until it returns, an object it mapped
+ * may still be unmapped by it (a relocation that fails), so other threads'
+ * syncs leave objects they do not know yet to that dlopen's own rescan.
+ */
+unsigned int frt_loads_in_flight;
 static __thread unsigned int dl_depth FRT_TLS;
 
 static void order_lock(void)
@@ -224,9 +230,11 @@ void *frt_hook_dlopen(const char *file, int mode, const void *caller)
 	if (frt_lock_held_here()) /* synced by the lock's holder */
 		return open_as_caller(file, mode, caller);
 	order_lock();
+	__atomic_add_fetch(&frt_loads_in_flight, 1, __ATOMIC_SEQ_CST);
 	frt_loader_enter();
 	h = open_as_caller(file, mode, caller);
 	frt_loader_leave();
+	__atomic_sub_fetch(&frt_loads_in_flight, 1, __ATOMIC_SEQ_CST);
 	if (h)
 		rescan();
 	order_unlock();

@@ -294,7 +294,7 @@ int frt_objects_sync(void)
 	struct seen_list l = {0};
 	struct frt_object *o, *tmp;
 	CDS_LIST_HEAD(gone);
-	bool any_gone = false, unloads;
+	bool any_gone = false, unloads, new_ok;
 	int ret = 0;
 
 	dl_iterate_phdr(collect, &l);
@@ -304,6 +304,8 @@ int frt_objects_sync(void)
 	}
 	unloads = l.subs != last_subs; /* else every place still holds what it held */
 	last_subs = l.subs;
+	/* another thread's dlopen may still unmap what it mapped: its rescan adds them */
+	new_ok = frt_in_loader_here() || !__atomic_load_n(&frt_loads_in_flight, __ATOMIC_SEQ_CST);
 	cds_list_for_each_entry (o, &frt_objects, node)
 		o->seen = false;
 	for (size_t i = 0; i < l.n; i++) {
@@ -318,7 +320,7 @@ int frt_objects_sync(void)
 				frt_info(1, "%s: another mapping took its place", o->path);
 			break;
 		}
-		if (known || excluded(&l.v[i]))
+		if (known || !new_ok || excluded(&l.v[i]))
 			continue;
 		bool later = false;
 

@@ -158,6 +158,8 @@ bool frt_lock_held_here(void) FRT_HIDDEN;
  * held, once no other dlclose is in the loader.
  */
 void frt_loader_enter(void) FRT_HIDDEN;
+bool frt_in_loader_here(void) FRT_HIDDEN;
+extern unsigned int frt_loads_in_flight FRT_HIDDEN; /* loader.c */
 void frt_loader_leave(void) FRT_HIDDEN;
 void frt_unload_begin(void) FRT_HIDDEN; /* under frt_lock */
 void frt_unload_end(void) FRT_HIDDEN;

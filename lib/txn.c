@@ -154,8 +154,12 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 		 * The ops pointer is stored even when the code could not be changed
 		 * (a debugger's breakpoint there): whoever puts the call back must
 		 * find the ops the site should have now, never one that is being
-		 * unregistered and freed. Turning off, that is the nop ops.
+		 * unregistered and freed. Turning off, that is the nop ops. But a
+		 * slot never written (NOPs) is left alone then: no call of ours can
+		 * read it, and its bytes are the only sign that the code is ours.
 		 */
+		if (code_changes(c) && !code[i].on && !s->ops)
+			continue;
 		if (c->ops != s->ops) {
 			if (frt_site_has_slot(s))
 				slot_store(s, c->ops);
