@@ -84,6 +84,12 @@ static int parse_time(const char *s, size_t len, uint64_t first, uint64_t *out)
 	return 0;
 }
 
+/* an event replay prints, and its thread */
+struct shown_ev {
+	struct ev *e;
+	size_t ti;
+};
+
 static bool tid_selected(const char *tids, int tid)
 {
 	const char *p = tids;
@@ -134,7 +140,8 @@ int cmd_replay(int argc, char **argv)
 	struct task *t;
 	struct trace_walk w;
 	struct ev *e;
-	size_t nt, ti;
+	struct shown_ev *shown = NULL;
+	size_t nt, ti, nshown = 0, shown_cap = 0;
 	char *end;
 	int c;
 
@@ -220,14 +227,34 @@ int cmd_replay(int argc, char **argv)
 				x->hide = t[i].ev[x->match].hide;
 		}
 	}
-	printf("# DURATION     TID     FUNCTION\n");
+	/*
+	 * The shown events in the order they are printed, all threads merged.
+	 * A call is a leaf (one line) only when the next event shown at all,
+	 * on any thread, is its own exit: when another thread's event comes
+	 * between, uftrace opens the call with "{" and closes it later, and so
+	 * must we, or the lines of two threads would be reordered.
+	 */
 	trace_walk_init(&w, t, nt);
 	while ((e = trace_walk_next(&w, &ti))) {
-		struct task *k = &t[ti];
-		char *name;
-
 		if (e->hide)
 			continue;
+		if (nshown == shown_cap) {
+			shown_cap = shown_cap ? 2 * shown_cap : 4096;
+			shown = realloc(shown, shown_cap * sizeof(*shown));
+			if (!shown) {
+				fprintf(stderr, "%s replay: out of memory\n", tool_prog);
+				return 1;
+			}
+		}
+		shown[nshown++] = (struct shown_ev){e, ti};
+	}
+	trace_walk_free(&w);
+	printf("# DURATION     TID     FUNCTION\n");
+	for (size_t i = 0; i < nshown; i++) {
+		struct task *k = &t[shown[i].ti];
+		char *name;
+
+		e = shown[i].e;
 		if (e->type == REC_LOST) {
 			printf(" %10s [%6d] | %*s/* LOST %llu records!! */\n", "", k->tid,
 			       (int)(2 * e->depth), "", (unsigned long long)e->arg);
@@ -235,18 +262,13 @@ int cmd_replay(int argc, char **argv)
 		}
 		name = tool_demangle(e->fn->name);
 		if (e->type == REC_ENTRY) {
-			size_t next = (size_t)(e - k->ev) + 1;
-
-			while (next < k->n && k->ev[next].hide)
-				next++;
-			if (e->match >= 0 && (size_t)e->match == next) {
-				struct ev *x = &k->ev[e->match];
-
+			if (e->match >= 0 && i + 1 < nshown && shown[i + 1].ti == shown[i].ti &&
+			    shown[i + 1].e == &k->ev[e->match]) {
 				putchar(' ');
-				data_print_time(stdout, x->ts - e->ts);
+				data_print_time(stdout, shown[i + 1].e->ts - e->ts);
 				printf(" [%6d] | %*s%s();\n", k->tid, (int)(2 * e->depth), "",
 				       name);
-				x->hide = 1; /* printed with its entry */
+				i++; /* its exit, printed with its entry */
 			} else {
 				printf(" %10s [%6d] | %*s%s() {\n", "", k->tid, (int)(2 * e->depth),
 				       "", name);
@@ -258,7 +280,7 @@ int cmd_replay(int argc, char **argv)
 		}
 		free(name);
 	}
-	trace_walk_free(&w);
+	free(shown);
 	trace_free(t, nt);
 	return 0;
 }
