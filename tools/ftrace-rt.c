@@ -135,12 +135,28 @@ static int find_asan(struct dl_phdr_info *info, size_t size, void *arg)
 }
 #endif
 
+/* $var = @first, then what it held (a ':'-separated list), if anything. */
+static int prepend_env(const char *var, const char *first)
+{
+	const char *old = getenv(var);
+	char *v;
+	int ret;
+
+	if (old && *old) {
+		if (asprintf(&v, "%s:%s", first, old) < 0)
+			return -1;
+	} else if (!(v = strdup(first))) {
+		return -1;
+	}
+	ret = setenv(var, v, 1);
+	free(v);
+	return ret;
+}
+
 /* LD_PRELOAD with the runtime first, keeping what the user preloads. */
 int tool_setenv_preload(void)
 {
 	const char *lib = tool_find_lib();
-	const char *old = getenv("LD_PRELOAD");
-	char *v;
 #ifdef __SANITIZE_ADDRESS__
 	const char *asan = NULL;
 	static char withasan[2 * PATH_MAX];
@@ -157,15 +173,8 @@ int tool_setenv_preload(void)
 			tool_prog, lib);
 		return -1;
 	}
-	if (old && *old) {
-		if (asprintf(&v, "%s:%s", lib, old) < 0)
-			return -1;
-	} else {
-		v = strdup(lib);
-	}
-	if (!v || setenv("LD_PRELOAD", v, 1))
+	if (prepend_env("LD_PRELOAD", lib))
 		return -1;
-	free(v);
 	return tool_setenv_audit(tool_find_lib());
 }
 
@@ -173,31 +182,21 @@ int tool_setenv_preload(void)
  * LD_AUDIT with the runtime's rtld-audit module (next to the runtime), which
  * lets GCC-built objects that are dlopen'ed while threads run be traced: see
  * lib/nopconv.c. Without it those objects are reported as not traceable.
+ * Not with ThreadSanitizer: with an audit module, its runtime does not fit in
+ * the static TLS the loader has left for start-up libraries.
  */
 int tool_setenv_audit(const char *lib)
 {
-	char dir[PATH_MAX], audit[PATH_MAX + 32], *v;
-	const char *old = getenv("LD_AUDIT");
-
 #ifdef __SANITIZE_THREAD__
-	/* with an audit module, ThreadSanitizer's runtime does not fit in static TLS */
-	(void)lib, (void)dir, (void)audit, (void)v, (void)old;
+	(void)lib;
 	return 0;
-#endif
+#else
+	char dir[PATH_MAX], audit[PATH_MAX + 32];
+
 	snprintf(dir, sizeof(dir), "%s", lib);
 	snprintf(audit, sizeof(audit), "%s/libftrace_rt_audit.so", dirname(dir));
-	if (access(audit, R_OK))
-		return 0;
-	if (old && *old) {
-		if (asprintf(&v, "%s:%s", audit, old) < 0)
-			return -1;
-	} else {
-		v = strdup(audit);
-	}
-	if (!v || setenv("LD_AUDIT", v, 1))
-		return -1;
-	free(v);
-	return 0;
+	return access(audit, R_OK) ? 0 : prepend_env("LD_AUDIT", audit);
+#endif
 }
 
 static volatile pid_t running_child;
