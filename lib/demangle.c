@@ -241,7 +241,7 @@ static void unqualified(struct dm *d, struct span *last)
 		}
 		snprintf(buf, sizeof(buf), ")#%ld}", n < 0 ? 1 : n + 2);
 		puts_(d, buf);
-	} else if (c >= 'a' && c <= 'z') {
+	} else if (c >= 'a' && c <= 'z' && c1) {
 		d->p += 2;
 		if (c == 'c' && c1 == 'v') { /* conversion operator */
 			puts_(d, "operator ");
@@ -649,9 +649,9 @@ static void type(struct dm *d)
 		unsigned mid = d->n;
 		const char *q = d->p;
 
-		while (*q == 'r' || *q == 'V' || *q == 'K')
+		while (q < d->end && (*q == 'r' || *q == 'V' || *q == 'K'))
 			q++; /* a member function's own qualifiers: dropped with its parameters */
-		if (*q == 'F') {
+		if (!d->fail && q < d->end && *q == 'F') {
 			d->p = q;
 			function_type(d);
 			if (d->fail)
@@ -711,6 +711,10 @@ static void type(struct dm *d)
 		break;
 	}
 	case 'D':
+		if (!c1) {
+			d->fail = true;
+			break;
+		}
 		d->p += 2;
 		switch (c1) {
 		case 'n':
