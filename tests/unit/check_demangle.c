@@ -230,7 +230,8 @@ START_TEST(test_bounded)
 
 	n += sprintf(in + n, "_Z1fI");
 	n += sprintf(in + n, "St4pairIiiE");
-	for (int i = 0; i < 150; i++) /* about 3,000 bytes in, far more out */
+	for (int i = 0; i < 150;
+	     i++) /* about 3,000 bytes: over the input limit, and far more out */
 		n += sprintf(in + n, "St4pairIS%d_S%d_E", i, i);
 	sprintf(in + n, "EEvv");
 	ck_assert(!frt_demangle_simple(in, out, sizeof(out)));
