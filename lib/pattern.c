@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "pattern.h"
+#include "demangle.h"
 
 /* Length of the bracket expression starting at @g ('['), or 0 if unterminated. */
 static size_t bracket_len(const char *g)
@@ -234,5 +235,20 @@ bool frt_pattern_match(const struct frt_pattern *p, const char *func, const char
 	if (p->module && !frt_glob_match(p->module, module) &&
 	    !(is_main && frt_glob_match(p->module, "main")))
 		return false;
-	return frt_glob_match(p->glob, func);
+	if (frt_glob_match(p->glob, func))
+		return true;
+	/*
+	 * C++: the simple demangled name too (Registry::get, shapes::*). Only
+	 * for _Z names and patterns that are not themselves mangled; the
+	 * demangler allocates nothing, so this is safe wherever patterns are
+	 * evaluated (never on the traced path: sites are selected when ops
+	 * change or objects load).
+	 */
+	if (func[0] == '_' && func[1] == 'Z' && strncmp(p->glob, "_Z", 2)) {
+		char buf[FRT_DEMANGLE_MAX + 1];
+
+		if (frt_demangle_simple(func, buf, sizeof(buf)))
+			return frt_glob_match(p->glob, buf);
+	}
+	return false;
 }

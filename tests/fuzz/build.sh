@@ -8,8 +8,11 @@ CFLAGS="-g -O1 -D_GNU_SOURCE -D_LGPL_SOURCE -fsanitize=fuzzer,address,undefined 
 	-fno-sanitize-recover=undefined -I$top/include -I$top/lib -I$top/arch/x86_64"
 lib=$top/lib
 arch=$top/arch/x86_64
-$CC $CFLAGS -o "$out/fuzz_pattern" "$top/tests/fuzz/fuzz_pattern.c" "$lib/pattern.c" "$lib/alloc.c"
+$CC $CFLAGS -o "$out/fuzz_pattern" "$top/tests/fuzz/fuzz_pattern.c" "$lib/pattern.c" \
+	"$lib/demangle.c" "$lib/alloc.c"
+$CC $CFLAGS -o "$out/fuzz_demangle" "$top/tests/fuzz/fuzz_demangle.c" "$lib/demangle.c"
 $CC $CFLAGS -o "$out/fuzz_env" "$top/tests/fuzz/fuzz_env.c" "$lib/parse.c" "$lib/pattern.c" \
+	"$lib/demangle.c" \
 	"$lib/alloc.c"
 $CC $CFLAGS -o "$out/fuzz_elf" "$top/tests/fuzz/fuzz_elf.c" "$lib/elf_scan.c" "$lib/alloc.c" \
 	"$lib/log.c" "$arch/insn.c" -lelf
