@@ -40,7 +40,7 @@ for cc in ("gcc", "clang"):
     if cc == "gcc" and not audit:
         continue
     env = {"LD_AUDIT": audit} if cc == "gcc" else {}
-    p = run([reuse, a, b, "300"], env=env)
+    p = run([reuse, a, b, "150"], env=env)
     m = re.search(r"reused (\d+) of (\d+)", p.stdout)
     if p.returncode != 0 or not m:
         fail(f"{cc} race: exit {p.returncode}: {p.stdout} {p.stderr[-2000:]}")

@@ -24,6 +24,7 @@ static const char *liba, *libb;
 static void *ha, *hb;
 static pthread_barrier_t go, done;
 static volatile int stop;
+static int closing; /* the closer is about to dlclose: the opener goes then */
 static unsigned long hits_b;
 
 static void count(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
@@ -43,6 +44,7 @@ static void *closer(void *arg)
 		pthread_barrier_wait(&go);
 		if (stop)
 			return NULL;
+		__atomic_store_n(&closing, 1, __ATOMIC_RELEASE);
 		dlclose(ha);
 		pthread_barrier_wait(&done);
 	}
@@ -55,6 +57,9 @@ static void *opener(void *arg)
 		pthread_barrier_wait(&go);
 		if (stop)
 			return NULL;
+		/* right behind the closer, so that B is mapped as (or just after) A goes */
+		while (!__atomic_load_n(&closing, __ATOMIC_ACQUIRE))
+			;
 		hb = dlopen(libb, RTLD_NOW);
 		pthread_barrier_wait(&done);
 	}
@@ -188,6 +193,7 @@ int main(int argc, char **argv)
 		if (!ha)
 			return 4;
 		abase = base_of(ha, "a_sum");
+		__atomic_store_n(&closing, 0, __ATOMIC_RELAXED);
 		pthread_barrier_wait(&go);
 		pthread_barrier_wait(&done);
 		if (!hb) {
