@@ -227,7 +227,12 @@ void *frt_hook_dlopen(const char *file, int mode, const void *caller)
 	if (!real_dlopen)
 		return NULL;
 	frt_init();
-	if (frt_lock_held_here()) /* synced by the lock's holder */
+	/*
+	 * From a callback (or under the patch lock): a thread waiting for
+	 * dl_order may wait for the patch lock, whose holder may wait for a
+	 * grace period that waits for this callback. The next sync sees it.
+	 */
+	if (frt_api_refused_here())
 		return open_as_caller(file, mode, caller);
 	order_lock();
 	__atomic_add_fetch(&frt_loads_in_flight, 1, __ATOMIC_SEQ_CST);
