@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gfilter.h"
 #include "log.h"
 #include "parse.h"
 #include "pattern.h"
@@ -37,6 +38,32 @@ static bool check_patterns(const char *var)
 	}
 	frt_patterns_free(&p);
 	return true;
+}
+
+/* "graph function: ..." -> "GRAPH_FUNCTION='value': ..." for the message */
+static const char *gf_var_of(const char *msg)
+{
+	static char line[1400];
+	static const struct {
+		const char *prefix, *var;
+	} m[] = {
+		{"graph function: ", "GRAPH_FUNCTION"},
+		{"graph notrace: ", "GRAPH_NOTRACE"},
+		{"max graph depth ", "MAX_GRAPH_DEPTH"},
+		{"tracing threshold ", "TRACING_THRESH"},
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (!strncmp(msg, m[i].prefix, strlen(m[i].prefix))) {
+			char var[40];
+
+			snprintf(var, sizeof(var), "FTRACE_RT_%s", m[i].var);
+			snprintf(line, sizeof(line), "%s='%s': %s", m[i].var,
+				 secure_getenv(var) ? secure_getenv(var) : "", msg);
+			return line;
+		}
+	snprintf(line, sizeof(line), "GRAPH_*: %s", msg);
+	return line;
 }
 
 int frt_config_start(void)
@@ -81,6 +108,18 @@ int frt_config_start(void)
 		frt_msg("cannot start recording: %s; not tracing", strerror(-ret));
 		return ret;
 	}
+	/* the graph filters, in force from the first call */
+	ret = frt_gf_set(secure_getenv("FTRACE_RT_GRAPH_FUNCTION"),
+			 secure_getenv("FTRACE_RT_GRAPH_NOTRACE"),
+			 secure_getenv("FTRACE_RT_MAX_GRAPH_DEPTH"),
+			 secure_getenv("FTRACE_RT_TRACING_THRESH"), msg, sizeof(msg));
+	if (ret) {
+		frt_msg("FTRACE_RT_%s; not tracing",
+			gf_var_of(msg));
+		return ret;
+	}
+	if (msg[0])
+		frt_msg("%s", msg);
 	ret = frt_tracer_set(kind, secure_getenv("FTRACE_RT_FILTER"),
 			     secure_getenv("FTRACE_RT_NOTRACE"), msg, sizeof(msg));
 	if (ret) {

@@ -5,6 +5,8 @@
  * zero or more data lines and then "OK[ message]" or "ERR message".
  *
  *   filter PATTERNS | notrace PATTERNS | tracer NAME | on | off
+ *   graph_function PATTERNS | graph_notrace PATTERNS | max_graph_depth N |
+ *   tracing_thresh TIME | graph (the four as set)
  *   sites [PATTERNS] | stats | flush | help
  *
  * Only peers with our uid are served (SO_PEERCRED, on top of the 0700
@@ -29,6 +31,7 @@
 
 #include "alloc.h"
 #include "ctlpath.h"
+#include "gfilter.h"
 #include "log.h"
 #include "pattern.h"
 #include "trace.h"
@@ -202,6 +205,23 @@ static void execute(char *line, struct out *o)
 				      : "filter removed: every traceable function is traced");
 		else
 			out_printf(o, "OK%s%s\n", msg[0] ? " " : "", msg);
+	} else if (!strcmp(line, "graph_function") || !strcmp(line, "graph_notrace") ||
+		   !strcmp(line, "max_graph_depth") || !strcmp(line, "tracing_thresh")) {
+		char which = line[0] == 'g' ? line[6] : line[0]; /* f, n, m, t */
+
+		ret = frt_gf_set(which == 'f' ? arg : NULL, which == 'n' ? arg : NULL,
+				 which == 'm' ? arg : NULL, which == 't' ? arg : NULL, msg,
+				 sizeof(msg));
+		if (ret)
+			out_printf(o, "ERR %s\n", msg);
+		else if (which == 'f' || which == 'n')
+			out_printf(o, "OK %s %s%s%s\n", line, *arg ? "set" : "removed",
+				   msg[0] ? "; " : "", msg);
+		else
+			out_printf(o, "OK %s %s\n", line, *arg && strcmp(arg, "0") ? arg : "off");
+	} else if (!strcmp(line, "graph")) {
+		frt_gf_describe(msg, sizeof(msg));
+		out_printf(o, "%sOK\n", msg);
 	} else if (!strcmp(line, "tracer")) {
 		int kind = frt_tracer_parse(arg);
 
@@ -255,7 +275,9 @@ static void execute(char *line, struct out *o)
 			out_printf(o, "OK nothing is recording\n");
 		}
 	} else if (!strcmp(line, "help") || !*line) {
-		out_printf(o, "filter PATTERNS\nnotrace PATTERNS\ntracer function|function_graph|"
+		out_printf(o, "filter PATTERNS\nnotrace PATTERNS\ngraph_function PATTERNS\n"
+			      "graph_notrace PATTERNS\nmax_graph_depth N\ntracing_thresh TIME\n"
+			      "graph\ntracer function|function_graph|"
 			      "profile|none\non\noff\nsites [PATTERNS]\nstats\nflush\nOK\n");
 	} else {
 		out_printf(o, "ERR unknown command '%.200s' (try: help)\n", line);

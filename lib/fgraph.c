@@ -38,23 +38,66 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "gfilter.h"
 #include "regs.h"
 #include "trace.h"
 
 #define SAME_STACK_SPAN ((uintptr_t)1 << 20) /* a longjmp rarely skips more */
 
+/* The graph filters' state of the thread as it was before the popped frame @s. */
+static inline void gf_pop(struct frt_thread *t, const struct frt_shadow *s)
+{
+	if (s->gflags & FRT_GF_FUNC)
+		t->in_count--;
+	else if (s->gflags & FRT_GF_NOTRACE)
+		t->out_count--;
+	t->fdepth = s->fdepth;
+	if (!s->norecord && t->rdepth)
+		t->rdepth--;
+}
+
+/*
+ * Write the entries held back by the tracing threshold, of the open frames
+ * (outermost first): a call long enough to keep is written with its callers.
+ */
+static void flush_held(struct frt_thread *t)
+{
+	for (unsigned int i = 0; i < t->depth; i++) {
+		struct frt_shadow *o = &t->shadow[i];
+
+		if (o->held) {
+			o->held = 0;
+			o->recorded = frt_rec_put(t, FRT_REC_ENTRY, o->depth, o->ip, o->start);
+		}
+	}
+}
+
+/* Frame @s (already off the shadow stack) ends at @now. */
 static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 {
-	if (frt_tracer_kind == FRT_TRACER_PROFILE) {
+	gf_pop(t, s);
+	if (s->norecord) {
+		/* hooked for the graph filters only */
+	} else if (frt_tracer_kind == FRT_TRACER_PROFILE) {
 		frt_profile_exit(t, s, now);
 	} else if (s->recorded) {
 		frt_rec_put(t, FRT_REC_EXIT, s->depth, s->ip, now);
+	} else if (s->held) {
+		/* uftrace's rule: kept if strictly longer than the threshold */
+		if (frt_tracer_kind == FRT_TRACER_GRAPH &&
+		    frt_clock_delta_ns(now - s->start) >
+			    __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
+			flush_held(t);
+			if (frt_rec_put(t, FRT_REC_ENTRY, s->depth, s->ip, s->start))
+				frt_rec_put(t, FRT_REC_EXIT, s->depth, s->ip, now);
+		}
 	} else if (frt_tracer_kind == FRT_TRACER_GRAPH) {
 		/* its entry was dropped: the exit is lost with it */
 		t->lost++;
 		t->lost_pending++;
 	}
 	s->recorded = 0;
+	s->held = 0;
 }
 
 /*
@@ -188,8 +231,11 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 {
 	uintptr_t loc = regs->sp;
 	uint64_t now = frt_clock_raw();
+	const struct frt_gf_trig *trig;
 	struct alt_stack alt;
 	struct frt_shadow *s;
+	uint8_t gflags = 0;
+	int fdepth;
 
 	alt.known = false;
 
@@ -216,17 +262,63 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		t->overflow++;
 		return;
 	}
+	/*
+	 * The graph filters, by uftrace's rules (libmcount's filter check): a
+	 * call inside a graph notrace subtree, outside every graph function's
+	 * subtree (when some are set), or past the depth budget is not hooked
+	 * at all. A graph function or graph notrace frame is hooked, to count
+	 * it open; the depth budget starts again at each of them.
+	 */
+	if (unlikely(t->gf_gen != __atomic_load_n(&frt_gf.gen, __ATOMIC_ACQUIRE))) {
+		int max = __atomic_load_n(&frt_gf.max_depth, __ATOMIC_RELAXED);
+
+		t->gf_gen = frt_gf.gen;
+		t->fdepth = max == INT_MAX ? INT_MAX : max > (int)t->depth ? max - (int)t->depth : 0;
+	}
+	if (t->out_count)
+		return;
+	fdepth = t->fdepth;
+	trig = frt_gf_lookup(ip);
+	if (trig) {
+		gflags = (uint8_t)trig->flags;
+		t->fdepth = __atomic_load_n(&frt_gf.max_depth, __ATOMIC_RELAXED);
+	} else if (__atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED) && !t->in_count) {
+		return;
+	}
+	if (t->fdepth <= 0) {
+		t->fdepth = fdepth;
+		return;
+	}
+	if (gflags & FRT_GF_FUNC)
+		t->in_count++;
+	else if (gflags & FRT_GF_NOTRACE)
+		t->out_count++;
+	t->fdepth--;
 	s = &t->shadow[t->depth];
+	s->fdepth = fdepth;
+	s->gflags = gflags;
+	s->norecord = t->out_count || (!t->in_count && __atomic_load_n(&frt_gf.mode_in,
+									 __ATOMIC_RELAXED));
 	s->loc = loc;
 	s->ret = *(uintptr_t *)loc;
 	s->ip = ip;
 	s->start = now;
 	s->child = 0;
-	s->depth = t->depth;
+	s->depth = t->rdepth;
 	s->unhooked = FRT_HOOKED;
-	s->recorded = record && frt_rec_put(t, FRT_REC_ENTRY, t->depth, ip, now);
-	/* profile (the only tracer that does not record): is it a nested call? */
-	s->prof = record ? 0 : frt_profile_enter(t, ip);
+	s->held = 0;
+	s->recorded = 0;
+	s->prof = 0;
+	if (!s->norecord) {
+		t->rdepth++;
+		if (!record)
+			/* profile (the only tracer that does not record): is it a nested call? */
+			s->prof = frt_profile_enter(t, ip);
+		else if (__atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED))
+			s->held = 1;
+		else
+			s->recorded = frt_rec_put(t, FRT_REC_ENTRY, s->depth, ip, now);
+	}
 	t->depth++;
 	t->all_unhooked = false;
 	*(uintptr_t *)loc = frt_tramps.ret;
@@ -266,6 +358,8 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 		t->depth = i;
 		if (!(nested & 1))
 			leave(t, &s, now);
+		else
+			gf_pop(t, &s);
 		frt_in_callback = nested;
 		return s.ret;
 	}

@@ -162,9 +162,13 @@ static const uint64_t *mask_of(struct frt_ops_state *st, struct frt_object *o)
 	return m;
 }
 
+void (*frt_object_added_hook)(struct frt_object *o);
+
 void frt_ops_object_added(struct frt_object *o)
 {
-	(void)o; /* masks are computed on first use */
+	/* masks are computed on first use; an upper layer may want to know */
+	if (frt_object_added_hook)
+		frt_object_added_hook(o);
 }
 
 static bool in_range(uintptr_t a, uintptr_t lo, uintptr_t hi)

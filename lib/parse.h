@@ -12,4 +12,15 @@
 /* "4096", "512K", "64M", "1G" (optionally followed by B or iB): 0, or -EINVAL. */
 int frt_parse_size(const char *s, size_t *out);
 
+/*
+ * A duration, as uftrace's -t and the kernel's tracing_thresh take it:
+ * "500ns", "1us", "1.5ms", "2s", or a bare number of microseconds ("10").
+ * 0 and the value in ns in @out, or -EINVAL (also above an hour).
+ */
+int frt_parse_time_ns(const char *s, unsigned long long *out);
+
+/* A call depth, as uftrace's -D and the kernel's max_graph_depth: 1..FRT_DEPTH_LIMIT. */
+#define FRT_DEPTH_LIMIT 65535
+int frt_parse_depth(const char *s, int *out);
+
 #endif

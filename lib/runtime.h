@@ -221,6 +221,8 @@ void frt_objects_counts(unsigned long *objects, unsigned long *sites, unsigned l
 			unsigned long *bytes) FRT_HIDDEN;
 /* called for each object added or removed, under frt_lock */
 void frt_ops_object_added(struct frt_object *o) FRT_HIDDEN;
+/* the notifier an upper layer sets (under frt_lock): called for each object added */
+extern void (*frt_object_added_hook)(struct frt_object *o) FRT_HIDDEN;
 /* @gone: every object removed in this sync, already unmapped */
 void frt_ops_object_removed(struct frt_object *o, struct cds_list_head *gone) FRT_HIDDEN;
 /* hook for `ftrace-rt list -- PROG`: prints each object's sites as it is added */

@@ -570,8 +570,10 @@ void frt_recording_fork_child(void)
 			memset(self->prof, 0, self->prof_cap * sizeof(*self->prof));
 		frt_output_task(self, self->depth ? self->shadow[0].start : frt_clock_raw());
 		for (unsigned int i = 0; i < self->depth; i++)
-			self->shadow[i].recorded = frt_rec_put(
-				self, FRT_REC_ENTRY, i, self->shadow[i].ip, self->shadow[i].start);
+			if (!self->shadow[i].norecord && !self->shadow[i].held)
+				self->shadow[i].recorded =
+					frt_rec_put(self, FRT_REC_ENTRY, self->shadow[i].depth,
+						    self->shadow[i].ip, self->shadow[i].start);
 	}
 	inline_flush = true;
 	ticking = 0;
@@ -590,7 +592,7 @@ void frt_rec_lost_marker(struct frt_thread *t)
 		return;
 	r = &t->wchunk[t->pos];
 	r->time = frt_clock_raw();
-	r->word = frt_rec_word(FRT_REC_LOST, t->depth, t->lost_pending);
+	r->word = frt_rec_word(FRT_REC_LOST, t->rdepth, t->lost_pending);
 	t->lost_pending = 0;
 	__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
 }

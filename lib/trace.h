@@ -44,7 +44,11 @@ struct frt_shadow {
 	uint64_t child;	   /* raw time spent in callees (profile) */
 	uint16_t recorded; /* its ENTRY record was written */
 	uint16_t unhooked; /* FRT_UNHOOKED_*: its slot was given its real return address */
-	uint32_t depth;
+	uint32_t depth;	   /* in the data: recorded frames open below it */
+	uint8_t norecord;  /* hooked for the graph filters only: never recorded */
+	uint8_t held;	   /* its ENTRY waits for its exit (tracing threshold) */
+	uint8_t gflags;	   /* FRT_GF_FUNC or FRT_GF_NOTRACE: counted in the thread's state */
+	int32_t fdepth;	   /* the thread's depth budget before this call */
 	/*
 	 * profile: FRT_PROF_OUTER or FRT_PROF_NESTED (0: not counted) in the low
 	 * bits, the index of the function's table entry above them, so that the
@@ -100,6 +104,11 @@ struct frt_thread {
 
 	/* function_graph */
 	unsigned int depth;
+	/* graph filters (gfilter.h; uftrace's filter state) */
+	unsigned int rdepth;	/* recorded frames open */
+	int in_count, out_count; /* open graph function / graph notrace frames */
+	int fdepth;		/* calls that may still be hooked below here */
+	unsigned int gf_gen;	/* frt_gf.gen fdepth was computed for */
 	unsigned long overflow; /* calls not hooked: shadow stack full */
 	struct frt_shadow shadow[FRT_SHADOW_MAX];
 	struct frt_shadow

@@ -37,10 +37,16 @@ static void record_usage(FILE *f)
 		"found exits 127, a static one 1 (it cannot be traced).\n"
 		"\n"
 		"      --tracer=NAME      function_graph (default), function, profile, none\n"
-		"  -F, --filter=PATTERNS  patch (trace) only these functions (default: all)\n"
-		"  -N, --notrace=PATTERNS never patch these (wins over -F)\n"
-		"  -P, --patch=PATTERNS   the same as -F, with uftrace's letter for it\n"
-		"  -U, --unpatch=PATTERNS the same as -N, with uftrace's letter for it\n"
+		"  -P, --patch=PATTERNS   patch (trace) only these functions (default: all)\n"
+		"  -U, --unpatch=PATTERNS never patch these (wins over -P)\n"
+		"  -F, --filter=PATTERNS  record only these functions and what they call\n"
+		"                         (graph function; again: more patterns)\n"
+		"  -N, --notrace=PATTERNS leave out these functions and what they call\n"
+		"                         (graph notrace; wins over -F)\n"
+		"  -D, --depth=DEPTH      record calls only DEPTH deep (1..65535), counted from\n"
+		"                         the outermost call, or from each -F function\n"
+		"  -t, --time-filter=TIME record only calls longer than TIME (500ns, 1us, 2ms,\n"
+		"                         1s; a bare number is in microseconds)\n"
 		"  -d, --data=DIR         the data directory (default ftrace_rt.data); an older\n"
 		"                         one is moved to DIR.old. -o/--output is the same\n"
 		"  -b, --buffer=SIZE      per-thread buffer, 4K..4G (default 2M), e.g. 64M\n"
@@ -48,9 +54,11 @@ static void record_usage(FILE *f)
 		"  -v, --verbose          say what was skipped and why (again: more detail)\n"
 		"  -h, --help             this help\n"
 		"\n"
-		"Not supported yet (uftrace's letters are kept for them): -t/--time-filter,\n"
-		"-D/--depth, -T/--trigger, -A/--argument, -R/--retval. Today -F and -N choose\n"
-		"which functions are patched, as -P and -U do in uftrace.\n"
+		"-F, -N, -D and -t apply to function_graph and profile (-t to function_graph\n"
+		"only) and mean what they mean to uftrace record. Before, -F and -N chose which\n"
+		"functions are patched: that is -P and -U now, as in uftrace.\n"
+		"Not supported yet (uftrace's letters are kept for them): -T/--trigger,\n"
+		"-A/--argument, -R/--retval.\n"
 		"\n"
 		"PATTERNS: globs (* ? [...]) separated by commas or spaces, each optionally\n"
 		"GLOB@MODULE (MODULE: a glob over the object's file name, 'main' for the\n"
@@ -58,7 +66,9 @@ static void record_usage(FILE *f)
 		"Traceable code is compiled with $(pkg-config --cflags ftrace_rt):\n"
 		"  %s\n"
 		"Static binaries cannot be traced. Each option sets a variable of the runtime\n"
-		"(FTRACE_RT_TRACER, _FILTER, _NOTRACE, _OUTPUT, _BUFSIZE, _CONTROL, _VERBOSE);\n"
+		"(FTRACE_RT_TRACER, _FILTER (-P), _NOTRACE (-U), _GRAPH_FUNCTION (-F),\n"
+		"_GRAPH_NOTRACE (-N), _MAX_GRAPH_DEPTH (-D), _TRACING_THRESH (-t), _OUTPUT,\n"
+		"_BUFSIZE, _CONTROL, _VERBOSE);\n"
 		"FTRACE_RT_LIB names the library to preload. See `%s --help`.\n",
 		tool_prog, FRT_TRACE_CFLAGS, tool_prog);
 }
@@ -183,7 +193,7 @@ static void check_traced(const char *dir, const char *prog, int checked, time_t 
 			tool_prog, prog);
 	else if (!data)
 		fprintf(stderr,
-			"%s record: no traced function was called (check the -F/-N patterns "
+			"%s record: no traced function was called (check the -P/-U and -F/-N patterns "
 			"against `%s list -- %s`)\n",
 			tool_prog, tool_prog, prog);
 }
@@ -211,6 +221,8 @@ int cmd_record(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *tracer = NULL, *filter = NULL, *notrace = NULL, *out = "ftrace_rt.data";
+	const char *depth = NULL, *thresh = NULL;
+	char *gfunc = NULL, *gnotrace = NULL;
 	const char *outopt = "-d/--data", *bufsize = NULL, *prog;
 	const char *tracer_opt = "--tracer", *buf_opt = "-b/--buffer";
 	char dir[PATH_MAX], exe[PATH_MAX], probe[PATH_MAX + 16], cmd[8192], json[16384];
@@ -228,24 +240,40 @@ int cmd_record(int argc, char **argv)
 		case OPT_TRACER:
 			tracer = optarg;
 			break;
-		case 'F':
 		case 'P':
-			if (filter)
-				return bad(c == 'F' ? "-F/--filter" : "-P/--patch", optarg,
-					   "given twice: put every pattern in one list");
-			filter = optarg;
-			if (check_patterns(c == 'F' ? "-F/--filter" : "-P/--patch", optarg))
+		case 'U': {
+			const char *name = c == 'P' ? "-P/--patch" : "-U/--unpatch";
+			const char **v = c == 'P' ? &filter : &notrace;
+
+			if (*v)
+				return bad(name, optarg, "given twice: put every pattern in one list");
+			*v = optarg;
+			if (check_patterns(name, optarg))
 				return 2;
 			break;
-		case 'N':
-		case 'U':
-			if (notrace)
-				return bad(c == 'N' ? "-N/--notrace" : "-U/--unpatch", optarg,
-					   "given twice: put every pattern in one list");
-			notrace = optarg;
-			if (check_patterns(c == 'N' ? "-N/--notrace" : "-U/--unpatch", optarg))
+		}
+		case 'F':
+		case 'N': {
+			char **v = c == 'F' ? &gfunc : &gnotrace;
+			char *j;
+
+			if (check_patterns(c == 'F' ? "-F/--filter" : "-N/--notrace", optarg))
 				return 2;
+			/* as uftrace: each -F adds to the list */
+			if (asprintf(&j, "%s%s%s", *v ? *v : "", *v ? "," : "", optarg) < 0)
+				return 2;
+			free(*v);
+			*v = j;
 			break;
+		}
+		case 'D': {
+			int dv;
+
+			if (frt_parse_depth(optarg, &dv))
+				return bad("-D/--depth", optarg, "not a depth from 1 to 65535");
+			depth = optarg;
+			break;
+		}
 		case 'd':
 		case 'o':
 			out = optarg;
@@ -264,17 +292,21 @@ int cmd_record(int argc, char **argv)
 		case 'h':
 			record_usage(stdout);
 			return 0;
-		case 't':
+		case 't': {
+			unsigned long long ns;
+
 			for (size_t i = 0; i < sizeof(tracers) / sizeof(tracers[0]); i++)
 				if (!strcmp(optarg, tracers[i]))
 					return bad("-t", optarg,
-						   "-t is uftrace's time threshold (not supported "
-						   "yet); "
-						   "the tracer is chosen with --tracer");
-			return bad("-t/--time-filter", optarg,
-				   "a time threshold is not supported yet");
-		case 'D':
-			return bad("-D/--depth", optarg, "a depth limit is not supported yet");
+						   "-t is uftrace's time threshold; the tracer is "
+						   "chosen with --tracer");
+			if (frt_parse_time_ns(optarg, &ns))
+				return bad("-t/--time-filter", optarg,
+					   "not a duration such as 500ns, 10us, 1.5ms or 1s (a "
+					   "bare number is in microseconds)");
+			thresh = optarg;
+			break;
+		}
 		case 'T':
 			return bad("-T/--trigger", optarg, "triggers are not supported yet");
 		case 'A':
@@ -301,6 +333,28 @@ int cmd_record(int argc, char **argv)
 	if (!notrace && getenv("FTRACE_RT_NOTRACE") &&
 	    check_patterns("FTRACE_RT_NOTRACE", getenv("FTRACE_RT_NOTRACE")))
 		return 2;
+	if (!gfunc && getenv("FTRACE_RT_GRAPH_FUNCTION") &&
+	    check_patterns("FTRACE_RT_GRAPH_FUNCTION", getenv("FTRACE_RT_GRAPH_FUNCTION")))
+		return 2;
+	if (!gnotrace && getenv("FTRACE_RT_GRAPH_NOTRACE") &&
+	    check_patterns("FTRACE_RT_GRAPH_NOTRACE", getenv("FTRACE_RT_GRAPH_NOTRACE")))
+		return 2;
+	if (!depth && getenv("FTRACE_RT_MAX_GRAPH_DEPTH")) {
+		const char *v = getenv("FTRACE_RT_MAX_GRAPH_DEPTH");
+		int dv;
+
+		if (*v && strcmp(v, "0") && frt_parse_depth(v, &dv))
+			return bad("FTRACE_RT_MAX_GRAPH_DEPTH", v,
+				   "not a depth from 1 to 65535 (0: no limit)");
+	}
+	if (!thresh && getenv("FTRACE_RT_TRACING_THRESH")) {
+		const char *v = getenv("FTRACE_RT_TRACING_THRESH");
+		unsigned long long ns;
+
+		if (*v && frt_parse_time_ns(v, &ns))
+			return bad("FTRACE_RT_TRACING_THRESH", v,
+				   "not a duration such as 500ns, 10us, 1.5ms or 1s");
+	}
 	if (!bufsize && getenv("FTRACE_RT_BUFSIZE")) {
 		bufsize = getenv("FTRACE_RT_BUFSIZE");
 		buf_opt = "FTRACE_RT_BUFSIZE";
@@ -358,6 +412,14 @@ int cmd_record(int argc, char **argv)
 		setenv("FTRACE_RT_FILTER", filter, 1);
 	if (notrace)
 		setenv("FTRACE_RT_NOTRACE", notrace, 1);
+	if (gfunc)
+		setenv("FTRACE_RT_GRAPH_FUNCTION", gfunc, 1);
+	if (gnotrace)
+		setenv("FTRACE_RT_GRAPH_NOTRACE", gnotrace, 1);
+	if (depth)
+		setenv("FTRACE_RT_MAX_GRAPH_DEPTH", depth, 1);
+	if (thresh)
+		setenv("FTRACE_RT_TRACING_THRESH", thresh, 1);
 	if (bufsize)
 		setenv("FTRACE_RT_BUFSIZE", bufsize, 1);
 	if (control)

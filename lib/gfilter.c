@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Graph filters: their settings and the table of the functions they name
+ * (see gfilter.h; the per-call rules are in fgraph.c). The table is built
+ * under frt_lock from every loaded object's sites, published for the
+ * callbacks (which read it inside their read-side section), and built again
+ * when an object is loaded while some function is named. A replaced table
+ * is freed after a grace period: at once when the settings change, at the
+ * next change when an object was loaded (the loader's hooks may run inside
+ * a callback, where a grace period would wait for itself).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "gfilter.h"
+#include "log.h"
+#include "parse.h"
+#include "pattern.h"
+
+struct frt_gf_state frt_gf = {.max_depth = INT_MAX, .gen = 1};
+
+static struct frt_patterns funcs, notrace; /* under frt_lock */
+static char *funcs_s, *notrace_s;
+static char depth_s[16] = "0", thresh_s[32] = "0";
+
+#define RETIRED_MAX 64
+static struct frt_gf_table *retired[RETIRED_MAX]; /* under frt_lock */
+static unsigned int nretired;
+
+static bool match_any(const struct frt_patterns *p, const struct frt_object *o,
+		      const struct frt_site *s, unsigned char *hits)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (frt_pattern_match(&p->v[i], frt_site_name(o, s), o->name, o->is_main)) {
+			any = true;
+			if (!hits)
+				break;
+			hits[i] = 1;
+		}
+	return any;
+}
+
+static uint32_t flags_of(const struct frt_object *o, const struct frt_site *s,
+			 unsigned char *fhits, unsigned char *nhits)
+{
+	uint32_t f = 0;
+
+	if (funcs.n && match_any(&funcs, o, s, fhits))
+		f |= FRT_GF_FUNC;
+	if (notrace.n && match_any(&notrace, o, s, nhits))
+		f = FRT_GF_NOTRACE; /* as uftrace: a function in both is left out */
+	return f;
+}
+
+static void insert(struct frt_gf_table *t, uintptr_t ip, uint32_t flags)
+{
+	size_t h = frt_gf_hash(ip) & t->mask;
+
+	while (t->v[h].ip && t->v[h].ip != ip)
+		h = (h + 1) & t->mask;
+	t->v[h].ip = ip;
+	t->v[h].flags |= flags;
+	t->v[h].depth = 0;
+}
+
+/* Under frt_lock: the table for the current patterns (NULL: none named), or -ENOMEM. */
+static int build(struct frt_gf_table **out, unsigned char *fhits, unsigned char *nhits)
+{
+	struct frt_gf_table *t;
+	struct frt_object *o;
+	size_t n = 0, cap = 16;
+
+	*out = NULL;
+	if (!funcs.n && !notrace.n)
+		return 0;
+	cds_list_for_each_entry (o, &frt_objects, node)
+		for (size_t i = 0; i < o->nsites; i++)
+			n += flags_of(o, &o->sites[i], fhits, nhits) != 0;
+	if (!n)
+		return 0;
+	while (cap < 2 * n)
+		cap *= 2;
+	t = frt_calloc(1, sizeof(*t) + cap * sizeof(t->v[0]));
+	if (!t)
+		return -ENOMEM;
+	t->mask = cap - 1;
+	cds_list_for_each_entry (o, &frt_objects, node)
+		for (size_t i = 0; i < o->nsites; i++) {
+			uint32_t f = flags_of(o, &o->sites[i], NULL, NULL);
+
+			if (f)
+				insert(t, frt_site_entry(&o->sites[i]), f);
+		}
+	*out = t;
+	return 0;
+}
+
+static void retire(struct frt_gf_table *t)
+{
+	if (!t)
+		return;
+	if (nretired < RETIRED_MAX)
+		retired[nretired++] = t;
+	/* else kept: a reader may still hold it (bounded by RETIRED_MAX loads a change) */
+}
+
+/* An object was loaded (under frt_lock): its named functions join the table. */
+static void object_added(struct frt_object *o)
+{
+	struct frt_gf_table *t;
+	(void)o;
+
+	if (nretired >= RETIRED_MAX)
+		return; /* its functions are named after the next change of the filters */
+	if (build(&t, NULL, NULL))
+		return;
+	retire(__atomic_exchange_n(&frt_gf.table, t, __ATOMIC_ACQ_REL));
+}
+
+static void list_unmatched(const struct frt_patterns *p, const unsigned char *hits,
+			   const char *what, char *msg, size_t len)
+{
+	size_t w = strlen(msg);
+
+	for (size_t i = 0; i < p->n; i++) {
+		if (hits[i] || w + 8 >= len)
+			continue;
+		w += (size_t)snprintf(msg + w, len - w, "%s%s%s%s%s", w ? "; " : "",
+				      w && strstr(msg, what) ? "" : what, p->v[i].glob,
+				      p->v[i].module ? "@" : "", p->v[i].module ? p->v[i].module : "");
+		if (w >= len)
+			w = len - 1;
+	}
+}
+
+int frt_gf_set(const char *f, const char *n, const char *depth, const char *thresh, char *err,
+	       size_t errlen)
+{
+	struct frt_patterns nf = {0}, nn = {0};
+	unsigned long long tns = frt_gf.thresh_ns;
+	int d = frt_gf.max_depth, ret;
+	unsigned char *fhits = NULL, *nhits = NULL;
+	struct frt_gf_table *t, *old[RETIRED_MAX + 1] = {NULL};
+	unsigned int nold = 0;
+	char perr[512];
+
+	if (err && errlen)
+		err[0] = 0;
+	if (f && frt_patterns_parse(f, &nf, perr, sizeof(perr))) {
+		snprintf(err, errlen, "graph function: %s", perr);
+		return -EINVAL;
+	}
+	if (n && frt_patterns_parse(n, &nn, perr, sizeof(perr))) {
+		frt_patterns_free(&nf);
+		snprintf(err, errlen, "graph notrace: %s", perr);
+		return -EINVAL;
+	}
+	if (depth) {
+		if (!*depth || !strcmp(depth, "0"))
+			d = INT_MAX;
+		else if (frt_parse_depth(depth, &d)) {
+			snprintf(err, errlen,
+				 "max graph depth '%.40s' is not a number from 1 to %d (0: no limit)",
+				 depth, FRT_DEPTH_LIMIT);
+			goto bad;
+		}
+	}
+	if (thresh && frt_parse_time_ns(*thresh ? thresh : "0", &tns)) {
+		snprintf(err, errlen,
+			 "tracing threshold '%.40s' is not a duration such as 500ns, 10us, 1.5ms "
+			 "or 1s (a bare number is in microseconds; 0: none)",
+			 thresh);
+		goto bad;
+	}
+	frt_init();
+	if (frt_api_refused_here()) {
+		snprintf(err, errlen, "not from inside a callback");
+		ret = -EDEADLK;
+		goto out;
+	}
+	frt_lock();
+	/* every object loaded by now is named in the table */
+	if (!frt_objects_sync() && frt_ops_need_update())
+		frt_update_sites();
+	if (f) {
+		frt_patterns_free(&funcs);
+		funcs = nf;
+		nf = (struct frt_patterns){0};
+		frt_free(funcs_s);
+		funcs_s = frt_strdup(f);
+	}
+	if (n) {
+		frt_patterns_free(&notrace);
+		notrace = nn;
+		nn = (struct frt_patterns){0};
+		frt_free(notrace_s);
+		notrace_s = frt_strdup(n);
+	}
+	fhits = frt_calloc(funcs.n + 1, 1);
+	nhits = frt_calloc(notrace.n + 1, 1);
+	ret = fhits && nhits ? build(&t, fhits, nhits) : -ENOMEM;
+	if (!ret) {
+		if (depth) {
+			snprintf(depth_s, sizeof(depth_s), "%d", d == INT_MAX ? 0 : d);
+			__atomic_store_n(&frt_gf.max_depth, d, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&frt_gf.gen, 1, __ATOMIC_RELEASE);
+		}
+		if (thresh) {
+			snprintf(thresh_s, sizeof(thresh_s), "%lluns", tns);
+			__atomic_store_n(&frt_gf.thresh_ns, tns, __ATOMIC_RELAXED);
+		}
+		__atomic_store_n(&frt_gf.mode_in, funcs.n != 0, __ATOMIC_RELAXED);
+		old[nold++] = __atomic_exchange_n(&frt_gf.table, t, __ATOMIC_ACQ_REL);
+		while (nretired)
+			old[nold++] = retired[--nretired];
+		if (frt_object_added_hook == NULL || frt_object_added_hook == object_added)
+			frt_object_added_hook = funcs.n || notrace.n ? object_added : NULL;
+		if (err && errlen) {
+			err[0] = 0;
+			if (f)
+				list_unmatched(&funcs, fhits, "graph function patterns matching no "
+							      "function yet: ",
+					       err, errlen);
+			if (n)
+				list_unmatched(&notrace, nhits, "graph notrace patterns matching no "
+								"function yet: ",
+					       err, errlen);
+		}
+	} else {
+		snprintf(err, errlen, "out of memory");
+	}
+	frt_unlock();
+	if (nold > 1 || (nold && old[0])) {
+		frt_synchronize();
+		for (unsigned int i = 0; i < nold; i++)
+			frt_free(old[i]);
+	}
+out:
+	frt_free(fhits);
+	frt_free(nhits);
+	frt_patterns_free(&nf);
+	frt_patterns_free(&nn);
+	return ret;
+bad:
+	frt_patterns_free(&nf);
+	frt_patterns_free(&nn);
+	return -EINVAL;
+}
+
+void frt_gf_describe(char *buf, size_t len)
+{
+	frt_lock();
+	snprintf(buf, len,
+		 "graph_function %s\ngraph_notrace %s\nmax_graph_depth %s\ntracing_thresh %s\n",
+		 funcs_s ? funcs_s : "", notrace_s ? notrace_s : "", depth_s, thresh_s);
+	frt_unlock();
+}

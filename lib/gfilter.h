@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Graph filters of function_graph (and profile), with uftrace's meanings and
+ * the kernel's words: graph functions (a function and everything it calls),
+ * graph notrace (a function's whole subtree out), a maximum depth, and a
+ * duration threshold. Functions named by a filter are found through a table
+ * by entry address, rebuilt whenever the filters or the loaded objects change.
+ */
+#ifndef FRT_GFILTER_H
+#define FRT_GFILTER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime.h"
+
+/* what a function is to the graph filters (struct frt_gf_trig.flags) */
+enum {
+	FRT_GF_FUNC = 1 << 0,	 /* graph function: it and its callees are recorded */
+	FRT_GF_NOTRACE = 1 << 1, /* graph notrace: it and its callees are not */
+};
+
+struct frt_gf_trig {
+	uintptr_t ip; /* entry address; 0: empty */
+	uint32_t flags;
+	int32_t depth;
+};
+
+struct frt_gf_table {
+	size_t mask; /* capacity - 1 (a power of two) */
+	struct frt_gf_trig v[];
+};
+
+/* Read by the hot path; written under frt_lock. */
+struct frt_gf_state {
+	struct frt_gf_table *table; /* NULL: no function is named; RCU-published */
+	int mode_in;		    /* graph functions are set: only their subtrees are recorded */
+	int max_depth;		    /* INT_MAX: no limit */
+	uint64_t thresh_ns;	    /* 0: none */
+	unsigned int gen;	    /* changes with max_depth: threads resync their budget */
+};
+extern struct frt_gf_state frt_gf FRT_HIDDEN;
+
+static inline size_t frt_gf_hash(uintptr_t ip)
+{
+	return (size_t)((ip * 0x9e3779b97f4a7c15ULL) >> 24);
+}
+
+/* Inside a read-side section (a callback): the function's filter entry, or NULL. */
+static inline const struct frt_gf_trig *frt_gf_lookup(uintptr_t ip)
+{
+	struct frt_gf_table *t = __atomic_load_n(&frt_gf.table, __ATOMIC_ACQUIRE);
+
+	if (!t)
+		return NULL;
+	for (size_t h = frt_gf_hash(ip) & t->mask;; h = (h + 1) & t->mask) {
+		if (t->v[h].ip == ip)
+			return &t->v[h];
+		if (!t->v[h].ip)
+			return NULL;
+	}
+}
+
+/*
+ * Set the graph filters; a NULL argument keeps that setting. Patterns as
+ * for the filter ('' removes them); @depth "0" or "" removes the limit, else
+ * 1..FRT_DEPTH_LIMIT; @thresh a duration ("1us", "500ns"; bare: us), "0"
+ * removes it. On a bad value nothing changes and @err names it.
+ * @unmatched gets the patterns that match no function (yet), if any.
+ * Not from a callback (a grace period passes).
+ */
+int frt_gf_set(const char *funcs, const char *notrace, const char *depth, const char *thresh,
+	       char *err, size_t errlen) FRT_HIDDEN;
+/* The settings as text, for `ctl stats` and the summary. */
+void frt_gf_describe(char *buf, size_t len) FRT_HIDDEN;
+
+#endif
