@@ -114,8 +114,7 @@ int frt_config_start(void)
 			 secure_getenv("FTRACE_RT_MAX_GRAPH_DEPTH"),
 			 secure_getenv("FTRACE_RT_TRACING_THRESH"), msg, sizeof(msg));
 	if (ret) {
-		frt_msg("FTRACE_RT_%s; not tracing",
-			gf_var_of(msg));
+		frt_msg("FTRACE_RT_%s; not tracing", gf_var_of(msg));
 		return ret;
 	}
 	if (msg[0])

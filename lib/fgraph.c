@@ -273,7 +273,9 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		int max = __atomic_load_n(&frt_gf.max_depth, __ATOMIC_RELAXED);
 
 		t->gf_gen = frt_gf.gen;
-		t->fdepth = max == INT_MAX ? INT_MAX : max > (int)t->depth ? max - (int)t->depth : 0;
+		t->fdepth = max == INT_MAX	  ? INT_MAX
+			    : max > (int)t->depth ? max - (int)t->depth
+						  : 0;
 	}
 	if (t->out_count)
 		return;
@@ -297,8 +299,8 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s = &t->shadow[t->depth];
 	s->fdepth = fdepth;
 	s->gflags = gflags;
-	s->norecord = t->out_count || (!t->in_count && __atomic_load_n(&frt_gf.mode_in,
-									 __ATOMIC_RELAXED));
+	s->norecord = t->out_count ||
+		      (!t->in_count && __atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED));
 	s->loc = loc;
 	s->ret = *(uintptr_t *)loc;
 	s->ip = ip;

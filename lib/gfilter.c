@@ -44,8 +44,8 @@ static bool match_any(const struct frt_patterns *p, const struct frt_object *o,
 	return any;
 }
 
-static uint32_t flags_of(const struct frt_object *o, const struct frt_site *s,
-			 unsigned char *fhits, unsigned char *nhits)
+static uint32_t flags_of(const struct frt_object *o, const struct frt_site *s, unsigned char *fhits,
+			 unsigned char *nhits)
 {
 	uint32_t f = 0;
 
@@ -131,7 +131,8 @@ static void list_unmatched(const struct frt_patterns *p, const unsigned char *hi
 			continue;
 		w += (size_t)snprintf(msg + w, len - w, "%s%s%s%s%s", w ? "; " : "",
 				      w && strstr(msg, what) ? "" : what, p->v[i].glob,
-				      p->v[i].module ? "@" : "", p->v[i].module ? p->v[i].module : "");
+				      p->v[i].module ? "@" : "",
+				      p->v[i].module ? p->v[i].module : "");
 		if (w >= len)
 			w = len - 1;
 	}
@@ -164,7 +165,8 @@ int frt_gf_set(const char *f, const char *n, const char *depth, const char *thre
 			d = INT_MAX;
 		else if (frt_parse_depth(depth, &d)) {
 			snprintf(err, errlen,
-				 "max graph depth '%.40s' is not a number from 1 to %d (0: no limit)",
+				 "max graph depth '%.40s' is not a number from 1 to %d (0: no "
+				 "limit)",
 				 depth, FRT_DEPTH_LIMIT);
 			goto bad;
 		}
@@ -222,12 +224,14 @@ int frt_gf_set(const char *f, const char *n, const char *depth, const char *thre
 		if (err && errlen) {
 			err[0] = 0;
 			if (f)
-				list_unmatched(&funcs, fhits, "graph function patterns matching no "
-							      "function yet: ",
+				list_unmatched(&funcs, fhits,
+					       "graph function patterns matching no "
+					       "function yet: ",
 					       err, errlen);
 			if (n)
-				list_unmatched(&notrace, nhits, "graph notrace patterns matching no "
-								"function yet: ",
+				list_unmatched(&notrace, nhits,
+					       "graph notrace patterns matching no "
+					       "function yet: ",
 					       err, errlen);
 		}
 	} else {

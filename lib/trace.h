@@ -105,11 +105,11 @@ struct frt_thread {
 	/* function_graph */
 	unsigned int depth;
 	/* graph filters (gfilter.h; uftrace's filter state) */
-	unsigned int rdepth;	/* recorded frames open */
+	unsigned int rdepth;	 /* recorded frames open */
 	int in_count, out_count; /* open graph function / graph notrace frames */
-	int fdepth;		/* calls that may still be hooked below here */
-	unsigned int gf_gen;	/* frt_gf.gen fdepth was computed for */
-	unsigned long overflow; /* calls not hooked: shadow stack full */
+	int fdepth;		 /* calls that may still be hooked below here */
+	unsigned int gf_gen;	 /* frt_gf.gen fdepth was computed for */
+	unsigned long overflow;	 /* calls not hooked: shadow stack full */
 	struct frt_shadow shadow[FRT_SHADOW_MAX];
 	struct frt_shadow
 		graveyard[FRT_GRAVEYARD]; /* popped but maybe still live (longjmp, coroutines) */

@@ -175,7 +175,7 @@ foreign = os.path.join(tmp, "foreign")
 os.makedirs(foreign)
 open(os.path.join(foreign, "precious.txt"), "w").close()
 bad = [
-    (["-t", "1us"], "-t"),
+    (["-t", "1 us"], "-t/--time-filter"),
     (["-t", "profile"], "--tracer"),
     (["-b", "5G"], "-b/--buffer"),
     (["--buffer=12Q"], "-b/--buffer"),
@@ -186,7 +186,8 @@ bad = [
     (["-d", notadir], "-d/--data"),
     (["-o", foreign], "-o/--output"),
     (["-d", os.path.join(tmp, "no/such/dir")], "-d/--data"),
-    (["-D", "3"], "-D/--depth"),
+    (["-D", "0"], "-D/--depth"),
+    (["-P", "a[b"], "-P/--patch"),
     (["--bogus"], "--bogus"),
     (["-b"], "-b"),
     (["--buffer"], "--buffer"),
@@ -263,13 +264,13 @@ if q.returncode != 0 or not table(q.stdout):
     fail(f"report -s call: {q.returncode} {q.stderr!r}")
 
 # 8. words: singular and plural; functions of an unloaded plugin are counted
-p, d = record("one", [prog, "calls", "1"], "-F", "leaf")
+p, d = record("one", [prog, "calls", "1"], "-P", "leaf")
 if not re.search(r"function_graph: 1 function traced, 1 thread, 2 events, 0 lost", p.stderr):
     fail(f"summary words: {p.stderr!r}")
 exe = os.path.join(fixdir, "fx-gcc-O2")
 plugin = os.path.join(fixdir, "libfxplugin-gcc-O2.so")
 n_pl = len([l for l in tool_run("list", "-F", "pl_*", plugin).stdout.splitlines() if l])
-p, d = record("dlclose", [exe, plugin, "3"], "-F", "pl_*")
+p, d = record("dlclose", [exe, plugin, "3"], "-P", "pl_*")
 m = re.search(r"function_graph: (\d+) functions? traced", p.stderr)
 if not n_pl or not m or int(m.group(1)) != n_pl:
     fail(f"after dlclose: {m.group(0) if m else p.stderr!r}, the plugin has {n_pl} functions")

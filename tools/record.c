@@ -193,7 +193,8 @@ static void check_traced(const char *dir, const char *prog, int checked, time_t 
 			tool_prog, prog);
 	else if (!data)
 		fprintf(stderr,
-			"%s record: no traced function was called (check the -P/-U and -F/-N patterns "
+			"%s record: no traced function was called (check the -P/-U and -F/-N "
+			"patterns "
 			"against `%s list -- %s`)\n",
 			tool_prog, tool_prog, prog);
 }
@@ -246,7 +247,8 @@ int cmd_record(int argc, char **argv)
 			const char **v = c == 'P' ? &filter : &notrace;
 
 			if (*v)
-				return bad(name, optarg, "given twice: put every pattern in one list");
+				return bad(name, optarg,
+					   "given twice: put every pattern in one list");
 			*v = optarg;
 			if (check_patterns(name, optarg))
 				return 2;

@@ -51,7 +51,7 @@ NI long fib(int n)
 
 NI int slow(int x)
 {
-	spin(3000000);
+	spin(20000000);
 	return leaf(x);
 }
 
@@ -76,11 +76,36 @@ NI long mix(int a, long b, unsigned char c, const char *s, double d)
 	return a + b + c + s[0] + (long)d;
 }
 
+/* one round of calls; with "wait", one round per line read (the control test) */
+NI long round_of_calls(void)
+{
+	long r = 0;
+
+	r += top(1);
+	r += skipme(2);
+	r += fib(5);
+	r += outer(3);
+	r += top(4);
+	r += greet("hello")[1];
+	r += (long)half(3.0);
+	r += mix(-7, 1L << 40, 200, "str", 2.5);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1;
+	char line[64];
 	long r = 0;
 
+	if (argc > 2) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		while (fgets(line, sizeof(line), stdin)) {
+			r += round_of_calls();
+			printf("round %ld\n", r);
+		}
+		return 0;
+	}
 	for (int i = 0; i < n; i++) {
 		r += top(1);
 		r += skipme(2);
