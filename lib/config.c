@@ -119,6 +119,19 @@ int frt_config_start(void)
 	}
 	if (msg[0])
 		frt_msg("%s", msg);
+	if (secure_getenv("FTRACE_RT_FUNCGRAPH_ARGS") ||
+	    secure_getenv("FTRACE_RT_FUNCGRAPH_RETVAL")) {
+		ret = frt_gf_set_args(secure_getenv("FTRACE_RT_FUNCGRAPH_ARGS"),
+				      secure_getenv("FTRACE_RT_FUNCGRAPH_RETVAL"), msg,
+				      sizeof(msg));
+		if (ret) {
+			const char *var = strncmp(msg, "argument", 8) ? "FTRACE_RT_FUNCGRAPH_RETVAL"
+								      : "FTRACE_RT_FUNCGRAPH_ARGS";
+
+			frt_msg("%s='%s': %s; not tracing", var, secure_getenv(var), msg);
+			return ret;
+		}
+	}
 	ret = frt_tracer_set(kind, secure_getenv("FTRACE_RT_FILTER"),
 			     secure_getenv("FTRACE_RT_NOTRACE"), msg, sizeof(msg));
 	if (ret) {

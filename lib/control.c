@@ -7,6 +7,7 @@
  *   filter PATTERNS | notrace PATTERNS | tracer NAME | on | off
  *   graph_function PATTERNS | graph_notrace PATTERNS | max_graph_depth N |
  *   tracing_thresh TIME | graph (the four as set)
+ *   funcgraph_args SPECS | funcgraph_retval SPECS (uftrace's -A / -R)
  *   sites [PATTERNS] | stats | flush | help
  *
  * Only peers with our uid are served (SO_PEERCRED, on top of the 0700
@@ -219,6 +220,18 @@ static void execute(char *line, struct out *o)
 				   msg[0] ? "; " : "", msg);
 		else
 			out_printf(o, "OK %s %s\n", line, *arg && strcmp(arg, "0") ? arg : "off");
+	} else if (!strcmp(line, "funcgraph_args") || !strcmp(line, "funcgraph_retval")) {
+		bool r = line[10] == 'r';
+		bool vec = frt_gf_need_vector;
+
+		ret = frt_gf_set_args(r ? NULL : arg, r ? arg : NULL, msg, sizeof(msg));
+		/* floating-point arguments need the sites to save vector registers */
+		if (!ret && vec != frt_gf_need_vector && frt_tracer_enabled())
+			ret = frt_tracer_set(frt_tracer_kind, NULL, NULL, NULL, 0);
+		if (ret)
+			out_printf(o, "ERR %s\n", msg[0] ? msg : ftrace_rt_strerror(ret));
+		else
+			out_printf(o, "OK %s %s\n", line, *arg ? "set" : "removed");
 	} else if (!strcmp(line, "graph")) {
 		frt_gf_describe(msg, sizeof(msg));
 		out_printf(o, "%sOK\n", msg);
@@ -277,6 +290,7 @@ static void execute(char *line, struct out *o)
 	} else if (!strcmp(line, "help") || !*line) {
 		out_printf(o, "filter PATTERNS\nnotrace PATTERNS\ngraph_function PATTERNS\n"
 			      "graph_notrace PATTERNS\nmax_graph_depth N\ntracing_thresh TIME\n"
+			      "funcgraph_args SPECS\nfuncgraph_retval SPECS\n"
 			      "graph\ntracer function|function_graph|"
 			      "profile|none\non\noff\nsites [PATTERNS]\nstats\nflush\nOK\n");
 	} else {

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/uio.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -43,6 +44,116 @@
 #include "trace.h"
 
 #define SAME_STACK_SPAN ((uintptr_t)1 << 20) /* a longjmp rarely skips more */
+
+/*
+ * Arguments and return values, laid out as uftrace does (libmcount's
+ * save_to_argbuf): each value in its size rounded up to 4 bytes, a string as
+ * a 2-byte length and its characters (NUL-terminated, cut at
+ * FRT_ARG_STR_MAX with "..."), the whole rounded up to 8. Strings are read
+ * through the kernel: a bad pointer gives "<0x...>", not a fault. No libc
+ * call here may touch vector registers, so no memcpy.
+ */
+static size_t put_str(char *dst, uintptr_t p)
+{
+	char *s = dst + 2;
+	size_t len = 0;
+	ssize_t n = 0;
+
+	if (!p) {
+		s[0] = 'N', s[1] = 'U', s[2] = 'L', s[3] = 'L';
+		len = 4;
+	} else {
+		struct iovec local = {s, FRT_ARG_STR_MAX + 1},
+			     remote = {(void *)p, FRT_ARG_STR_MAX + 1};
+		int saved = errno;
+
+		n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+		errno = saved;
+		if (n <= 0) {
+			s[len++] = '<', s[len++] = '0', s[len++] = 'x';
+			for (int b = 60; b >= 0; b -= 4)
+				if ((p >> b) || b == 0)
+					s[len++] = "0123456789abcdef"[(p >> b) & 15];
+			s[len++] = '>';
+		} else {
+			while (len < (size_t)n && s[len])
+				len++;
+			if (len > FRT_ARG_STR_MAX) {
+				len = FRT_ARG_STR_MAX;
+				s[len - 3] = s[len - 2] = s[len - 1] = '.';
+			}
+		}
+	}
+	s[len] = 0;
+	dst[0] = (char)(len & 0xff);
+	dst[1] = (char)(len >> 8);
+	return frt_arg_slot((unsigned int)len + 2);
+}
+
+static size_t put_val(char *dst, const struct frt_arg *a, uint64_t v)
+{
+	size_t slot = frt_arg_slot(a->size);
+
+	for (size_t b = 0; b < slot; b++)
+		dst[b] = b < a->size ? (char)(v >> (8 * b)) : 0;
+	return slot;
+}
+
+static size_t arg_max(const struct frt_arg *a)
+{
+	return a->kind == FRT_ARG_STR ? frt_arg_slot(FRT_ARG_STR_MAX + 3) : frt_arg_slot(a->size);
+}
+
+/* The entry of @s, with the arguments @set names. */
+static bool put_entry_args(struct frt_thread *t, const struct frt_shadow *s,
+			   const struct frt_argset *set, const struct ftrace_rt_regs *regs)
+{
+	size_t max = 0, len = 0;
+	char *d;
+
+	for (unsigned int i = 0; i < set->nargs; i++)
+		max += arg_max(&set->args[i]);
+	d = frt_rec_begin(t, max);
+	if (!d)
+		return false;
+	for (unsigned int i = 0; i < set->nargs; i++) {
+		const struct frt_arg *a = &set->args[i];
+		uint64_t v = 0;
+
+		if (a->fp) {
+			const unsigned char *x = arch_regs_fparg(regs, a->idx - 1u);
+
+			for (int b = 7; x && b >= 0; b--)
+				v = v << 8 | x[b];
+			len += put_val(d + len, a, v);
+		} else if (a->kind == FRT_ARG_STR) {
+			len += put_str(d + len, arch_regs_arg(regs, a->idx - 1u));
+		} else {
+			len += put_val(d + len, a, arch_regs_arg(regs, a->idx - 1u));
+		}
+	}
+	frt_rec_commit(t, FRT_REC_ENTRY, s->depth, s->ip, s->start, len);
+	__atomic_store_n(&frt_gf_args_written, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* The exit of @s with its return value (@ret integer, @fpret floating point). */
+static void put_exit_ret(struct frt_thread *t, const struct frt_shadow *s, uint64_t now,
+			 uint64_t ret, uint64_t fpret)
+{
+	struct frt_arg a = {s->rkind, s->rsize, 0, s->rkind == FRT_ARG_FP, 0};
+	char *d = frt_rec_begin(t, arg_max(&a));
+	size_t len;
+
+	if (!d)
+		return;
+	if (a.kind == FRT_ARG_STR)
+		len = put_str(d, ret);
+	else
+		len = put_val(d, &a, a.fp ? fpret : ret);
+	frt_rec_commit(t, FRT_REC_EXIT, s->depth, s->ip, now, len);
+	__atomic_store_n(&frt_gf_args_written, 1, __ATOMIC_RELAXED);
+}
 
 /* The graph filters' state of the thread as it was before the popped frame @s. */
 static inline void gf_pop(struct frt_thread *t, const struct frt_shadow *s)
@@ -72,8 +183,12 @@ static void flush_held(struct frt_thread *t)
 	}
 }
 
-/* Frame @s (already off the shadow stack) ends at @now. */
-static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
+/*
+ * Frame @s (already off the shadow stack) ends at @now; @rregs: the return
+ * hook's frame when it returned normally (its return value is known).
+ */
+static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
+		      const struct ftrace_rt_regs *rregs, uint64_t fpret)
 {
 	gf_pop(t, s);
 	if (s->norecord) {
@@ -81,14 +196,21 @@ static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 	} else if (frt_tracer_kind == FRT_TRACER_PROFILE) {
 		frt_profile_exit(t, s, now);
 	} else if (s->recorded) {
-		frt_rec_put(t, FRT_REC_EXIT, s->depth, s->ip, now);
+		if (s->has_ret && rregs)
+			put_exit_ret(t, s, now, arch_regs_retval(rregs), fpret);
+		else
+			frt_rec_put(t, FRT_REC_EXIT, s->depth, s->ip, now);
 	} else if (s->held) {
 		/* uftrace's rule: kept if strictly longer than the threshold */
 		if (frt_tracer_kind == FRT_TRACER_GRAPH &&
 		    frt_clock_delta_ns(now - s->start) >
 			    __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
 			flush_held(t);
-			if (frt_rec_put(t, FRT_REC_ENTRY, s->depth, s->ip, s->start))
+			if (!frt_rec_put(t, FRT_REC_ENTRY, s->depth, s->ip, s->start))
+				;
+			else if (s->has_ret && rregs)
+				put_exit_ret(t, s, now, arch_regs_retval(rregs), fpret);
+			else
 				frt_rec_put(t, FRT_REC_EXIT, s->depth, s->ip, now);
 		}
 	} else if (frt_tracer_kind == FRT_TRACER_GRAPH) {
@@ -98,6 +220,11 @@ static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 	}
 	s->recorded = 0;
 	s->held = 0;
+}
+
+static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
+{
+	leave_ret(t, s, now, NULL, 0);
 }
 
 /*
@@ -281,8 +408,8 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		return;
 	fdepth = t->fdepth;
 	trig = frt_gf_lookup(ip);
-	if (trig) {
-		gflags = (uint8_t)trig->flags;
+	if (trig && (trig->flags & (FRT_GF_FUNC | FRT_GF_NOTRACE))) {
+		gflags = (uint8_t)(trig->flags & (FRT_GF_FUNC | FRT_GF_NOTRACE));
 		t->fdepth = __atomic_load_n(&frt_gf.max_depth, __ATOMIC_RELAXED);
 	} else if (__atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED) && !t->in_count) {
 		return;
@@ -311,13 +438,24 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s->held = 0;
 	s->recorded = 0;
 	s->prof = 0;
+	s->has_ret = 0;
 	if (!s->norecord) {
+		const struct frt_argset *set =
+			trig && (trig->flags & FRT_GF_ARGS) ? trig->set : NULL;
+
 		t->rdepth++;
+		if (set && set->has_ret) {
+			s->has_ret = 1;
+			s->rkind = set->ret.kind;
+			s->rsize = set->ret.size;
+		}
 		if (!record)
 			/* profile (the only tracer that does not record): is it a nested call? */
 			s->prof = frt_profile_enter(t, ip);
 		else if (__atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED))
-			s->held = 1;
+			s->held = 1; /* written later, without its arguments */
+		else if (set && set->nargs)
+			s->recorded = put_entry_args(t, s, set, regs);
 		else
 			s->recorded = frt_rec_put(t, FRT_REC_ENTRY, s->depth, ip, now);
 	}
@@ -335,11 +473,11 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
  */
 uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 {
+	uint64_t fpret = arch_fp_retval_live(); /* before anything may change xmm0 */
 	struct frt_thread *t = frt_self;
 	uintptr_t loc = sp - sizeof(uintptr_t);
 	uint64_t now = frt_clock_raw();
 	int nested = frt_in_callback;
-	(void)regs;
 
 	/* as in the dispatcher: an overflow faults here, before the shadow stack changes;
 	 * the hooked function's entry passed the same probe at the same depth */
@@ -359,7 +497,7 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 		s = t->shadow[i];
 		t->depth = i;
 		if (!(nested & 1))
-			leave(t, &s, now);
+			leave_ret(t, &s, now, regs, fpret);
 		else
 			gf_pop(t, &s);
 		frt_in_callback = nested;

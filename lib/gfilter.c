@@ -22,6 +22,10 @@
 struct frt_gf_state frt_gf = {.max_depth = INT_MAX, .gen = 1};
 
 static struct frt_patterns funcs, notrace; /* under frt_lock */
+static struct frt_argspecs argspecs, retspecs;
+static char *args_s, *rets_s;
+bool frt_gf_need_vector;
+int frt_gf_args_written;
 static char *funcs_s, *notrace_s;
 static char depth_s[16] = "0", thresh_s[32] = "0";
 
@@ -44,19 +48,44 @@ static bool match_any(const struct frt_patterns *p, const struct frt_object *o,
 	return any;
 }
 
+static bool spec_match(const struct frt_argspec *a, const struct frt_object *o,
+		       const struct frt_site *s)
+{
+	struct frt_pattern p = {a->glob, NULL};
+
+	return frt_pattern_match(&p, frt_site_name(o, s), o->name, o->is_main);
+}
+
+/* The arguments and return value @s records (false: none). */
+static bool argset_of(const struct frt_object *o, const struct frt_site *s, struct frt_argset *set)
+{
+	memset(set, 0, sizeof(*set));
+	for (size_t i = 0; i < argspecs.n; i++)
+		if (spec_match(&argspecs.v[i], o, s))
+			frt_argset_add(set, &argspecs.v[i]);
+	for (size_t i = 0; i < retspecs.n; i++)
+		if (spec_match(&retspecs.v[i], o, s))
+			frt_argset_add(set, &retspecs.v[i]);
+	return set->nargs || set->has_ret;
+}
+
 static uint32_t flags_of(const struct frt_object *o, const struct frt_site *s, unsigned char *fhits,
 			 unsigned char *nhits)
 {
 	uint32_t f = 0;
+	struct frt_argset set;
+
+	if ((argspecs.n || retspecs.n) && argset_of(o, s, &set))
+		f |= FRT_GF_ARGS;
 
 	if (funcs.n && match_any(&funcs, o, s, fhits))
 		f |= FRT_GF_FUNC;
 	if (notrace.n && match_any(&notrace, o, s, nhits))
-		f = FRT_GF_NOTRACE; /* as uftrace: a function in both is left out */
+		f = (f & ~FRT_GF_FUNC) | FRT_GF_NOTRACE; /* as uftrace: in both is left out */
 	return f;
 }
 
-static void insert(struct frt_gf_table *t, uintptr_t ip, uint32_t flags)
+static struct frt_gf_trig *insert(struct frt_gf_table *t, uintptr_t ip, uint32_t flags)
 {
 	size_t h = frt_gf_hash(ip) & t->mask;
 
@@ -65,6 +94,14 @@ static void insert(struct frt_gf_table *t, uintptr_t ip, uint32_t flags)
 	t->v[h].ip = ip;
 	t->v[h].flags |= flags;
 	t->v[h].depth = 0;
+	return &t->v[h];
+}
+
+static void table_free(struct frt_gf_table *t)
+{
+	if (t)
+		frt_free(t->sets);
+	frt_free(t);
 }
 
 /* Under frt_lock: the table for the current patterns (NULL: none named), or -ENOMEM. */
@@ -72,14 +109,18 @@ static int build(struct frt_gf_table **out, unsigned char *fhits, unsigned char 
 {
 	struct frt_gf_table *t;
 	struct frt_object *o;
-	size_t n = 0, cap = 16;
+	size_t n = 0, nsets = 0, cap = 16;
 
 	*out = NULL;
-	if (!funcs.n && !notrace.n)
+	if (!funcs.n && !notrace.n && !argspecs.n && !retspecs.n)
 		return 0;
 	cds_list_for_each_entry (o, &frt_objects, node)
-		for (size_t i = 0; i < o->nsites; i++)
-			n += flags_of(o, &o->sites[i], fhits, nhits) != 0;
+		for (size_t i = 0; i < o->nsites; i++) {
+			uint32_t f = flags_of(o, &o->sites[i], fhits, nhits);
+
+			n += f != 0;
+			nsets += (f & FRT_GF_ARGS) != 0;
+		}
 	if (!n)
 		return 0;
 	while (cap < 2 * n)
@@ -88,12 +129,23 @@ static int build(struct frt_gf_table **out, unsigned char *fhits, unsigned char 
 	if (!t)
 		return -ENOMEM;
 	t->mask = cap - 1;
+	if (nsets && !(t->sets = frt_calloc(nsets, sizeof(*t->sets)))) {
+		frt_free(t);
+		return -ENOMEM;
+	}
+	nsets = 0;
 	cds_list_for_each_entry (o, &frt_objects, node)
 		for (size_t i = 0; i < o->nsites; i++) {
 			uint32_t f = flags_of(o, &o->sites[i], NULL, NULL);
+			struct frt_gf_trig *tr;
 
-			if (f)
-				insert(t, frt_site_entry(&o->sites[i]), f);
+			if (!f)
+				continue;
+			tr = insert(t, frt_site_entry(&o->sites[i]), f);
+			if (f & FRT_GF_ARGS) {
+				argset_of(o, &o->sites[i], &t->sets[nsets]);
+				tr->set = &t->sets[nsets++];
+			}
 		}
 	*out = t;
 	return 0;
@@ -220,7 +272,9 @@ int frt_gf_set(const char *f, const char *n, const char *depth, const char *thre
 		while (nretired)
 			old[nold++] = retired[--nretired];
 		if (frt_object_added_hook == NULL || frt_object_added_hook == object_added)
-			frt_object_added_hook = funcs.n || notrace.n ? object_added : NULL;
+			frt_object_added_hook = funcs.n || notrace.n || argspecs.n || retspecs.n
+							? object_added
+							: NULL;
 		if (err && errlen) {
 			err[0] = 0;
 			if (f)
@@ -241,7 +295,7 @@ int frt_gf_set(const char *f, const char *n, const char *depth, const char *thre
 	if (nold > 1 || (nold && old[0])) {
 		frt_synchronize();
 		for (unsigned int i = 0; i < nold; i++)
-			frt_free(old[i]);
+			table_free(old[i]);
 	}
 out:
 	frt_free(fhits);
@@ -262,4 +316,74 @@ void frt_gf_describe(char *buf, size_t len)
 		 "graph_function %s\ngraph_notrace %s\nmax_graph_depth %s\ntracing_thresh %s\n",
 		 funcs_s ? funcs_s : "", notrace_s ? notrace_s : "", depth_s, thresh_s);
 	frt_unlock();
+}
+
+const char *frt_gf_argspec_text(void)
+{
+	return args_s && *args_s ? args_s : NULL;
+}
+
+const char *frt_gf_retspec_text(void)
+{
+	return rets_s && *rets_s ? rets_s : NULL;
+}
+
+int frt_gf_set_args(const char *a, const char *r, char *err, size_t errlen)
+{
+	struct frt_argspecs na = {0}, nr = {0};
+	char perr[600];
+	int ret;
+
+	if (err && errlen)
+		err[0] = 0;
+	if (a && frt_argspecs_parse(a, false, &na, perr, sizeof(perr))) {
+		snprintf(err, errlen, "argument spec %s", perr);
+		return -EINVAL;
+	}
+	if (r && frt_argspecs_parse(r, true, &nr, perr, sizeof(perr))) {
+		frt_argspecs_free(&na);
+		snprintf(err, errlen, "return value spec %s", perr);
+		return -EINVAL;
+	}
+	frt_init();
+	if (frt_api_refused_here()) {
+		ret = -EDEADLK;
+		goto out;
+	}
+	frt_lock();
+	if (__atomic_load_n(&frt_gf_args_written, __ATOMIC_ACQUIRE) &&
+	    ((a && strcmp(a, args_s ? args_s : "")) || (r && strcmp(r, rets_s ? rets_s : "")))) {
+		frt_unlock();
+		snprintf(err, errlen,
+			 "argument data was written with the current specs and the data "
+			 "directory's info holds one set of specs: set them before the first "
+			 "call is recorded (record -A/-R, FTRACE_RT_FUNCGRAPH_ARGS/_RETVAL)");
+		ret = -EBUSY;
+		goto out;
+	}
+	if (a) {
+		frt_argspecs_free(&argspecs);
+		argspecs = na;
+		na = (struct frt_argspecs){0};
+		frt_free(args_s);
+		args_s = frt_strdup(a);
+	}
+	if (r) {
+		frt_argspecs_free(&retspecs);
+		retspecs = nr;
+		nr = (struct frt_argspecs){0};
+		frt_free(rets_s);
+		rets_s = frt_strdup(r);
+	}
+	frt_gf_need_vector = false;
+	for (size_t i = 0; i < argspecs.n; i++)
+		for (unsigned int k = 0; k < argspecs.v[i].n; k++)
+			frt_gf_need_vector |= argspecs.v[i].v[k].fp;
+	frt_unlock();
+	/* the table follows: rebuilt with the patterns as they are */
+	ret = frt_gf_set(NULL, NULL, NULL, NULL, err, errlen);
+out:
+	frt_argspecs_free(&na);
+	frt_argspecs_free(&nr);
+	return ret;
 }

@@ -14,22 +14,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "argspec.h"
 #include "runtime.h"
 
 /* what a function is to the graph filters (struct frt_gf_trig.flags) */
 enum {
 	FRT_GF_FUNC = 1 << 0,	 /* graph function: it and its callees are recorded */
 	FRT_GF_NOTRACE = 1 << 1, /* graph notrace: it and its callees are not */
+	FRT_GF_ARGS = 1 << 2,	 /* arguments and/or return value recorded (set) */
 };
 
 struct frt_gf_trig {
 	uintptr_t ip; /* entry address; 0: empty */
 	uint32_t flags;
 	int32_t depth;
+	const struct frt_argset *set; /* FRT_GF_ARGS: what to record */
 };
 
 struct frt_gf_table {
-	size_t mask; /* capacity - 1 (a power of two) */
+	size_t mask;		 /* capacity - 1 (a power of two) */
+	struct frt_argset *sets; /* owned: one per function with FRT_GF_ARGS */
 	struct frt_gf_trig v[];
 };
 
@@ -73,6 +77,20 @@ static inline const struct frt_gf_trig *frt_gf_lookup(uintptr_t ip)
  */
 int frt_gf_set(const char *funcs, const char *notrace, const char *depth, const char *thresh,
 	       char *err, size_t errlen) FRT_HIDDEN;
+/*
+ * Set the argument and return value specs (uftrace's -A and -R; NULL keeps
+ * one). Refused once argument data was written with other specs: the data
+ * directory's info names one set of specs for all its records.
+ */
+int frt_gf_set_args(const char *args, const char *rets, char *err, size_t errlen) FRT_HIDDEN;
+/* The specs as given, for the info file (NULL: none). */
+const char *frt_gf_argspec_text(void) FRT_HIDDEN;
+const char *frt_gf_retspec_text(void) FRT_HIDDEN;
+/* Some argument spec reads a vector register: the tracer's ops must save them. */
+extern bool frt_gf_need_vector FRT_HIDDEN;
+/* Argument or return value data was written (set by the recording path). */
+extern int frt_gf_args_written FRT_HIDDEN;
+
 /* The settings as text, for `ctl stats` and the summary. */
 void frt_gf_describe(char *buf, size_t len) FRT_HIDDEN;
 

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "gfilter.h"
 #include "log.h"
 #include "trace.h"
 #include "uftrace_info.h"
@@ -441,7 +442,8 @@ void frt_output_finish(void)
 
 	if (!frt_output_active)
 		return;
-	ret = frt_uftrace_write_info(dir, exename, cmdline_json ? cmdline_json : "", 0, false);
+	ret = frt_uftrace_write_info(dir, exename, cmdline_json ? cmdline_json : "", 0, false,
+				     frt_gf_argspec_text(), frt_gf_retspec_text(), false);
 	if (ret)
 		frt_msg("cannot write %s/info: %s", dir, strerror(-ret));
 }

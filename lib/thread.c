@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,28 +175,100 @@ static void write_all(int fd, const void *buf, size_t len)
  * flush_lock.
  */
 #define WRITE_BLOCK 4096 /* records: 64 KiB, well inside L2 */
+#define WRITE_IOV   64
 
+static void write_iov(int fd, struct iovec *iov, int n)
+{
+	for (int i = 0; i < n; i++)
+		write_all(fd, iov[i].iov_base, iov[i].iov_len);
+}
+
+/*
+ * A record with the `more` bit carries data (arguments, a return value): in
+ * the buffer a header record (its word: the data's length) and the data in
+ * the records after it; in the file the data right after the record, as
+ * uftrace writes it (8-byte aligned). A record and its data are published
+ * together, so a partial flush never splits them.
+ */
 static void write_records(struct frt_thread *t, struct frt_rec *recs, size_t n)
 {
+	struct iovec iov[WRITE_IOV];
+	size_t seg = 0;
+	int niov = 0;
+
 	if (t->fd < 0)
 		t->fd = frt_output_thread_fd(t->tid);
 	if (t->fd < 0)
 		return;
-	while (n) {
-		size_t k = n < WRITE_BLOCK ? n : WRITE_BLOCK;
+	for (size_t i = 0; i < n;) {
+		uint64_t ns = frt_clock_to_ns(recs[i].time);
 
-		for (size_t i = 0; i < k; i++) {
-			uint64_t ns = frt_clock_to_ns(recs[i].time);
+		if (ns < t->last_ns) /* per-thread order must not go backwards */
+			ns = t->last_ns;
+		t->last_ns = ns;
+		recs[i].time = ns;
+		if ((recs[i].word & FRT_REC_MORE) && i + 1 < n) {
+			size_t len = (size_t)recs[i + 1].word, slots = (len + 15) / 16;
 
-			if (ns < t->last_ns) /* per-thread order must not go backwards */
-				ns = t->last_ns;
-			t->last_ns = ns;
-			recs[i].time = ns;
+			if (i + 2 + slots > n) /* cannot be: published together */
+				slots = n - i - 2, len = slots * 16;
+			iov[niov++] = (struct iovec){recs + seg, (i + 1 - seg) * sizeof(*recs)};
+			iov[niov++] = (struct iovec){recs + i + 2, len};
+			i += 2 + slots;
+			seg = i;
+		} else if (++i - seg >= WRITE_BLOCK) {
+			iov[niov++] = (struct iovec){recs + seg, (i - seg) * sizeof(*recs)};
+			seg = i;
 		}
-		write_all(t->fd, recs, k * sizeof(*recs));
-		recs += k;
-		n -= k;
+		if (niov >= WRITE_IOV - 2) {
+			write_iov(t->fd, iov, niov);
+			niov = 0;
+		}
 	}
+	if (n > seg)
+		iov[niov++] = (struct iovec){recs + seg, (n - seg) * sizeof(*recs)};
+	write_iov(t->fd, iov, niov);
+}
+
+/*
+ * Room for a record and @max bytes of data after it in the current chunk
+ * (a LOST record owed goes first): where the data goes, or NULL (the
+ * record is lost: counted). frt_rec_commit() writes and publishes both.
+ */
+char *frt_rec_begin(struct frt_thread *t, size_t max)
+{
+	size_t need = 2 + (max + 15) / 16;
+
+	if (t->pos + need + (t->lost_pending != 0) > t->cap)
+		frt_buffer_switch(t);
+	if (t->pos + need + (t->lost_pending != 0) > t->cap) {
+		t->lost++;
+		t->lost_pending++;
+		return NULL;
+	}
+	if (t->lost_pending) {
+		struct frt_rec *r = &t->wchunk[t->pos];
+
+		r->time = frt_clock_raw();
+		r->word = frt_rec_word(FRT_REC_LOST, t->rdepth, t->lost_pending);
+		t->lost_pending = 0;
+		__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
+	}
+	return (char *)&t->wchunk[t->pos + 2];
+}
+
+void frt_rec_commit(struct frt_thread *t, unsigned int type, unsigned int depth, uint64_t addr,
+		    uint64_t time, size_t len)
+{
+	struct frt_rec *r = &t->wchunk[t->pos];
+
+	len = (len + 7) & ~(size_t)7;
+	r[0].time = time;
+	r[0].word = frt_rec_word(type, depth, addr) | (len ? FRT_REC_MORE : 0);
+	r[1].time = 0;
+	r[1].word = len;
+	t->events++;
+	__atomic_store_n(&t->pos, t->pos + (len ? 2 + (len + 15) / 16 : 1), __ATOMIC_RELEASE);
 }
 
 static struct frt_rec *chunk(struct frt_thread *t, unsigned int h)

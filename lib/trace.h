@@ -23,6 +23,7 @@ struct frt_rec {
 
 enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2 };
 #define FRT_REC_MAGIC	 5
+#define FRT_REC_MORE	 4ULL /* data follows the record (arguments, return value) */
 #define FRT_MAX_DEPTH	 1023 /* 10-bit depth field */
 #define FRT_SHADOW_MAX	 1024
 #define FRT_GRAVEYARD	 1024
@@ -37,18 +38,20 @@ static inline uint64_t frt_rec_word(unsigned int type, unsigned int depth, uint6
 
 /* A function whose return was hijacked. */
 struct frt_shadow {
-	uintptr_t loc;	   /* stack slot that held the return address */
-	uintptr_t ret;	   /* the real return address */
-	uintptr_t ip;	   /* the function */
-	uint64_t start;	   /* raw entry time (profile) */
-	uint64_t child;	   /* raw time spent in callees (profile) */
-	uint16_t recorded; /* its ENTRY record was written */
-	uint16_t unhooked; /* FRT_UNHOOKED_*: its slot was given its real return address */
-	uint32_t depth;	   /* in the data: recorded frames open below it */
-	uint8_t norecord;  /* hooked for the graph filters only: never recorded */
-	uint8_t held;	   /* its ENTRY waits for its exit (tracing threshold) */
-	uint8_t gflags;	   /* FRT_GF_FUNC or FRT_GF_NOTRACE: counted in the thread's state */
-	int32_t fdepth;	   /* the thread's depth budget before this call */
+	uintptr_t loc;	      /* stack slot that held the return address */
+	uintptr_t ret;	      /* the real return address */
+	uintptr_t ip;	      /* the function */
+	uint64_t start;	      /* raw entry time (profile) */
+	uint64_t child;	      /* raw time spent in callees (profile) */
+	uint16_t recorded;    /* its ENTRY record was written */
+	uint16_t unhooked;    /* FRT_UNHOOKED_*: its slot was given its real return address */
+	uint32_t depth;	      /* in the data: recorded frames open below it */
+	uint8_t norecord;     /* hooked for the graph filters only: never recorded */
+	uint8_t held;	      /* its ENTRY waits for its exit (tracing threshold) */
+	uint8_t gflags;	      /* FRT_GF_FUNC or FRT_GF_NOTRACE: counted in the thread's state */
+	int32_t fdepth;	      /* the thread's depth budget before this call */
+	uint8_t has_ret;      /* its return value is recorded, as rspec says */
+	uint8_t rkind, rsize; /* struct frt_arg of the return value */
 	/*
 	 * profile: FRT_PROF_OUTER or FRT_PROF_NESTED (0: not counted) in the low
 	 * bits, the index of the function's table entry above them, so that the
@@ -162,6 +165,9 @@ typedef void (*frt_thread_fn)(struct frt_thread *t, void *arg);
 void frt_threads_foreach(frt_thread_fn fn, void *arg) FRT_HIDDEN;
 void frt_buffer_switch(struct frt_thread *t) FRT_HIDDEN;
 void frt_rec_lost_marker(struct frt_thread *t) FRT_HIDDEN;
+char *frt_rec_begin(struct frt_thread *t, size_t max) FRT_HIDDEN;
+void frt_rec_commit(struct frt_thread *t, unsigned int type, unsigned int depth, uint64_t addr,
+		    uint64_t time, size_t len) FRT_HIDDEN;
 
 static inline struct frt_thread *frt_thread_self(void)
 {

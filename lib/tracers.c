@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "alloc.h"
+#include "gfilter.h"
 #include "log.h"
 #include "tracer.h"
 #include "trace.h"
@@ -279,9 +280,13 @@ static int arm(char *msg, size_t msglen)
 	char unmatched[1024];
 	int ret;
 
-	/* built with -mgeneral-regs-only: its sites need not save vector registers */
+	/* built with -mgeneral-regs-only: its sites need not save vector registers,
+	 * unless floating-point arguments are recorded (read from the saved ones) */
 	tracer_ops = (struct ftrace_rt_ops){.func = funcs[frt_tracer_kind],
-					    .flags = FTRACE_RT_OPS_F_NO_VECTOR};
+					    .flags = frt_gf_need_vector && frt_tracer_kind ==
+										   FRT_TRACER_GRAPH
+							     ? 0
+							     : FTRACE_RT_OPS_F_NO_VECTOR};
 	ret = frt_set_patterns_lenient(&tracer_ops, cur_filter ? cur_filter : "", false, unmatched,
 				       sizeof(unmatched));
 	if (!ret && unmatched[0] && msg)

@@ -20,6 +20,8 @@
 #include "uftrace_info.h"
 
 #define FEAT_TASK_SESSION (1ULL << 1)
+#define FEAT_ARGUMENT	  (1ULL << 3)
+#define FEAT_RETVAL	  (1ULL << 4)
 #define FEAT_SYM_REL_ADDR (1ULL << 5)
 #define FEAT_MAX_STACK	  (1ULL << 6)
 
@@ -27,6 +29,8 @@
 #define INFO_EXIT_STATUS  (1ULL << 2)
 #define INFO_CMDLINE	  (1ULL << 3)
 #define INFO_TASKINFO	  (1ULL << 7)
+#define INFO_ARG_SPEC	  (1ULL << 10)
+#define INFO_PATTERN_TYPE (1ULL << 12)
 #define INFO_VERSION	  (1ULL << 13)
 
 struct header {
@@ -182,9 +186,53 @@ static int list_tids(const char *dir, int **tids, size_t *cap)
 	return (int)n;
 }
 
-int frt_uftrace_write_info(const char *dir, const char *exename, const char *cmdline_json,
-			   int exit_status, bool have_status)
+/*
+ * The "argspec:" and "retspec:" lines of DIR/info, if any, into @buf (a
+ * mapping of @cap bytes): *@a and *@r point into it, NUL-terminated.
+ */
+static void old_specs(const char *path, char **buf, size_t *cap, const char **a, const char **r)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
+	char *p;
+
+	*a = *r = NULL;
+	*buf = NULL;
+	if (fd < 0)
+		return;
+	*cap = 1 << 20;
+	*buf = mmap(NULL, *cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*buf == MAP_FAILED) {
+		*buf = NULL;
+		close(fd);
+		return;
+	}
+	while (len < *cap - 1 && (n = read(fd, *buf + len, *cap - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	(*buf)[len] = 0;
+	for (p = *buf + 40; p < *buf + len; p += strlen(p) + 1) {
+		char *nl = strchr(p, '\n');
+
+		if (nl)
+			*nl = 0;
+		if (!strncmp(p, "argspec:", 8) && strncmp(p, "argspec:lines=", 14))
+			*a = p + 8;
+		else if (!strncmp(p, "retspec:", 8))
+			*r = p + 8;
+		if (!nl)
+			break;
+	}
+}
+
+int frt_uftrace_write_info(const char *dir, const char *exename, const char *cmdline_json,
+			   int exit_status, bool have_status, const char *argspec,
+			   const char *retspec, bool keep_specs)
+{
+	char *old = NULL;
+	size_t oldcap = 0;
+
 	struct header h = {{'F', 't', 'r', 'a', 'c', 'e', '!', 0}, 4, 40, 1, 2, 0, 0, 1024, 0, 0};
 	char path[4096], tmp[4096];
 	struct out o = {.fd = -1};
@@ -203,6 +251,18 @@ int frt_uftrace_write_info(const char *dir, const char *exename, const char *cmd
 	}
 	strcpy(path, dir);
 	strcat(path, "/info");
+	if (keep_specs)
+		old_specs(path, &old, &oldcap, &argspec, &retspec);
+	if (argspec && !*argspec)
+		argspec = NULL;
+	if (retspec && !*retspec)
+		retspec = NULL;
+	if (argspec)
+		h.feat_mask |= FEAT_ARGUMENT;
+	if (retspec)
+		h.feat_mask |= FEAT_RETVAL;
+	if (argspec || retspec)
+		h.info_mask |= INFO_ARG_SPEC | INFO_PATTERN_TYPE;
 	strcpy(tmp, path);
 	strcat(tmp, ".tmp.");
 	{
@@ -238,6 +298,20 @@ int frt_uftrace_write_info(const char *dir, const char *exename, const char *cmd
 			out_str(&o, ",");
 		out_int(&o, tids[i]);
 	}
+	if (argspec || retspec) {
+		/* bit 10, then pattern_type (12): the specs' names are globs, as ours */
+		out_str(&o, "\nargspec:lines=");
+		out_int(&o, !!argspec + !!retspec);
+		if (argspec) {
+			out_str(&o, "\nargspec:");
+			out_str(&o, argspec);
+		}
+		if (retspec) {
+			out_str(&o, "\nretspec:");
+			out_str(&o, retspec);
+		}
+		out_str(&o, "\npattern_type:glob");
+	}
 	out_str(&o, "\nuftrace_version:v0.13 (written by ftrace_rt)\n");
 	out_flush(&o);
 	if (close(o.fd) || o.err || rename(tmp, path)) {
@@ -247,5 +321,7 @@ int frt_uftrace_write_info(const char *dir, const char *exename, const char *cmd
 out:
 	if (tids)
 		munmap(tids, cap * sizeof(int));
+	if (old)
+		munmap(old, oldcap);
 	return err;
 }

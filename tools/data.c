@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "pattern.h"
 #include "tool.h"
 
 #include <getopt.h>
@@ -308,8 +309,11 @@ struct site *site_get(const char *sid, uint64_t addr)
 	return &shash[i];
 }
 
+static void load_specs(const char *dir);
+
 void data_load(const char *dir)
 {
+	load_specs(dir);
 	load_maps(dir);
 	load_tasks(dir);
 }
@@ -354,65 +358,265 @@ static int cmp_task(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
+/* uftrace's -A and -R specs the data was recorded with (from info) */
+static struct frt_argspecs specs_args, specs_rets;
+static bool specs_bad;
+
+static void load_specs(const char *dir)
+{
+	char path[PATH_MAX + 16], *buf = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/info", dir);
+	f = fopen(path, "rb");
+	if (!f)
+		return;
+	if (fseek(f, 40, SEEK_SET) == 0) /* the header */
+		while (getline(&buf, &cap, f) > 0) {
+			char err[700];
+			size_t n = strlen(buf);
+			bool r = !strncmp(buf, "retspec:", 8);
+
+			if (n && buf[n - 1] == '\n')
+				buf[--n] = 0;
+			if ((strncmp(buf, "argspec:", 8) || !strncmp(buf, "argspec:lines=", 14)) &&
+			    !r)
+				continue;
+			if (frt_argspecs_parse(buf + 8, r, r ? &specs_rets : &specs_args, err,
+					       sizeof(err))) {
+				fprintf(stderr, "%s: %s/info: %s\n", tool_prog, dir, err);
+				specs_bad = true;
+			}
+		}
+	free(buf);
+	fclose(f);
+}
+
+static const struct frt_argset *args_of(struct func *fn)
+{
+	if (!fn->args_known) {
+		struct frt_argset set;
+		bool any = false;
+
+		memset(&set, 0, sizeof(set));
+		for (int k = 0; k < 2; k++) {
+			struct frt_argspecs *sp = k ? &specs_rets : &specs_args;
+
+			for (size_t i = 0; i < sp->n; i++) {
+				struct frt_pattern p = {sp->v[i].glob, NULL};
+
+				if (frt_pattern_match(&p, fn->name, "", false)) {
+					frt_argset_add(&set, &sp->v[i]);
+					any = true;
+				}
+			}
+		}
+		if (any) {
+			fn->args = xcalloc(1, sizeof(set));
+			*fn->args = set;
+		}
+		fn->args_known = 1;
+	}
+	return fn->args;
+}
+
+/* One value as uftrace's replay prints it; the bytes it takes (0: cannot tell). */
+static size_t fmt_arg(char *out, size_t len, const struct frt_arg *a, const unsigned char *d,
+		      size_t avail)
+{
+	static const char *const lm[] = {"hh", "h", "", "ll"};
+	char fmt = a->fmt, f[16];
+	union {
+		int64_t i;
+		uint64_t u;
+		float fl;
+		double db;
+		unsigned char v[8];
+	} val = {0};
+	int idx;
+
+	if (a->kind == FRT_ARG_STR) {
+		unsigned int sl;
+
+		if (avail < 2)
+			return 0;
+		sl = d[0] | d[1] << 8;
+		if (2 + (size_t)sl > avail)
+			return 0;
+		snprintf(out, len, "\"%.*s\"", (int)sl, (const char *)d + 2);
+		return frt_arg_slot(sl + 2);
+	}
+	if (frt_arg_slot(a->size) > avail)
+		return 0;
+	memcpy(val.v, d, a->size);
+	if (a->fp) {
+		snprintf(out, len, "%f", a->size == 4 ? (double)val.fl : val.db);
+		return frt_arg_slot(a->size);
+	}
+	if (fmt == 'c') {
+		unsigned char c = val.v[0];
+
+		if (c >= 0x20 && c < 0x7f)
+			snprintf(out, len, "'%c'", c);
+		else
+			snprintf(out, len, "'\\x%02hhx'", c);
+		return 4;
+	}
+	idx = __builtin_ffs(a->size) - 1;
+	if (fmt == 'd' && (val.i > 100000L || val.i < -100000L)) {
+		fmt = 'x';
+		if (val.u > 0xffff0000 && val.u <= 0xffffffff)
+			fmt = 'd', idx = 2; /* a small negative int */
+	} else if (fmt == 'u' && val.u > 100000UL) {
+		fmt = 'x';
+	} else if (fmt == 'p') {
+		fmt = 'x';
+	}
+	snprintf(f, sizeof(f), "%%#%s%c", lm[idx], fmt);
+	switch (idx) {
+	case 0:
+		snprintf(out, len, f, (unsigned char)val.u);
+		break;
+	case 1:
+		snprintf(out, len, f, (unsigned short)val.u);
+		break;
+	case 2:
+		snprintf(out, len, f, (unsigned int)val.u);
+		break;
+	default:
+		snprintf(out, len, f, (unsigned long long)val.u);
+	}
+	return frt_arg_slot(a->size);
+}
+
+/*
+ * The data after a record with the `more` bit, @avail bytes there: its
+ * length (0: not readable), and its text into @text.
+ */
+static size_t read_more(struct func *fn, bool exit, const unsigned char *d, size_t avail,
+			char *text, size_t len)
+{
+	const struct frt_argset *set = fn ? args_of(fn) : NULL;
+	size_t off = 0, w = 0;
+
+	if (!set || (exit ? !set->has_ret : !set->nargs))
+		return 0;
+	w += (size_t)snprintf(text, len, exit ? " = " : "(");
+	for (unsigned int i = 0; i < (exit ? 1u : set->nargs); i++) {
+		size_t n;
+
+		if (i && w < len)
+			w += (size_t)snprintf(text + w, len - w, ", ");
+		n = fmt_arg(text + (w < len ? w : len - 1), w < len ? len - w : 1,
+			    exit ? &set->ret : &set->args[i], d + off, avail - off);
+		if (!n)
+			return 0;
+		off += n;
+		w += strlen(text + (w < len ? w : len - 1));
+	}
+	if (!exit && w < len)
+		snprintf(text + w, len - w, ")");
+	return (off + 7) & ~(size_t)7;
+}
+
 static void read_task(const char *path, struct task *t)
 {
 	FILE *f = fopen(path, "rb");
-	size_t cap = 0, depth = 0, scap = 0, n;
+	size_t cap = 0, depth = 0, scap = 0, len = 0, fcap = 0;
 	size_t *stack = NULL; /* indexes of open entries */
-	static uint64_t rec[4096][2];
+	unsigned char *buf = NULL;
+	char text[2048];
+	size_t n;
 
-	while (f && (n = fread(rec, sizeof(rec[0]), 4096, f)) > 0) {
-		for (size_t r = 0; r < n; r++) {
-			unsigned int type;
-			uint64_t addr, ts = rec[r][0];
-			struct ev *e;
+	/* the whole file: records carrying data are followed by it */
+	while (f) {
+		if (len + 65536 > fcap) {
+			fcap = fcap ? fcap * 2 : 1 << 20;
+			buf = realloc(buf, fcap);
+			if (!buf)
+				exit(1);
+		}
+		n = fread(buf + len, 1, fcap - len, f);
+		if (!n)
+			break;
+		len += n;
+	}
+	for (size_t off = 0; off + 16 <= len;) {
+		uint64_t rec[2], addr, ts;
+		unsigned int type;
+		struct func *fn = NULL;
+		char *args = NULL;
+		struct ev *e;
 
-			if (!rec_parse(rec[r], &type, &addr) || type > REC_LOST)
-				continue;
-			if (type == REC_EXIT) {
-				size_t i = depth;
+		memcpy(rec, buf + off, 16);
+		off += 16;
+		ts = rec[0];
+		if (!rec_parse(rec, &type, &addr) || type > REC_LOST)
+			continue;
+		if (type != REC_LOST)
+			fn = site_get(session_of(t->pid, ts), addr)->fn;
+		if (rec[1] & 4) { /* more: arguments or a return value follow */
+			size_t m = read_more(fn, type == REC_EXIT, buf + off, len - off, text,
+					     sizeof(text));
 
-				while (i > 0 && t->ev[stack[i - 1]].arg != addr)
-					i--; /* entries above: frames whose exits were lost */
-				if (!i)
-					continue; /* its entry was lost */
-				depth = i - 1;
+			if (!m) {
+				fprintf(stderr,
+					"%s: %s: a record carries data the info file's argument "
+					"specs do not describe; the rest of this file is not "
+					"read\n",
+					tool_prog, path);
+				break;
 			}
-			if (t->n == cap) {
-				cap = cap ? cap * 2 : 4096;
-				t->ev = realloc(t->ev, cap * sizeof(*t->ev));
-				if (!t->ev)
+			off += m;
+			args = strdup(text);
+		}
+		if (type == REC_EXIT) {
+			size_t i = depth;
+
+			while (i > 0 && t->ev[stack[i - 1]].arg != addr)
+				i--; /* entries above: frames whose exits were lost */
+			if (!i) {
+				free(args);
+				continue; /* its entry was lost */
+			}
+			depth = i - 1;
+		}
+		if (t->n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			t->ev = realloc(t->ev, cap * sizeof(*t->ev));
+			if (!t->ev)
+				exit(1);
+		}
+		e = &t->ev[t->n];
+		*e = (struct ev){ts, NULL, 0, -1, (uint32_t)depth, (uint8_t)type, 0, args};
+		if (type == REC_LOST) {
+			e->arg = addr;
+			depth = 0; /* the open frames cannot be closed correctly */
+		} else if (type == REC_ENTRY) {
+			e->fn = fn;
+			e->arg = addr; /* until its exit pairs it */
+			if (depth == scap) {
+				scap = scap ? scap * 2 : 256;
+				stack = realloc(stack, scap * sizeof(*stack));
+				if (!stack)
 					exit(1);
 			}
-			e = &t->ev[t->n];
-			*e = (struct ev){ts, NULL, 0, -1, (uint32_t)depth, (uint8_t)type, 0};
-			if (type == REC_LOST) {
-				e->arg = addr;
-				depth = 0; /* the open frames cannot be closed correctly */
-			} else if (type == REC_ENTRY) {
-				e->fn = site_get(session_of(t->pid, ts), addr)->fn;
-				e->arg = addr; /* until its exit pairs it */
-				if (depth == scap) {
-					scap = scap ? scap * 2 : 256;
-					stack = realloc(stack, scap * sizeof(*stack));
-					if (!stack)
-						exit(1);
-				}
-				stack[depth++] = t->n;
-			} else {
-				struct ev *en = &t->ev[stack[depth]];
+			stack[depth++] = t->n;
+		} else {
+			struct ev *en = &t->ev[stack[depth]];
 
-				e->fn = en->fn;
-				e->match = (int64_t)stack[depth];
-				en->match = (int64_t)t->n;
-			}
-			t->n++;
+			e->fn = en->fn;
+			e->match = (int64_t)stack[depth];
+			en->match = (int64_t)t->n;
 		}
+		t->n++;
 	}
 	for (size_t i = 0; i < t->n; i++)
 		if (t->ev[i].type != REC_LOST)
 			t->ev[i].arg = 0;
 	free(stack);
+	free(buf);
 	if (f)
 		fclose(f);
 }
@@ -557,7 +761,10 @@ void trace_walk_free(struct trace_walk *w)
 
 void trace_free(struct task *t, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < t[i].n; k++)
+			free(t[i].ev[k].args);
 		free(t[i].ev);
+	}
 	free(t);
 }

@@ -11,9 +11,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "argspec.h"
+
 struct func {
 	char *name;
 	uint64_t calls, total, self;
+	struct frt_argset *args; /* what its records carry (uftrace's -A/-R), once looked up */
+	int args_known;
 };
 
 /* One address in one session: its function, and how many of its calls are open. */
@@ -66,6 +70,7 @@ struct ev {
 	uint32_t depth;	 /* nesting on its thread */
 	uint8_t type;	 /* REC_ENTRY, REC_EXIT, REC_LOST */
 	uint8_t hide;	 /* for the reader: not shown (filters), or shown already */
+	char *args;	 /* its arguments "(5)" or return value " = 5", as uftrace shows them */
 };
 
 struct task {

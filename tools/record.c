@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "argspec.h"
 #include "parse.h"
 #include "pattern.h"
 #include "tool.h"
@@ -57,8 +58,13 @@ static void record_usage(FILE *f)
 		"-F, -N, -D and -t apply to function_graph and profile (-t to function_graph\n"
 		"only) and mean what they mean to uftrace record. Before, -F and -N chose which\n"
 		"functions are patched: that is -P and -U now, as in uftrace.\n"
-		"Not supported yet (uftrace's letters are kept for them): -T/--trigger,\n"
-		"-A/--argument, -R/--retval.\n"
+		"  -A, --argument=SPEC    record arguments: FUNC@arg1[/FMT],fparg1,... (again:\n"
+		"                         more specs), e.g. fib@arg1, 'open@arg1/s,arg2/x32'\n"
+		"  -R, --retval=SPEC      record return values: FUNC@retval[/FMT], e.g.\n"
+		"                         fib@retval, greet@retval/s, half@retval/f\n"
+		"                         FMT: d i u x p c s f, with a size in bits (i32, u8,\n"
+		"                         f32); FUNC: a glob. uftrace replay shows fib(20) = 6765\n"
+		"Not supported yet (uftrace's letter is kept for it): -T/--trigger.\n"
 		"\n"
 		"PATTERNS: globs (* ? [...]) separated by commas or spaces, each optionally\n"
 		"GLOB@MODULE (MODULE: a glob over the object's file name, 'main' for the\n"
@@ -67,7 +73,8 @@ static void record_usage(FILE *f)
 		"  %s\n"
 		"Static binaries cannot be traced. Each option sets a variable of the runtime\n"
 		"(FTRACE_RT_TRACER, _FILTER (-P), _NOTRACE (-U), _GRAPH_FUNCTION (-F),\n"
-		"_GRAPH_NOTRACE (-N), _MAX_GRAPH_DEPTH (-D), _TRACING_THRESH (-t), _OUTPUT,\n"
+		"_GRAPH_NOTRACE (-N), _MAX_GRAPH_DEPTH (-D), _TRACING_THRESH (-t),\n"
+		"_FUNCGRAPH_ARGS (-A), _FUNCGRAPH_RETVAL (-R), _OUTPUT,\n"
 		"_BUFSIZE, _CONTROL, _VERBOSE);\n"
 		"FTRACE_RT_LIB names the library to preload. See `%s --help`.\n",
 		tool_prog, FRT_TRACE_CFLAGS, tool_prog);
@@ -223,7 +230,7 @@ int cmd_record(int argc, char **argv)
 	};
 	const char *tracer = NULL, *filter = NULL, *notrace = NULL, *out = "ftrace_rt.data";
 	const char *depth = NULL, *thresh = NULL;
-	char *gfunc = NULL, *gnotrace = NULL;
+	char *gfunc = NULL, *gnotrace = NULL, *args = NULL, *rets = NULL;
 	const char *outopt = "-d/--data", *bufsize = NULL, *prog;
 	const char *tracer_opt = "--tracer", *buf_opt = "-b/--buffer";
 	char dir[PATH_MAX], exe[PATH_MAX], probe[PATH_MAX + 16], cmd[8192], json[16384];
@@ -312,9 +319,21 @@ int cmd_record(int argc, char **argv)
 		case 'T':
 			return bad("-T/--trigger", optarg, "triggers are not supported yet");
 		case 'A':
-			return bad("-A/--argument", optarg, "arguments are not recorded yet");
-		case 'R':
-			return bad("-R/--retval", optarg, "return values are not recorded yet");
+		case 'R': {
+			char **v = c == 'A' ? &args : &rets;
+			struct frt_argspecs sp = {0};
+			char err[700], *j;
+
+			if (frt_argspecs_parse(optarg, c == 'R', &sp, err, sizeof(err)))
+				return bad(c == 'A' ? "-A/--argument" : "-R/--retval", optarg, err);
+			frt_argspecs_free(&sp);
+			/* as uftrace: each adds a spec */
+			if (asprintf(&j, "%s%s%s", *v ? *v : "", *v ? ";" : "", optarg) < 0)
+				return 2;
+			free(*v);
+			*v = j;
+			break;
+		}
 		default:
 			return tool_bad_option("record", argv, c);
 		}
@@ -356,6 +375,17 @@ int cmd_record(int argc, char **argv)
 		if (*v && frt_parse_time_ns(v, &ns))
 			return bad("FTRACE_RT_TRACING_THRESH", v,
 				   "not a duration such as 500ns, 10us, 1.5ms or 1s");
+	}
+	for (int k = 0; k < 2; k++) {
+		const char *var = k ? "FTRACE_RT_FUNCGRAPH_RETVAL" : "FTRACE_RT_FUNCGRAPH_ARGS";
+		struct frt_argspecs sp = {0};
+		char err[700];
+
+		if ((k ? rets : args) || !getenv(var))
+			continue;
+		if (frt_argspecs_parse(getenv(var), k, &sp, err, sizeof(err)))
+			return bad(var, getenv(var), err);
+		frt_argspecs_free(&sp);
 	}
 	if (!bufsize && getenv("FTRACE_RT_BUFSIZE")) {
 		bufsize = getenv("FTRACE_RT_BUFSIZE");
@@ -422,6 +452,10 @@ int cmd_record(int argc, char **argv)
 		setenv("FTRACE_RT_MAX_GRAPH_DEPTH", depth, 1);
 	if (thresh)
 		setenv("FTRACE_RT_TRACING_THRESH", thresh, 1);
+	if (args)
+		setenv("FTRACE_RT_FUNCGRAPH_ARGS", args, 1);
+	if (rets)
+		setenv("FTRACE_RT_FUNCGRAPH_RETVAL", rets, 1);
 	if (bufsize)
 		setenv("FTRACE_RT_BUFSIZE", bufsize, 1);
 	if (control)
@@ -456,6 +490,7 @@ int cmd_record(int argc, char **argv)
 	if (!realpath(prog, exe))
 		snprintf(exe, sizeof(exe), "%s", prog);
 	/* uftrace keeps the raw wait status; exit code N is N << 8 */
-	frt_uftrace_write_info(dir, exe, json, status < 128 ? status << 8 : status - 128, true);
+	frt_uftrace_write_info(dir, exe, json, status < 128 ? status << 8 : status - 128, true,
+			       NULL, NULL, true);
 	return status;
 }

@@ -266,17 +266,19 @@ int cmd_replay(int argc, char **argv)
 			    shown[i + 1].e == &k->ev[e->match]) {
 				putchar(' ');
 				data_print_time(stdout, shown[i + 1].e->ts - e->ts);
-				printf(" [%6d] | %*s%s();\n", k->tid, (int)(2 * e->depth), "",
-				       name);
+				printf(" [%6d] | %*s%s%s%s;\n", k->tid, (int)(2 * e->depth), "",
+				       name, e->args ? e->args : "()",
+				       shown[i + 1].e->args ? shown[i + 1].e->args : "");
 				i++; /* its exit, printed with its entry */
 			} else {
-				printf(" %10s [%6d] | %*s%s() {\n", "", k->tid, (int)(2 * e->depth),
-				       "", name);
+				printf(" %10s [%6d] | %*s%s%s {\n", "", k->tid, (int)(2 * e->depth),
+				       "", name, e->args ? e->args : "()");
 			}
 		} else {
 			putchar(' ');
 			data_print_time(stdout, e->ts - k->ev[e->match].ts);
-			printf(" [%6d] | %*s} /* %s */\n", k->tid, (int)(2 * e->depth), "", name);
+			printf(" [%6d] | %*s}%s%s /* %s */\n", k->tid, (int)(2 * e->depth), "",
+			       e->args ? e->args : "", e->args ? ";" : "", name);
 		}
 		free(name);
 	}

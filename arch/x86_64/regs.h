@@ -59,6 +59,31 @@ static inline unsigned long arch_regs_arg(const struct ftrace_rt_regs *r, unsign
 		return ((const unsigned long *)r->sp)[1 + (n - 6)];
 	}
 }
+
+/* Floating-point argument @n (0-based) as a vector trampoline saved it: its low bytes. */
+static inline const unsigned char *arch_regs_fparg(const struct ftrace_rt_regs *r, unsigned int n)
+{
+	return n < 8 ? r->vec[n] : (const unsigned char *)0;
+}
+
+/* The integer (or pointer) return value, in the return hook's frame. */
+static inline unsigned long arch_regs_retval(const struct ftrace_rt_regs *r)
+{
+	return r->ax;
+}
+
+/*
+ * The floating-point return value (the low 8 bytes of xmm0), read from the
+ * register itself: the return hook saves no vector register and its C side
+ * uses none, so call this before anything else there.
+ */
+static inline uint64_t arch_fp_retval_live(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("movq %%xmm0, %0" : "=r"(v));
+	return v;
+}
 #endif
 
 #endif

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+/* Argument and return value specs (see argspec.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "argspec.h"
+#include "pattern.h"
+
+static int parse_item(const char *it, bool retval, struct frt_arg *a, char *err, size_t errlen)
+{
+	const char *p = it;
+	unsigned long idx = 0;
+	char *end;
+
+	memset(a, 0, sizeof(*a));
+	a->size = 8;
+	a->fmt = 'd';
+	if (!strncmp(p, "retval", 6)) {
+		p += 6;
+	} else if (!strncmp(p, "fparg", 5) && p[5] >= '1' && p[5] <= '9') {
+		idx = strtoul(p + 5, &end, 10);
+		p = end;
+		a->kind = FRT_ARG_FP;
+		a->fp = 1;
+		a->fmt = 'f';
+		if (idx > 8) {
+			snprintf(err, errlen, "'%s': only fparg1 to fparg8 (in registers)", it);
+			return -EINVAL;
+		}
+	} else if (!strncmp(p, "arg", 3) && p[3] >= '1' && p[3] <= '9') {
+		idx = strtoul(p + 3, &end, 10);
+		p = end;
+	} else {
+		snprintf(err, errlen,
+			 "'%s' is not argN, fpargN or retval (e.g. fib@arg1, half@fparg1, "
+			 "fib@retval)",
+			 it);
+		return -EINVAL;
+	}
+	if (retval != (idx == 0)) {
+		snprintf(err, errlen, "'%s': %s", it,
+			 retval ? "-R/retval specs take retval[/FMT] only (arguments go in -A)"
+				: "-A/argument specs take argN or fpargN (the return value goes in "
+				  "-R)");
+		return -EINVAL;
+	}
+	if (idx > 32) {
+		snprintf(err, errlen, "'%s': argument number above 32", it);
+		return -EINVAL;
+	}
+	a->idx = (uint8_t)idx;
+	if (!*p)
+		return 0;
+	if (*p != '/')
+		goto bad;
+	p++;
+	if (a->kind == FRT_ARG_FP && *p >= '0' && *p <= '9')
+		goto size; /* fparg1/32 */
+	a->fmt = *p;
+	switch (*p) {
+	case 'd':
+	case 'i':
+	case 'u':
+	case 'x':
+	case 'p':
+		break;
+	case 'c':
+		a->size = 1;
+		break;
+	case 's':
+		a->kind = FRT_ARG_STR;
+		a->fp = 0;
+		p++;
+		if (*p)
+			goto bad;
+		return 0;
+	case 'f':
+		if (a->idx > 8) {
+			snprintf(err, errlen, "'%s': only arguments 1 to 8 can be /f", it);
+			return -EINVAL;
+		}
+		a->kind = FRT_ARG_FP;
+		a->fp = 1;
+		break;
+	default:
+		goto bad;
+	}
+	if (a->kind == FRT_ARG_FP && *p != 'f' && *p != 'd') {
+		snprintf(err, errlen, "'%s': a floating-point value takes /f or /SIZE only", it);
+		return -EINVAL;
+	}
+	p++;
+	if (!*p)
+		return 0;
+size : {
+	unsigned long bits = strtoul(p, &end, 10);
+
+	if (*end || end == p || !(bits == 8 || bits == 16 || bits == 32 || bits == 64) ||
+	    (a->kind == FRT_ARG_FP && bits < 32)) {
+		snprintf(err, errlen,
+			 "'%s': the size is 8, 16, 32 or 64 bits (floating point: 32 or 64)", it);
+		return -EINVAL;
+	}
+	a->size = (uint8_t)(bits / 8);
+	return 0;
+}
+bad:
+	snprintf(err, errlen,
+		 "'%s': unsupported format (use /d /i /u /x /p /c /s /f with an optional size "
+		 "in bits, e.g. arg1/i32, arg2/s, fparg1/32; std::string, enums, structs and "
+		 "register or stack locations are not supported)",
+		 it);
+	return -EINVAL;
+}
+
+static int parse_one(const char *spec, bool retval, struct frt_argspec *out, char *err,
+		     size_t errlen)
+{
+	const char *at = strchr(spec, '@');
+	const char *p, *gerr;
+	char item[64];
+
+	memset(out, 0, sizeof(*out));
+	if (!at || at == spec) {
+		snprintf(err, errlen, "'%s' is not FUNCTION@%s (e.g. %s)", spec,
+			 retval ? "retval[/FMT]" : "argN[/FMT],...",
+			 retval ? "fib@retval" : "fib@arg1 or 'open@arg1/s,arg2/x32'");
+		return -EINVAL;
+	}
+	out->glob = frt_strndup(spec, (size_t)(at - spec));
+	if (!out->glob)
+		return -ENOMEM;
+	gerr = frt_glob_check(out->glob);
+	if (gerr) {
+		snprintf(err, errlen, "'%s': %s", spec, gerr);
+		goto fail;
+	}
+	for (p = at + 1;;) {
+		size_t n = strcspn(p, ",");
+
+		if (!n || n >= sizeof(item)) {
+			snprintf(err, errlen, "'%s': %s", spec,
+				 n ? "an item is too long" : "an empty item (two commas?)");
+			goto fail;
+		}
+		if (out->n == FRT_ARGS_MAX) {
+			snprintf(err, errlen, "'%s': more than %d values", spec, FRT_ARGS_MAX);
+			goto fail;
+		}
+		memcpy(item, p, n);
+		item[n] = 0;
+		if (parse_item(item, retval, &out->v[out->n], err, errlen))
+			goto fail;
+		out->n++;
+		p += n;
+		if (!*p)
+			break;
+		p++;
+	}
+	return 0;
+fail:
+	frt_free(out->glob);
+	out->glob = NULL;
+	return -EINVAL;
+}
+
+int frt_argspecs_parse(const char *s, bool retval, struct frt_argspecs *out, char *err,
+		       size_t errlen)
+{
+	size_t first = out->n;
+	char spec[512];
+	int ret = 0;
+
+	while (s && *s) {
+		size_t n = strcspn(s, ";");
+		struct frt_argspec a;
+
+		/* blanks around specs are not part of them */
+		while (n && (*s == ' ' || *s == '\t'))
+			s++, n--;
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+		if (n >= sizeof(spec)) {
+			snprintf(err, errlen, "a spec longer than %zu characters",
+				 sizeof(spec) - 1);
+			ret = -EINVAL;
+			goto fail;
+		}
+		if (n) {
+			memcpy(spec, s, n);
+			spec[n] = 0;
+			ret = parse_one(spec, retval, &a, err, errlen);
+			if (ret)
+				goto fail;
+			if (out->n == out->cap) {
+				size_t cap = out->cap ? out->cap * 2 : 8;
+				struct frt_argspec *v = frt_realloc(out->v, cap * sizeof(*v));
+
+				if (!v) {
+					frt_free(a.glob);
+					ret = -ENOMEM;
+					goto fail;
+				}
+				out->v = v;
+				out->cap = cap;
+			}
+			out->v[out->n++] = a;
+		}
+		s += strcspn(s, ";");
+		if (*s)
+			s++;
+	}
+	return 0;
+fail:
+	while (out->n > first)
+		frt_free(out->v[--out->n].glob);
+	return ret;
+}
+
+void frt_argspecs_free(struct frt_argspecs *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		frt_free(p->v[i].glob);
+	frt_free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+void frt_argset_add(struct frt_argset *set, const struct frt_argspec *spec)
+{
+	for (unsigned int k = 0; k < spec->n; k++) {
+		const struct frt_arg *a = &spec->v[k];
+		unsigned int i, at;
+
+		if (!a->idx) {
+			set->ret = *a;
+			set->has_ret = true;
+			continue;
+		}
+		for (i = 0; i < set->nargs; i++)
+			if (set->args[i].fp == a->fp && set->args[i].idx == a->idx)
+				break;
+		if (i < set->nargs) {
+			set->args[i] = *a;
+			continue;
+		}
+		if (set->nargs == FRT_ARGS_MAX)
+			continue;
+		/* before the first of its type with a higher index, else last */
+		for (at = 0; at < set->nargs; at++)
+			if (set->args[at].fp == a->fp && set->args[at].idx > a->idx)
+				break;
+		memmove(&set->args[at + 1], &set->args[at],
+			(set->nargs - at) * sizeof(set->args[0]));
+		set->args[at] = *a;
+		set->nargs++;
+	}
+}
