@@ -230,12 +230,18 @@ void frt_argspecs_free(struct frt_argspecs *p)
 
 void frt_argset_add(struct frt_argset *set, const struct frt_argspec *spec)
 {
+	/* uftrace takes a name with any of these for a pattern (REGEX_CHARS) */
+	bool exact = !strpbrk(spec->glob, ".?*+-^$|()[]{}");
+
 	for (unsigned int k = 0; k < spec->n; k++) {
 		const struct frt_arg *a = &spec->v[k];
-		unsigned int i, at;
+		unsigned int i;
 
 		if (!a->idx) {
-			set->ret = *a;
+			if (!set->has_ret || exact || !set->ret_exact) {
+				set->ret = *a;
+				set->ret_exact = exact;
+			}
 			set->has_ret = true;
 			continue;
 		}
@@ -243,18 +249,17 @@ void frt_argset_add(struct frt_argset *set, const struct frt_argspec *spec)
 			if (set->args[i].fp == a->fp && set->args[i].idx == a->idx)
 				break;
 		if (i < set->nargs) {
-			set->args[i] = *a;
+			if (exact || !set->exact[i]) {
+				set->args[i] = *a;
+				set->exact[i] = exact;
+			}
 			continue;
 		}
 		if (set->nargs == FRT_ARGS_MAX)
 			continue;
-		/* before the first of its type with a higher index, else last */
-		for (at = 0; at < set->nargs; at++)
-			if (set->args[at].fp == a->fp && set->args[at].idx > a->idx)
-				break;
-		memmove(&set->args[at + 1], &set->args[at],
-			(set->nargs - at) * sizeof(set->args[0]));
-		set->args[at] = *a;
+		/* uftrace 0.13 keeps the order of the specs (later versions sort) */
+		set->args[set->nargs] = *a;
+		set->exact[set->nargs] = exact;
 		set->nargs++;
 	}
 }

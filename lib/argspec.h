@@ -44,6 +44,7 @@ struct frt_argset {
 	unsigned int nargs;
 	struct frt_arg ret;
 	bool has_ret;
+	bool exact[FRT_ARGS_MAX], ret_exact; /* set by a spec naming the function exactly */
 };
 
 /*
@@ -56,7 +57,11 @@ struct frt_argset {
 int frt_argspecs_parse(const char *s, bool retval, struct frt_argspecs *out, char *err,
 		       size_t errlen);
 void frt_argspecs_free(struct frt_argspecs *p);
-/* Add @spec's items to @set as uftrace's reader does (same index: replaced; else by index). */
+/*
+ * Add @spec's items to @set as uftrace 0.13's reader does: a value of the
+ * same index is replaced (but a pattern's never replaces an exact name's),
+ * others are appended.
+ */
 void frt_argset_add(struct frt_argset *set, const struct frt_argspec *spec);
 /* Bytes a value takes in the data: uftrace aligns each to 4. */
 static inline unsigned int frt_arg_slot(unsigned int size)

@@ -76,6 +76,21 @@ NI long mix(int a, long b, unsigned char c, const char *s, double d)
 	return a + b + c + s[0] + (long)d;
 }
 
+NI int ptrarg(const char *s, int n)
+{
+	return (s != 0) + n;
+}
+
+NI char chr(char c, short h)
+{
+	return (char)(c + h);
+}
+
+NI float fhalf(float f)
+{
+	return f / 2;
+}
+
 /* one round of calls; with "wait", one round per line read (the control test) */
 NI long round_of_calls(void)
 {
@@ -89,6 +104,8 @@ NI long round_of_calls(void)
 	r += greet("hello")[1];
 	r += (long)half(3.0);
 	r += mix(-7, 1L << 40, 200, "str", 2.5);
+	r += ptrarg(0, 1) + ptrarg((const char *)16, 2);
+	r += chr('a', -3) + (long)fhalf(5.0f);
 	return r;
 }
 
@@ -115,6 +132,8 @@ int main(int argc, char **argv)
 		r += greet("hello")[1];
 		r += (long)half(3.0);
 		r += mix(-7, 1L << 40, 200, "str", 2.5);
+		r += ptrarg(0, 1) + ptrarg((const char *)16, 2);
+		r += chr('a', -3) + (long)fhalf(5.0f);
 	}
 	printf("result %ld\n", r);
 	return 0;
