@@ -40,6 +40,7 @@
 
 #include "log.h"
 #include "gfilter.h"
+#include "runtime.h"
 #include "regs.h"
 #include "trace.h"
 
@@ -184,14 +185,167 @@ static void flush_held(struct frt_thread *t)
 }
 
 /*
- * Frame @s (already off the shadow stack) ends at @now; @rregs: the return
+ * Graph ops (ftrace_rt_register_graph): each registered one has a slot; a
+ * call whose entryfunc asks for its return gets a frame of its own on the
+ * thread's shadow stack, naming the slot and the slot's generation, so a
+ * frame left by an ops unregistered since is never reported to another.
+ * Several hooks of one call are stacked frames at the same return slot, as
+ * a tail call's are: each return through the hook ends the top one.
+ */
+static struct {
+	struct ftrace_rt_fgraph_ops *g;
+	uint16_t gen;
+} gslots[FTRACE_RT_GRAPH_OPS_MAX];
+static bool push_prepare(struct frt_thread *t, uintptr_t loc, uint64_t now);
+unsigned int frt_graph_users;
+
+static void user_return(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
+			const struct ftrace_rt_regs *rregs)
+{
+	struct ftrace_rt_fgraph_ops *g;
+	unsigned int k = s->guser - 1u;
+	(void)t;
+
+	urcu_bp_read_lock(); /* unregistering waits for it */
+	g = __atomic_load_n(&gslots[k].g, __ATOMIC_ACQUIRE);
+	if (g && __atomic_load_n(&gslots[k].gen, __ATOMIC_RELAXED) == s->ggen && g->retfunc) {
+		struct ftrace_rt_graph_ret r = {
+			.func = s->ip,
+			.retval = rregs ? arch_regs_retval(rregs) : 0,
+			.calltime = frt_clock_to_ns(s->start),
+			.rettime = frt_clock_to_ns(now),
+			.depth = s->depth,
+			.flags = rregs ? 0 : FTRACE_RT_GRAPH_RET_UNWOUND,
+		};
+
+		/* the return hook saved no vector register */
+		if (g->ops.flags & FTRACE_RT_OPS_F_NO_VECTOR)
+			g->retfunc(&r, g);
+		else
+			frt_tramps.vsave_call((void *)g->retfunc, (uintptr_t)&r, (uintptr_t)g, 0,
+					      0);
+	}
+	urcu_bp_read_unlock();
+}
+
+/* The ops func of every graph ops: its entryfunc decides whether the return is hooked. */
+static void user_entry(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
+		       struct ftrace_rt_regs *regs)
+{
+	struct ftrace_rt_fgraph_ops *g =
+		(struct ftrace_rt_fgraph_ops *)((char *)op -
+						__builtin_offsetof(struct ftrace_rt_fgraph_ops,
+								   ops));
+	struct frt_thread *t = frt_thread_self();
+	uintptr_t loc = arch_regs_ret_slot(regs);
+	struct ftrace_rt_graph_ent ent;
+	uint16_t k = (uint16_t)(uintptr_t)op->priv, gen;
+	uint64_t now;
+	struct frt_shadow *s;
+	bool room;
+	(void)parent_ip;
+
+	now = frt_clock_raw();
+	/* frames found gone end first (their returns are reported before this entry) */
+	room = t && push_prepare(t, loc, now);
+	ent.func = ip;
+	ent.depth = t ? t->depth : 0;
+	if (!g->entryfunc(&ent, g, regs) || !g->retfunc || !room)
+		return;
+	gen = __atomic_load_n(&gslots[k].gen, __ATOMIC_RELAXED);
+	s = &t->shadow[t->depth];
+	s->loc = loc;
+	s->ret = *(uintptr_t *)loc;
+	s->ip = ip;
+	s->start = now;
+	s->child = 0;
+	s->depth = t->depth;
+	s->unhooked = FRT_HOOKED;
+	s->norecord = 1;
+	s->held = s->recorded = 0;
+	s->gflags = 0;
+	s->fdepth = t->fdepth;
+	s->has_ret = 0;
+	s->prof = 0;
+	s->guser = (uint16_t)(k + 1);
+	s->ggen = gen;
+	t->depth++;
+	t->all_unhooked = false;
+	*(uintptr_t *)loc = frt_tramps.ret;
+}
+
+int ftrace_rt_register_graph(struct ftrace_rt_fgraph_ops *gops)
+{
+	static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+	unsigned int k;
+	int ret;
+
+	if (!gops || !gops->entryfunc)
+		return -EINVAL;
+	if (frt_api_refused_here())
+		return -EDEADLK;
+	if (frt_thread_key_init())
+		return -EAGAIN;
+	frt_clock_init();
+	pthread_mutex_lock(&slot_lock);
+	for (k = 0; k < FTRACE_RT_GRAPH_OPS_MAX; k++)
+		if (gslots[k].g == gops) {
+			pthread_mutex_unlock(&slot_lock);
+			return -EBUSY;
+		}
+	for (k = 0; k < FTRACE_RT_GRAPH_OPS_MAX && gslots[k].g; k++)
+		;
+	if (k == FTRACE_RT_GRAPH_OPS_MAX) {
+		pthread_mutex_unlock(&slot_lock);
+		return -EBUSY;
+	}
+	gops->ops.func = user_entry;
+	gops->ops.priv = (void *)(uintptr_t)k;
+	__atomic_store_n(&gslots[k].gen, (uint16_t)(gslots[k].gen + 1), __ATOMIC_RELAXED);
+	__atomic_store_n(&gslots[k].g, gops, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&frt_graph_users, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&slot_lock);
+	ret = ftrace_rt_register_ops(&gops->ops);
+	if (ret) {
+		pthread_mutex_lock(&slot_lock);
+		__atomic_store_n(&gslots[k].g, NULL, __ATOMIC_RELEASE);
+		__atomic_sub_fetch(&frt_graph_users, 1, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&slot_lock);
+	}
+	return ret;
+}
+
+int ftrace_rt_unregister_graph(struct ftrace_rt_fgraph_ops *gops)
+{
+	unsigned int k;
+	int ret;
+
+	if (!gops)
+		return -EINVAL;
+	for (k = 0; k < FTRACE_RT_GRAPH_OPS_MAX; k++)
+		if (__atomic_load_n(&gslots[k].g, __ATOMIC_ACQUIRE) == gops)
+			break;
+	if (k == FTRACE_RT_GRAPH_OPS_MAX)
+		return -ENOENT;
+	ret = ftrace_rt_unregister_ops(&gops->ops); /* no entryfunc runs after it */
+	if (ret)
+		return ret;
+	__atomic_store_n(&gslots[k].g, NULL, __ATOMIC_RELEASE);
+	__atomic_sub_fetch(&frt_graph_users, 1, __ATOMIC_RELEASE);
+	frt_synchronize(); /* no retfunc runs after it */
+	return 0;
+}
+
+/* Frame @s (already off the shadow stack) ends at @now; @rregs: the return
  * hook's frame when it returned normally (its return value is known).
  */
 static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 		      const struct ftrace_rt_regs *rregs, uint64_t fpret)
 {
 	gf_pop(t, s);
-	if (s->norecord) {
+	if (s->guser) {
+		user_return(t, s, now, rregs);
+	} else if (s->norecord) {
 		/* hooked for the graph filters only */
 	} else if (frt_tracer_kind == FRT_TRACER_PROFILE) {
 		frt_profile_exit(t, s, now);
@@ -353,25 +507,23 @@ static bool same_stack(uintptr_t lower, uintptr_t upper, struct alt_stack *alt)
 	return stack_of(lower, &alt->ss) == stack_of(upper, &alt->ss);
 }
 
-void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_regs *regs,
-		      bool record)
+/*
+ * Before a new frame at @loc: end the frames the rules above find gone.
+ * False if the shadow stack is full (the call is not hooked: counted).
+ */
+static bool push_prepare(struct frt_thread *t, uintptr_t loc, uint64_t now)
 {
-	uintptr_t loc = regs->sp;
-	uint64_t now = frt_clock_raw();
-	const struct frt_gf_trig *trig;
 	struct alt_stack alt;
 	struct frt_shadow *s;
-	uint8_t gflags = 0;
-	int fdepth;
 
 	alt.known = false;
-
 	while (t->depth) {
 		s = &t->shadow[t->depth - 1];
 		if (s->loc > loc)
 			break; /* the caller's frame, or one on another stack: kept */
 		if (s->loc == loc) {
-			/* a tail call from that frame: it will return through the hook */
+			/* a tail call from that frame (or another hook of this call): it will
+			 * return through the hook */
 			if (*(uintptr_t *)loc == frt_tramps.ret)
 				break;
 			/* this call wrote its return address into that frame's slot: gone */
@@ -387,8 +539,24 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	}
 	if (t->depth >= FRT_SHADOW_MAX) {
 		t->overflow++;
-		return;
+		return false;
 	}
+	return true;
+}
+
+void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_regs *regs,
+		      bool record)
+{
+	uintptr_t loc = arch_regs_ret_slot(regs);
+	uint64_t now = frt_clock_raw();
+	const struct frt_gf_trig *trig;
+	struct frt_shadow *s;
+	uint8_t gflags = 0;
+	int fdepth;
+
+	if (!push_prepare(t, loc, now))
+		return;
+
 	/*
 	 * The graph filters, by uftrace's rules (libmcount's filter check): a
 	 * call inside a graph notrace subtree, outside every graph function's
@@ -439,6 +607,7 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s->recorded = 0;
 	s->prof = 0;
 	s->has_ret = 0;
+	s->guser = 0;
 	if (!s->norecord) {
 		const struct frt_argset *set =
 			trig && (trig->flags & FRT_GF_ARGS) ? trig->set : NULL;

@@ -109,9 +109,11 @@ struct frt_thread *frt_thread_create(void)
 	if (frt_self)
 		return NULL; /* dead: its key destructor has run */
 	t = map(sizeof(*t));
-	if (t)
+	/* only graph ops need it while nothing records: no buffers then (a thread
+	 * that starts before recording does records nothing, counted as lost) */
+	if (t && frt_recording_on)
 		t->buf = map(bytes);
-	if (!t || !t->buf) {
+	if (!t || (!t->buf && frt_recording_on)) {
 		static int reported;
 
 		if (t)
@@ -125,7 +127,7 @@ struct frt_thread *frt_thread_create(void)
 				bytes >> 10, (long)syscall(SYS_gettid), strerror(errno));
 		return NULL;
 	}
-	t->cap = chunk_cap;
+	t->cap = t->buf ? chunk_cap : 0;
 	t->wchunk = t->buf;
 	t->tid = (pid_t)syscall(SYS_gettid);
 	t->pid = getpid();
@@ -452,7 +454,7 @@ void frt_thread_exit(struct frt_thread *t)
 	 */
 	frt_self = &exited;
 	__atomic_store_n(&t->dead, true, __ATOMIC_RELEASE);
-	if (inline_flush) {
+	if (inline_flush || !frt_recording_on) {
 		/* no flusher to reap it */
 		lock_list();
 		reap_dead();
@@ -481,16 +483,27 @@ static int start_flusher(void)
 	return 0;
 }
 
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static int key_err;
+
+static void make_key(void)
+{
+	key_err = pthread_key_create(&exit_key, on_thread_exit);
+}
+
+/* The key whose destructor ends a thread's state: before any thread state exists. */
+int frt_thread_key_init(void)
+{
+	pthread_once(&key_once, make_key);
+	return key_err ? -EAGAIN : 0;
+}
+
 int frt_recording_start(size_t bufsize)
 {
-	static bool key_made;
 	int ret;
 
-	if (!key_made) {
-		if (pthread_key_create(&exit_key, on_thread_exit))
-			return -EAGAIN;
-		key_made = true;
-	}
+	if (frt_thread_key_init())
+		return -EAGAIN;
 	chunk_cap = bufsize / FRT_CHUNKS / sizeof(struct frt_rec);
 	if (chunk_cap < 16)
 		chunk_cap = 16;

@@ -52,6 +52,8 @@ struct frt_shadow {
 	int32_t fdepth;	      /* the thread's depth budget before this call */
 	uint8_t has_ret;      /* its return value is recorded, as rspec says */
 	uint8_t rkind, rsize; /* struct frt_arg of the return value */
+	uint16_t guser;	      /* a graph ops' frame: its slot + 1 (0: the built-in tracer's) */
+	uint16_t ggen;	      /* ... and the slot's generation when pushed */
 	/*
 	 * profile: FRT_PROF_OUTER or FRT_PROF_NESTED (0: not counted) in the low
 	 * bits, the index of the function's table entry above them, so that the
@@ -144,6 +146,7 @@ void frt_recording_stop(void) FRT_HIDDEN;
 void frt_recording_totals(unsigned long *threads, unsigned long *events, unsigned long *lost,
 			  unsigned long *overflow, bool nowait) FRT_HIDDEN;
 void frt_recording_fork_child(void) FRT_HIDDEN;
+int frt_thread_key_init(void) FRT_HIDDEN;
 /* Calls that were not recorded, by cause (the summary and `ctl stats` report them). */
 struct frt_unrecorded {
 	unsigned long threads_without_buffers;
@@ -169,6 +172,8 @@ char *frt_rec_begin(struct frt_thread *t, size_t max) FRT_HIDDEN;
 void frt_rec_commit(struct frt_thread *t, unsigned int type, unsigned int depth, uint64_t addr,
 		    uint64_t time, size_t len) FRT_HIDDEN;
 
+extern unsigned int frt_graph_users FRT_HIDDEN; /* graph ops registered (fgraph.c) */
+
 static inline struct frt_thread *frt_thread_self(void)
 {
 	struct frt_thread *t = frt_self;
@@ -177,9 +182,9 @@ static inline struct frt_thread *frt_thread_self(void)
 		return t->dead ? NULL : t;
 	/* a thread's first event: libc calls (buffers, its task line) may use vector
 	 * registers, which a gpr trampoline has not saved */
-	return frt_recording_on ? (struct frt_thread *)frt_tramps.vsave_call(
-					  (void *)frt_thread_create, 0, 0, 0, 0)
-				: NULL;
+	return frt_recording_on || frt_graph_users ? (struct frt_thread *)frt_tramps.vsave_call(
+							     (void *)frt_thread_create, 0, 0, 0, 0)
+						   : NULL;
 }
 
 /* Append one record; false if it was dropped (counted). Single writer: this thread. */

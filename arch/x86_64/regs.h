@@ -60,6 +60,16 @@ static inline unsigned long arch_regs_arg(const struct ftrace_rt_regs *r, unsign
 	}
 }
 
+/*
+ * Where the return address function_graph replaces lies, at a function's
+ * entry: the stack slot rsp points at on x86 (elsewhere: a register in the
+ * frame). Every user of the return address goes through this.
+ */
+static inline uintptr_t arch_regs_ret_slot(const struct ftrace_rt_regs *r)
+{
+	return r->sp;
+}
+
 /* Floating-point argument @n (0-based) as a vector trampoline saved it: its low bytes. */
 static inline const unsigned char *arch_regs_fparg(const struct ftrace_rt_regs *r, unsigned int n)
 {

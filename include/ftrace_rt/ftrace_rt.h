@@ -140,6 +140,64 @@ FTRACE_RT_API int
 ftrace_rt_for_each_site(const char *patterns,
 			int (*cb)(const struct ftrace_rt_site_info *site, void *arg), void *arg);
 
+/*
+ * Graph ops: the kernel's fgraph_ops shape. entryfunc runs at a function's
+ * entry (where gops->ops's filter selects it) and decides, by returning
+ * non-zero, that retfunc runs when that call ends; calls it declines cost no
+ * return hook. Set filters with ftrace_rt_set_filter(&gops->ops, ...) (and
+ * notrace, filter_ip); ops.flags may say FTRACE_RT_OPS_F_NO_VECTOR for both
+ * callbacks. The other fields of ops belong to the runtime while registered.
+ */
+struct ftrace_rt_fgraph_ops;
+
+struct ftrace_rt_graph_ent {
+	unsigned long func; /* entry address of the function */
+	unsigned int depth; /* calls of this thread with a hooked return open below it */
+};
+
+struct ftrace_rt_graph_ret {
+	unsigned long func;
+	unsigned long retval;	     /* the integer return register (rax), see flags */
+	unsigned long long calltime; /* ns, CLOCK_MONOTONIC */
+	unsigned long long rettime;  /* ns, CLOCK_MONOTONIC: rettime - calltime is the duration */
+	unsigned int depth;
+	unsigned int flags; /* FTRACE_RT_GRAPH_RET_* */
+};
+
+/*
+ * The call did not return normally (longjmp, an exception, setcontext,
+ * thread or process exit): retval is 0 and rettime is when the runtime
+ * found the frame gone.
+ */
+#define FTRACE_RT_GRAPH_RET_UNWOUND (1U << 0)
+
+typedef int (*ftrace_rt_graph_entry_t)(struct ftrace_rt_graph_ent *ent,
+				       struct ftrace_rt_fgraph_ops *gops,
+				       struct ftrace_rt_regs *regs);
+typedef void (*ftrace_rt_graph_return_t)(struct ftrace_rt_graph_ret *ret,
+					 struct ftrace_rt_fgraph_ops *gops);
+
+struct ftrace_rt_fgraph_ops {
+	ftrace_rt_graph_entry_t entryfunc; /* required */
+	ftrace_rt_graph_return_t retfunc;  /* NULL: no call is hooked */
+	struct ftrace_rt_ops ops;	   /* filters and flags; func and priv are the runtime's */
+	void *priv;			   /* for the caller */
+};
+
+/* At most this many graph ops are registered at once (-EBUSY beyond). */
+#define FTRACE_RT_GRAPH_OPS_MAX 16
+
+/*
+ * Register @gops. -EINVAL without entryfunc, -EBUSY if registered or all
+ * slots are taken, and what ftrace_rt_register_ops returns.
+ */
+FTRACE_RT_API int ftrace_rt_register_graph(struct ftrace_rt_fgraph_ops *gops);
+/*
+ * On return neither callback of @gops is running or will start, also for
+ * calls still open (their return is not reported): @gops may be freed.
+ */
+FTRACE_RT_API int ftrace_rt_unregister_graph(struct ftrace_rt_fgraph_ops *gops);
+
 #ifdef __cplusplus
 }
 #endif
