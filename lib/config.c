@@ -75,6 +75,20 @@ int frt_config_start(void)
 	char msg[1200];
 	int kind, ret;
 
+	const char *ms = secure_getenv("FTRACE_RT_MAX_STACK");
+
+	if (ms) {
+		int v;
+
+		if (frt_parse_depth(ms, &v) || v < 8) {
+			frt_msg("FTRACE_RT_MAX_STACK='%s' is not a number of frames from 8 to %d; "
+				"not "
+				"tracing",
+				ms, FRT_SHADOW_LIMIT);
+			return -EINVAL;
+		}
+		frt_shadow_max = (unsigned int)v;
+	}
 	kind = tr ? frt_tracer_parse(tr) : frt_preloaded ? FRT_TRACER_GRAPH : FRT_TRACER_NONE;
 	if (kind < 0) {
 		frt_msg("FTRACE_RT_TRACER='%s' is not a tracer (function, function_graph, profile, "

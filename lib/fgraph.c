@@ -537,7 +537,7 @@ static bool push_prepare(struct frt_thread *t, uintptr_t loc, uint64_t now)
 		t->depth--;
 		bury(t, s, now);
 	}
-	if (t->depth >= FRT_SHADOW_MAX) {
+	if (t->depth >= t->shadow_max) {
 		t->overflow++;
 		return false;
 	}
@@ -601,7 +601,8 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s->ip = ip;
 	s->start = now;
 	s->child = 0;
-	s->depth = t->rdepth;
+	/* the format's depth has 10 bits: deeper calls are recorded at its maximum */
+	s->depth = t->rdepth < FRT_MAX_DEPTH ? t->rdepth : FRT_MAX_DEPTH;
 	s->unhooked = FRT_HOOKED;
 	s->held = 0;
 	s->recorded = 0;

@@ -109,6 +109,14 @@ struct frt_thread *frt_thread_create(void)
 	if (frt_self)
 		return NULL; /* dead: its key destructor has run */
 	t = map(sizeof(*t));
+	if (t) {
+		t->shadow_max = __atomic_load_n(&frt_shadow_max, __ATOMIC_RELAXED);
+		t->shadow = map(t->shadow_max * sizeof(*t->shadow));
+		if (!t->shadow) {
+			munmap(t, sizeof(*t));
+			t = NULL;
+		}
+	}
 	/* only graph ops need it while nothing records: no buffers then (a thread
 	 * that starts before recording does records nothing, counted as lost) */
 	if (t && frt_recording_on)
@@ -116,8 +124,10 @@ struct frt_thread *frt_thread_create(void)
 	if (!t || (!t->buf && frt_recording_on)) {
 		static int reported;
 
-		if (t)
+		if (t) {
+			munmap(t->shadow, t->shadow_max * sizeof(*t->shadow));
 			munmap(t, sizeof(*t));
+		}
 		/* this thread records nothing; mark it so that it does not ask again */
 		frt_self = &no_buffers;
 		__atomic_fetch_add(&threads_without_buffers, 1, __ATOMIC_RELAXED);
@@ -365,9 +375,12 @@ void frt_threads_foreach(frt_thread_fn fn, void *arg)
 	unlock_list();
 }
 
+unsigned int frt_shadow_max = FRT_SHADOW_MAX;
+
 static void free_thread(struct frt_thread *t)
 {
 	munmap(t->buf, FRT_CHUNKS * t->cap * sizeof(struct frt_rec));
+	munmap(t->shadow, t->shadow_max * sizeof(*t->shadow));
 	if (t->prof)
 		munmap(t->prof, t->prof_cap * sizeof(*t->prof));
 	for (unsigned int i = 0; i < t->prof_nretired; i++)

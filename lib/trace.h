@@ -25,7 +25,8 @@ enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2 };
 #define FRT_REC_MAGIC	 5
 #define FRT_REC_MORE	 4ULL /* data follows the record (arguments, return value) */
 #define FRT_MAX_DEPTH	 1023 /* 10-bit depth field */
-#define FRT_SHADOW_MAX	 1024
+#define FRT_SHADOW_MAX	 1024 /* the default depth of the shadow stack (FTRACE_RT_MAX_STACK) */
+#define FRT_SHADOW_LIMIT 65535
 #define FRT_GRAVEYARD	 1024
 #define FRT_CHUNKS	 8  /* of a thread's buffer: how far the flusher may fall behind */
 #define FRT_PROF_RETIRED 24 /* profile tables double from 256 entries: more than enough */
@@ -110,12 +111,13 @@ struct frt_thread {
 	/* function_graph */
 	unsigned int depth;
 	/* graph filters (gfilter.h; uftrace's filter state) */
-	unsigned int rdepth;	 /* recorded frames open */
-	int in_count, out_count; /* open graph function / graph notrace frames */
-	int fdepth;		 /* calls that may still be hooked below here */
-	unsigned int gf_gen;	 /* frt_gf.gen fdepth was computed for */
-	unsigned long overflow;	 /* calls not hooked: shadow stack full */
-	struct frt_shadow shadow[FRT_SHADOW_MAX];
+	unsigned int rdepth;	   /* recorded frames open */
+	int in_count, out_count;   /* open graph function / graph notrace frames */
+	int fdepth;		   /* calls that may still be hooked below here */
+	unsigned int gf_gen;	   /* frt_gf.gen fdepth was computed for */
+	unsigned long overflow;	   /* calls not hooked: shadow stack full */
+	struct frt_shadow *shadow; /* shadow_max frames, mapped with the thread */
+	unsigned int shadow_max;
 	struct frt_shadow
 		graveyard[FRT_GRAVEYARD]; /* popped but maybe still live (longjmp, coroutines) */
 	unsigned int grave_pos;
@@ -173,6 +175,7 @@ void frt_rec_commit(struct frt_thread *t, unsigned int type, unsigned int depth,
 		    uint64_t time, size_t len) FRT_HIDDEN;
 
 extern unsigned int frt_graph_users FRT_HIDDEN; /* graph ops registered (fgraph.c) */
+extern unsigned int frt_shadow_max FRT_HIDDEN;	/* frames of threads made from now on */
 
 static inline struct frt_thread *frt_thread_self(void)
 {

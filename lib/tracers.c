@@ -377,8 +377,11 @@ static void summary(int kind, unsigned long sites, bool fatal, const char *end)
 	frt_recording_unrecorded(&u);
 	extra[0] = 0;
 	if (overflow)
-		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
-				      " (some calls nested deeper than 1024)");
+		n += (size_t)snprintf(
+			extra + n, sizeof(extra) - n,
+			" (%lu calls nested deeper than the shadow stack's %u frames were "
+			"not hooked: raise FTRACE_RT_MAX_STACK, record --max-stack)",
+			overflow, frt_shadow_max);
 	if (u.threads_without_buffers && n < sizeof(extra))
 		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
 				      "; %lu threads got no buffer: %lu calls not recorded",

@@ -51,6 +51,8 @@ static void record_usage(FILE *f)
 		"  -d, --data=DIR         the data directory (default ftrace_rt.data); an older\n"
 		"                         one is moved to DIR.old. -o/--output is the same\n"
 		"  -b, --buffer=SIZE      per-thread buffer, 4K..4G (default 2M), e.g. 64M\n"
+		"      --max-stack=N      shadow stack frames per thread, 8..65535 (default\n"
+		"                         1024): deeper calls are not hooked (counted)\n"
 		"      --control          serve the control socket (ftrace-rt ctl PID ...)\n"
 		"  -v, --verbose          say what was skipped and why (again: more detail)\n"
 		"  -h, --help             this help\n"
@@ -74,7 +76,7 @@ static void record_usage(FILE *f)
 		"Static binaries cannot be traced. Each option sets a variable of the runtime\n"
 		"(FTRACE_RT_TRACER, _FILTER (-P), _NOTRACE (-U), _GRAPH_FUNCTION (-F),\n"
 		"_GRAPH_NOTRACE (-N), _MAX_GRAPH_DEPTH (-D), _TRACING_THRESH (-t),\n"
-		"_FUNCGRAPH_ARGS (-A), _FUNCGRAPH_RETVAL (-R), _OUTPUT,\n"
+		"_FUNCGRAPH_ARGS (-A), _FUNCGRAPH_RETVAL (-R), _MAX_STACK, _OUTPUT,\n"
 		"_BUFSIZE, _CONTROL, _VERBOSE);\n"
 		"FTRACE_RT_LIB names the library to preload. See `%s --help`.\n",
 		tool_prog, FRT_TRACE_CFLAGS, tool_prog);
@@ -208,7 +210,7 @@ static void check_traced(const char *dir, const char *prog, int checked, time_t 
 
 int cmd_record(int argc, char **argv)
 {
-	enum { OPT_TRACER = 256, OPT_CONTROL };
+	enum { OPT_TRACER = 256, OPT_CONTROL, OPT_MAX_STACK };
 	static const struct option longopts[] = {
 		{"tracer", required_argument, NULL, OPT_TRACER},
 		{"filter", required_argument, NULL, 'F'},
@@ -219,6 +221,7 @@ int cmd_record(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"buffer", required_argument, NULL, 'b'},
 		{"control", no_argument, NULL, OPT_CONTROL},
+		{"max-stack", required_argument, NULL, OPT_MAX_STACK},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"time-filter", required_argument, NULL, 't'},
@@ -229,7 +232,7 @@ int cmd_record(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *tracer = NULL, *filter = NULL, *notrace = NULL, *out = "ftrace_rt.data";
-	const char *depth = NULL, *thresh = NULL;
+	const char *depth = NULL, *thresh = NULL, *max_stack = NULL;
 	char *gfunc = NULL, *gnotrace = NULL, *args = NULL, *rets = NULL;
 	const char *outopt = "-d/--data", *bufsize = NULL, *prog;
 	const char *tracer_opt = "--tracer", *buf_opt = "-b/--buffer";
@@ -294,6 +297,15 @@ int cmd_record(int argc, char **argv)
 		case OPT_CONTROL:
 			control = true;
 			break;
+		case OPT_MAX_STACK: {
+			int dv;
+
+			if (frt_parse_depth(optarg, &dv) || dv < 8)
+				return bad("--max-stack", optarg,
+					   "not a number of frames from 8 to 65535");
+			max_stack = optarg;
+			break;
+		}
 		case 'v':
 			if (verbose[0] < '9')
 				verbose[0]++;
@@ -367,6 +379,13 @@ int cmd_record(int argc, char **argv)
 		if (*v && strcmp(v, "0") && frt_parse_depth(v, &dv))
 			return bad("FTRACE_RT_MAX_GRAPH_DEPTH", v,
 				   "not a depth from 1 to 65535 (0: no limit)");
+	}
+	if (!max_stack && getenv("FTRACE_RT_MAX_STACK")) {
+		int dv;
+
+		if (frt_parse_depth(getenv("FTRACE_RT_MAX_STACK"), &dv) || dv < 8)
+			return bad("FTRACE_RT_MAX_STACK", getenv("FTRACE_RT_MAX_STACK"),
+				   "not a number of frames from 8 to 65535");
 	}
 	if (!thresh && getenv("FTRACE_RT_TRACING_THRESH")) {
 		const char *v = getenv("FTRACE_RT_TRACING_THRESH");
@@ -452,6 +471,8 @@ int cmd_record(int argc, char **argv)
 		setenv("FTRACE_RT_MAX_GRAPH_DEPTH", depth, 1);
 	if (thresh)
 		setenv("FTRACE_RT_TRACING_THRESH", thresh, 1);
+	if (max_stack)
+		setenv("FTRACE_RT_MAX_STACK", max_stack, 1);
 	if (args)
 		setenv("FTRACE_RT_FUNCGRAPH_ARGS", args, 1);
 	if (rets)
