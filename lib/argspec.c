@@ -263,3 +263,125 @@ void frt_argset_add(struct frt_argset *set, const struct frt_argspec *spec)
 		set->nargs++;
 	}
 }
+
+static int trigger_one(const char *spec, struct frt_trigger *t, char *err, size_t errlen)
+{
+	const char *at = strchr(spec, '@'), *p, *gerr;
+
+	memset(t, 0, sizeof(*t));
+	if (!at || at == spec || !at[1]) {
+		snprintf(err, errlen,
+			 "'%s' is not FUNCTION@ACTION (trace_on, trace_off, depth=N, filter, "
+			 "notrace; e.g. main@trace_on, 'parse@depth=2')",
+			 spec);
+		return -EINVAL;
+	}
+	t->glob = frt_strndup(spec, (size_t)(at - spec));
+	if (!t->glob)
+		return -ENOMEM;
+	gerr = frt_glob_check(t->glob);
+	if (gerr) {
+		snprintf(err, errlen, "'%s': %s", spec, gerr);
+		goto fail;
+	}
+	for (p = at + 1; *p;) {
+		size_t n = strcspn(p, ",");
+		char a[64];
+
+		if (!n || n >= sizeof(a)) {
+			snprintf(err, errlen, "'%s': %s", spec,
+				 n ? "an action is too long" : "an empty action");
+			goto fail;
+		}
+		memcpy(a, p, n);
+		a[n] = 0;
+		if (!strcmp(a, "trace_on") || !strcmp(a, "trace-on") || !strcmp(a, "traceon")) {
+			t->flags = (t->flags & ~(unsigned)FRT_TRIG_TRACE_OFF) | FRT_TRIG_TRACE_ON;
+		} else if (!strcmp(a, "trace_off") || !strcmp(a, "trace-off") ||
+			   !strcmp(a, "traceoff")) {
+			t->flags = (t->flags & ~(unsigned)FRT_TRIG_TRACE_ON) | FRT_TRIG_TRACE_OFF;
+		} else if (!strncmp(a, "depth=", 6)) {
+			char *end;
+			long d = strtol(a + 6, &end, 10);
+
+			if (end == a + 6 || *end || d < 0 || d > 65535) {
+				snprintf(err, errlen, "'%s': depth=N takes N from 0 to 65535",
+					 spec);
+				goto fail;
+			}
+			t->flags |= FRT_TRIG_DEPTH;
+			t->depth = (int)d;
+		} else if (!strcmp(a, "filter")) {
+			t->flags = (t->flags & ~(unsigned)FRT_TRIG_NOTRACE) | FRT_TRIG_FILTER;
+		} else if (!strcmp(a, "notrace")) {
+			t->flags = (t->flags & ~(unsigned)FRT_TRIG_FILTER) | FRT_TRIG_NOTRACE;
+		} else {
+			snprintf(err, errlen,
+				 "'%s': unknown action '%s' (supported: trace_on, trace_off, "
+				 "depth=N, "
+				 "filter, notrace)",
+				 spec, a);
+			goto fail;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+fail:
+	frt_free(t->glob);
+	t->glob = NULL;
+	return -EINVAL;
+}
+
+int frt_triggers_parse(const char *s, struct frt_triggers *out, char *err, size_t errlen)
+{
+	size_t first = out->n;
+	char spec[512];
+	int ret = 0;
+
+	while (s && *s) {
+		size_t n = strcspn(s, ";");
+		struct frt_trigger t;
+
+		while (n && (*s == ' ' || *s == '\t'))
+			s++, n--;
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+		if (n >= sizeof(spec)) {
+			snprintf(err, errlen, "a trigger longer than %zu characters",
+				 sizeof(spec) - 1);
+			ret = -EINVAL;
+			goto fail;
+		}
+		if (n) {
+			memcpy(spec, s, n);
+			spec[n] = 0;
+			ret = trigger_one(spec, &t, err, errlen);
+			if (ret)
+				goto fail;
+			if (frt_grow((void **)&out->v, &out->cap, out->n + 1, sizeof(*out->v))) {
+				frt_free(t.glob);
+				ret = -ENOMEM;
+				goto fail;
+			}
+			out->v[out->n++] = t;
+		}
+		s += strcspn(s, ";");
+		if (*s)
+			s++;
+	}
+	return 0;
+fail:
+	while (out->n > first)
+		frt_free(out->v[--out->n].glob);
+	return ret;
+}
+
+void frt_triggers_free(struct frt_triggers *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		frt_free(p->v[i].glob);
+	frt_free(p->v);
+	memset(p, 0, sizeof(*p));
+}

@@ -69,4 +69,28 @@ static inline unsigned int frt_arg_slot(unsigned int size)
 	return (size + 3) & ~3U;
 }
 
+/* Triggers, uftrace's -T FUNC@ACTION[,ACTION...]: trace_on, trace_off, depth=N, filter, notrace. */
+enum {
+	FRT_TRIG_TRACE_ON = 1 << 0,
+	FRT_TRIG_TRACE_OFF = 1 << 1,
+	FRT_TRIG_DEPTH = 1 << 2,
+	FRT_TRIG_FILTER = 1 << 3,
+	FRT_TRIG_NOTRACE = 1 << 4,
+};
+
+struct frt_trigger {
+	char *glob;
+	unsigned int flags; /* FRT_TRIG_* */
+	int depth;
+};
+
+struct frt_triggers {
+	struct frt_trigger *v;
+	size_t n, cap;
+};
+
+/* Specs separated by ';'; on error nothing is added and @err says what and how to fix it. */
+int frt_triggers_parse(const char *s, struct frt_triggers *out, char *err, size_t errlen);
+void frt_triggers_free(struct frt_triggers *p);
+
 #endif

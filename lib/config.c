@@ -133,6 +133,23 @@ int frt_config_start(void)
 	}
 	if (msg[0])
 		frt_msg("%s", msg);
+	if (secure_getenv("FTRACE_RT_TRACING_ON")) {
+		const char *v = secure_getenv("FTRACE_RT_TRACING_ON");
+
+		if (strcmp(v, "0") && strcmp(v, "1")) {
+			frt_msg("FTRACE_RT_TRACING_ON='%s' is not 0 or 1; not tracing", v);
+			return -EINVAL;
+		}
+		frt_gf.enabled = v[0] == '1';
+	}
+	if (secure_getenv("FTRACE_RT_TRIGGER")) {
+		ret = frt_gf_set_triggers(secure_getenv("FTRACE_RT_TRIGGER"), msg, sizeof(msg));
+		if (ret) {
+			frt_msg("FTRACE_RT_TRIGGER='%s': %s; not tracing",
+				secure_getenv("FTRACE_RT_TRIGGER"), msg);
+			return ret;
+		}
+	}
 	if (secure_getenv("FTRACE_RT_FUNCGRAPH_ARGS") ||
 	    secure_getenv("FTRACE_RT_FUNCGRAPH_RETVAL")) {
 		ret = frt_gf_set_args(secure_getenv("FTRACE_RT_FUNCGRAPH_ARGS"),

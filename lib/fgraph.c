@@ -164,7 +164,7 @@ static inline void gf_pop(struct frt_thread *t, const struct frt_shadow *s)
 	else if (s->gflags & FRT_GF_NOTRACE)
 		t->out_count--;
 	t->fdepth = s->fdepth;
-	if (!s->norecord && t->rdepth)
+	if (!s->norecord && !s->off && t->rdepth)
 		t->rdepth--;
 }
 
@@ -262,6 +262,7 @@ static void user_entry(unsigned long ip, unsigned long parent_ip, struct ftrace_
 	s->depth = t->depth;
 	s->unhooked = FRT_HOOKED;
 	s->norecord = 1;
+	s->off = 0;
 	s->held = s->recorded = 0;
 	s->gflags = 0;
 	s->fdepth = t->fdepth;
@@ -345,10 +346,12 @@ static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 	gf_pop(t, s);
 	if (s->guser) {
 		user_return(t, s, now, rregs);
-	} else if (s->norecord) {
+	} else if (s->norecord || s->off) {
 		/* hooked for the graph filters only */
 	} else if (frt_tracer_kind == FRT_TRACER_PROFILE) {
 		frt_profile_exit(t, s, now);
+	} else if (s->recorded && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
+		/* tracing was turned off inside it: its exit is not written, as in uftrace */
 	} else if (s->recorded) {
 		if (s->has_ret && rregs)
 			put_exit_ret(t, s, now, arch_regs_retval(rregs), fpret);
@@ -582,6 +585,13 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	} else if (__atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED) && !t->in_count) {
 		return;
 	}
+	if (trig && (trig->flags & (FRT_GF_DEPTH | FRT_GF_TRACE_ON | FRT_GF_TRACE_OFF))) {
+		if (trig->flags & FRT_GF_DEPTH)
+			t->fdepth = trig->depth;
+		if (trig->flags & (FRT_GF_TRACE_ON | FRT_GF_TRACE_OFF))
+			__atomic_store_n(&frt_gf.enabled, !!(trig->flags & FRT_GF_TRACE_ON),
+					 __ATOMIC_RELAXED);
+	}
 	if (t->fdepth <= 0) {
 		t->fdepth = fdepth;
 		return;
@@ -609,7 +619,10 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s->prof = 0;
 	s->has_ret = 0;
 	s->guser = 0;
-	if (!s->norecord) {
+	s->off = 0;
+	if (!s->norecord && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
+		s->off = 1; /* not recorded and, as in uftrace, not counted in the depth */
+	} else if (!s->norecord) {
 		const struct frt_argset *set =
 			trig && (trig->flags & FRT_GF_ARGS) ? trig->set : NULL;
 

@@ -19,7 +19,9 @@
 #include "parse.h"
 #include "pattern.h"
 
-struct frt_gf_state frt_gf = {.max_depth = INT_MAX, .gen = 1};
+struct frt_gf_state frt_gf = {.max_depth = INT_MAX, .gen = 1, .enabled = 1};
+static struct frt_triggers triggers;
+static char *triggers_s;
 
 static struct frt_patterns funcs, notrace; /* under frt_lock */
 static struct frt_argspecs argspecs, retspecs;
@@ -77,12 +79,44 @@ static uint32_t flags_of(const struct frt_object *o, const struct frt_site *s, u
 
 	if ((argspecs.n || retspecs.n) && argset_of(o, s, &set))
 		f |= FRT_GF_ARGS;
+	for (size_t i = 0; i < triggers.n; i++) {
+		const struct frt_trigger *tr = &triggers.v[i];
+		struct frt_pattern p = {tr->glob, NULL};
+
+		if (!frt_pattern_match(&p, frt_site_name(o, s), o->name, o->is_main))
+			continue;
+		if (tr->flags & FRT_TRIG_DEPTH)
+			f |= FRT_GF_DEPTH;
+		if (tr->flags & FRT_TRIG_TRACE_ON)
+			f = (f & ~(uint32_t)FRT_GF_TRACE_OFF) | FRT_GF_TRACE_ON;
+		if (tr->flags & FRT_TRIG_TRACE_OFF)
+			f = (f & ~(uint32_t)FRT_GF_TRACE_ON) | FRT_GF_TRACE_OFF;
+		if (tr->flags & FRT_TRIG_FILTER)
+			f = (f & ~(uint32_t)FRT_GF_NOTRACE) | FRT_GF_FUNC;
+		if (tr->flags & FRT_TRIG_NOTRACE)
+			f = (f & ~(uint32_t)FRT_GF_FUNC) | FRT_GF_NOTRACE;
+	}
 
 	if (funcs.n && match_any(&funcs, o, s, fhits))
 		f |= FRT_GF_FUNC;
 	if (notrace.n && match_any(&notrace, o, s, nhits))
 		f = (f & ~FRT_GF_FUNC) | FRT_GF_NOTRACE; /* as uftrace: in both is left out */
 	return f;
+}
+
+/* the depth=N of the last trigger naming @s */
+static int trigger_depth(const struct frt_object *o, const struct frt_site *s)
+{
+	int d = 0;
+
+	for (size_t i = 0; i < triggers.n; i++) {
+		struct frt_pattern p = {triggers.v[i].glob, NULL};
+
+		if ((triggers.v[i].flags & FRT_TRIG_DEPTH) &&
+		    frt_pattern_match(&p, frt_site_name(o, s), o->name, o->is_main))
+			d = triggers.v[i].depth;
+	}
+	return d;
 }
 
 static struct frt_gf_trig *insert(struct frt_gf_table *t, uintptr_t ip, uint32_t flags)
@@ -112,7 +146,7 @@ static int build(struct frt_gf_table **out, unsigned char *fhits, unsigned char 
 	size_t n = 0, nsets = 0, cap = 16;
 
 	*out = NULL;
-	if (!funcs.n && !notrace.n && !argspecs.n && !retspecs.n)
+	if (!funcs.n && !notrace.n && !argspecs.n && !retspecs.n && !triggers.n)
 		return 0;
 	cds_list_for_each_entry (o, &frt_objects, node)
 		for (size_t i = 0; i < o->nsites; i++) {
@@ -142,6 +176,8 @@ static int build(struct frt_gf_table **out, unsigned char *fhits, unsigned char 
 			if (!f)
 				continue;
 			tr = insert(t, frt_site_entry(&o->sites[i]), f);
+			if (f & FRT_GF_DEPTH)
+				tr->depth = trigger_depth(o, &o->sites[i]);
 			if (f & FRT_GF_ARGS) {
 				argset_of(o, &o->sites[i], &t->sets[nsets]);
 				tr->set = &t->sets[nsets++];
@@ -149,6 +185,14 @@ static int build(struct frt_gf_table **out, unsigned char *fhits, unsigned char 
 		}
 	*out = t;
 	return 0;
+}
+
+static bool trigger_filter(void)
+{
+	for (size_t i = 0; i < triggers.n; i++)
+		if (triggers.v[i].flags & FRT_TRIG_FILTER)
+			return true;
+	return false;
 }
 
 static void retire(struct frt_gf_table *t)
@@ -267,7 +311,8 @@ int frt_gf_set(const char *f, const char *n, const char *depth, const char *thre
 			snprintf(thresh_s, sizeof(thresh_s), "%lluns", tns);
 			__atomic_store_n(&frt_gf.thresh_ns, tns, __ATOMIC_RELAXED);
 		}
-		__atomic_store_n(&frt_gf.mode_in, funcs.n != 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&frt_gf.mode_in, funcs.n != 0 || trigger_filter(),
+				 __ATOMIC_RELAXED);
 		old[nold++] = __atomic_exchange_n(&frt_gf.table, t, __ATOMIC_ACQ_REL);
 		while (nretired)
 			old[nold++] = retired[--nretired];
@@ -313,8 +358,11 @@ void frt_gf_describe(char *buf, size_t len)
 {
 	frt_lock();
 	snprintf(buf, len,
-		 "graph_function %s\ngraph_notrace %s\nmax_graph_depth %s\ntracing_thresh %s\n",
-		 funcs_s ? funcs_s : "", notrace_s ? notrace_s : "", depth_s, thresh_s);
+		 "graph_function %s\ngraph_notrace %s\nmax_graph_depth %s\ntracing_thresh %s\n"
+		 "trigger %s\ntracing_on %d\nfuncgraph_args %s\nfuncgraph_retval %s\n",
+		 funcs_s ? funcs_s : "", notrace_s ? notrace_s : "", depth_s, thresh_s,
+		 triggers_s ? triggers_s : "", __atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED),
+		 args_s ? args_s : "", rets_s ? rets_s : "");
 	frt_unlock();
 }
 
@@ -386,4 +434,31 @@ out:
 	frt_argspecs_free(&na);
 	frt_argspecs_free(&nr);
 	return ret;
+}
+
+int frt_gf_set_triggers(const char *spec, char *err, size_t errlen)
+{
+	struct frt_triggers nt = {0};
+	char perr[600];
+
+	if (err && errlen)
+		err[0] = 0;
+	if (!spec)
+		return 0;
+	if (frt_triggers_parse(spec, &nt, perr, sizeof(perr))) {
+		snprintf(err, errlen, "trigger %s", perr);
+		return -EINVAL;
+	}
+	frt_init();
+	if (frt_api_refused_here()) {
+		frt_triggers_free(&nt);
+		return -EDEADLK;
+	}
+	frt_lock();
+	frt_triggers_free(&triggers);
+	triggers = nt;
+	frt_free(triggers_s);
+	triggers_s = frt_strdup(spec);
+	frt_unlock();
+	return frt_gf_set(NULL, NULL, NULL, NULL, err, errlen);
 }

@@ -19,9 +19,12 @@
 
 /* what a function is to the graph filters (struct frt_gf_trig.flags) */
 enum {
-	FRT_GF_FUNC = 1 << 0,	 /* graph function: it and its callees are recorded */
-	FRT_GF_NOTRACE = 1 << 1, /* graph notrace: it and its callees are not */
-	FRT_GF_ARGS = 1 << 2,	 /* arguments and/or return value recorded (set) */
+	FRT_GF_FUNC = 1 << 0,	   /* graph function: it and its callees are recorded */
+	FRT_GF_NOTRACE = 1 << 1,   /* graph notrace: it and its callees are not */
+	FRT_GF_ARGS = 1 << 2,	   /* arguments and/or return value recorded (set) */
+	FRT_GF_DEPTH = 1 << 3,	   /* trigger depth=N: the depth budget becomes N here */
+	FRT_GF_TRACE_ON = 1 << 4,  /* trigger trace_on: recording starts (all threads) */
+	FRT_GF_TRACE_OFF = 1 << 5, /* trigger trace_off: recording stops */
 };
 
 struct frt_gf_trig {
@@ -44,6 +47,7 @@ struct frt_gf_state {
 	int max_depth;		    /* INT_MAX: no limit */
 	uint64_t thresh_ns;	    /* 0: none */
 	unsigned int gen;	    /* changes with max_depth: threads resync their budget */
+	int enabled;		    /* tracing on (uftrace's mcount_enabled): triggers switch it */
 };
 extern struct frt_gf_state frt_gf FRT_HIDDEN;
 
@@ -90,6 +94,9 @@ const char *frt_gf_retspec_text(void) FRT_HIDDEN;
 extern bool frt_gf_need_vector FRT_HIDDEN;
 /* Argument or return value data was written (set by the recording path). */
 extern int frt_gf_args_written FRT_HIDDEN;
+
+/* Triggers (uftrace's -T): NULL keeps them. */
+int frt_gf_set_triggers(const char *spec, char *err, size_t errlen) FRT_HIDDEN;
 
 /* The settings as text, for `ctl stats` and the summary. */
 void frt_gf_describe(char *buf, size_t len) FRT_HIDDEN;

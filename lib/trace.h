@@ -49,6 +49,7 @@ struct frt_shadow {
 	uint32_t depth;	      /* in the data: recorded frames open below it */
 	uint8_t norecord;     /* hooked for the graph filters only: never recorded */
 	uint8_t held;	      /* its ENTRY waits for its exit (tracing threshold) */
+	uint8_t off;	      /* entered while tracing was off (trace_off trigger): not recorded */
 	uint8_t gflags;	      /* FRT_GF_FUNC or FRT_GF_NOTRACE: counted in the thread's state */
 	int32_t fdepth;	      /* the thread's depth budget before this call */
 	uint8_t has_ret;      /* its return value is recorded, as rspec says */

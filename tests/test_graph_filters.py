@@ -56,7 +56,8 @@ def ours(name, opts, extra_env=None):
 
 def theirs(name, opts):
     d = os.path.join(tmp, name + "-uftrace")
-    p = subprocess.run(["uftrace", "record", "--no-libcall", "--no-event", "-d", d, *opts,
+    p = subprocess.run(["uftrace", "record", "--match=glob", "--no-libcall", "--no-event",
+                        "-d", d, *opts,
                         prog_pg], capture_output=True, text=True, timeout=120)
     if p.returncode or "result " not in p.stdout:
         fail(f"{name}: uftrace record {opts}: rc {p.returncode}: {p.stderr.strip()}")
@@ -75,6 +76,11 @@ cases = [
     ("thresh", ["-t", "10ms"]),
     ("thresh-subtree", ["-F", "outer", "--time-filter=5ms"]),
     ("thresh-depth", ["-t", "10ms", "-D", "2"]),
+    # triggers (-T): trace_off/trace_on, starting disabled, depth=N, filter/notrace
+    ("trig-onoff", ["-T", "outer@trace_off", "-T", "mix@trace_on", "-D", "2"]),
+    ("trig-disable", ["--disable", "-T", "outer@trace_on", "-T", "mid@trace_off"]),
+    ("trig-depth", ["-T", "top@depth=1", "-T", "fib@depth=2"]),
+    ("trig-filter", ["-T", "skipme@filter", "-T", "mid@notrace"]),
 ]
 for name, opts in cases:
     want = theirs(name, opts)
@@ -113,6 +119,10 @@ for opts, extra, word in [
     (["-t", "1ks"], {}, "-t/--time-filter"),
     (["-F", "a[b"], {}, "-F/--filter"),
     (["-N", "[!"], {}, "-N/--notrace"),
+    (["-T", "main"], {}, "-T/--trigger"),
+    (["-T", "main@trace_sometimes"], {}, "-T/--trigger"),
+    (["-T", "main@depth=-1"], {}, "-T/--trigger"),
+    (["--max-stack=3"], {}, "--max-stack"),
     ([], {"FTRACE_RT_MAX_GRAPH_DEPTH": "-1"}, "FTRACE_RT_MAX_GRAPH_DEPTH"),
     ([], {"FTRACE_RT_TRACING_THRESH": "fast"}, "FTRACE_RT_TRACING_THRESH"),
     ([], {"FTRACE_RT_GRAPH_FUNCTION": "x[y"}, "FTRACE_RT_GRAPH_FUNCTION"),
@@ -124,7 +134,8 @@ for opts, extra, word in [
         fail(f"record {opts} {extra}: rc {p.returncode}: {p.stderr!r}")
 # ... and the runtime itself (no record in between): one line, the program runs untraced
 for var, val in [("FTRACE_RT_MAX_GRAPH_DEPTH", "70000"), ("FTRACE_RT_TRACING_THRESH", "1y"),
-                 ("FTRACE_RT_GRAPH_NOTRACE", "[")]:
+                 ("FTRACE_RT_GRAPH_NOTRACE", "["), ("FTRACE_RT_TRIGGER", "main@on"),
+                 ("FTRACE_RT_TRACING_ON", "yes"), ("FTRACE_RT_MAX_STACK", "2")]:
     e = dict(env, LD_PRELOAD=lib, FTRACE_RT_OUTPUT=os.path.join(tmp, "rt-bad"), **{var: val})
     p = subprocess.run([prog], capture_output=True, text=True, env=e, timeout=60)
     lines = [l for l in p.stderr.splitlines() if l.startswith("ftrace_rt:")]
@@ -173,6 +184,10 @@ ctl("tracing_thresh", "soon", ok=False)
 ctl("max_graph_depth", "-3", ok=False)
 ctl("graph_function", "a[", ok=False)
 ctl("tracing_thresh", "0")
+ctl("trigger", "fib@trace_off;mix@trace_on")
+one_round()                                   # main's callees but fib .. half
+ctl("trigger", "")
+ctl("trigger", "fib@sometimes", ok=False)
 rec.stdin.close()
 rec.wait(timeout=60)
 got = uftrace_replay(d)
@@ -185,6 +200,9 @@ want = (["main", "round_of_calls"] + full_round + ["round_of_calls"] +
         ["outer", "mid", "leaf", "leaf", "mid", "outer"] +
         ["round_of_calls"] +
         ["round_of_calls", "outer", "slow", "spin", "slow", "outer", "round_of_calls"] +
+        ["round_of_calls", "top", "mid", "leaf", "leaf", "mid", "leaf", "top", "skipme", "mid",
+         "leaf", "leaf", "mid", "skipme", "mix", "ptrarg", "ptrarg", "chr", "fhalf",
+         "round_of_calls"] +
         ["main"])
 if names != want:
     fail("live changes:\n" + "\n".join(got) + "\nexpected names: " + " ".join(want))

@@ -66,7 +66,9 @@ static void record_usage(FILE *f)
 		"                         fib@retval, greet@retval/s, half@retval/f\n"
 		"                         FMT: d i u x p c s f, with a size in bits (i32, u8,\n"
 		"                         f32); FUNC: a glob. uftrace replay shows fib(20) = 6765\n"
-		"Not supported yet (uftrace's letter is kept for it): -T/--trigger.\n"
+		"  -T, --trigger=SPEC     FUNC@ACTION[,ACTION]: trace_on, trace_off, depth=N,\n"
+		"                         filter, notrace (again: more), e.g. main@trace_on\n"
+		"      --disable          start with tracing off (a trace_on trigger turns it on)\n"
 		"\n"
 		"PATTERNS: globs (* ? [...]) separated by commas or spaces, each optionally\n"
 		"GLOB@MODULE (MODULE: a glob over the object's file name, 'main' for the\n"
@@ -76,7 +78,8 @@ static void record_usage(FILE *f)
 		"Static binaries cannot be traced. Each option sets a variable of the runtime\n"
 		"(FTRACE_RT_TRACER, _FILTER (-P), _NOTRACE (-U), _GRAPH_FUNCTION (-F),\n"
 		"_GRAPH_NOTRACE (-N), _MAX_GRAPH_DEPTH (-D), _TRACING_THRESH (-t),\n"
-		"_FUNCGRAPH_ARGS (-A), _FUNCGRAPH_RETVAL (-R), _MAX_STACK, _OUTPUT,\n"
+		"_FUNCGRAPH_ARGS (-A), _FUNCGRAPH_RETVAL (-R), _TRIGGER (-T), _TRACING_ON\n"
+		"(--disable: 0), _MAX_STACK, _OUTPUT,\n"
 		"_BUFSIZE, _CONTROL, _VERBOSE);\n"
 		"FTRACE_RT_LIB names the library to preload. See `%s --help`.\n",
 		tool_prog, FRT_TRACE_CFLAGS, tool_prog);
@@ -210,7 +213,7 @@ static void check_traced(const char *dir, const char *prog, int checked, time_t 
 
 int cmd_record(int argc, char **argv)
 {
-	enum { OPT_TRACER = 256, OPT_CONTROL, OPT_MAX_STACK };
+	enum { OPT_TRACER = 256, OPT_CONTROL, OPT_MAX_STACK, OPT_DISABLE };
 	static const struct option longopts[] = {
 		{"tracer", required_argument, NULL, OPT_TRACER},
 		{"filter", required_argument, NULL, 'F'},
@@ -222,6 +225,7 @@ int cmd_record(int argc, char **argv)
 		{"buffer", required_argument, NULL, 'b'},
 		{"control", no_argument, NULL, OPT_CONTROL},
 		{"max-stack", required_argument, NULL, OPT_MAX_STACK},
+		{"disable", no_argument, NULL, OPT_DISABLE},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"time-filter", required_argument, NULL, 't'},
@@ -233,7 +237,8 @@ int cmd_record(int argc, char **argv)
 	};
 	const char *tracer = NULL, *filter = NULL, *notrace = NULL, *out = "ftrace_rt.data";
 	const char *depth = NULL, *thresh = NULL, *max_stack = NULL;
-	char *gfunc = NULL, *gnotrace = NULL, *args = NULL, *rets = NULL;
+	char *gfunc = NULL, *gnotrace = NULL, *args = NULL, *rets = NULL, *trig = NULL;
+	bool disable = false;
 	const char *outopt = "-d/--data", *bufsize = NULL, *prog;
 	const char *tracer_opt = "--tracer", *buf_opt = "-b/--buffer";
 	char dir[PATH_MAX], exe[PATH_MAX], probe[PATH_MAX + 16], cmd[8192], json[16384];
@@ -328,8 +333,22 @@ int cmd_record(int argc, char **argv)
 			thresh = optarg;
 			break;
 		}
-		case 'T':
-			return bad("-T/--trigger", optarg, "triggers are not supported yet");
+		case 'T': {
+			struct frt_triggers tr = {0};
+			char err[700], *j;
+
+			if (frt_triggers_parse(optarg, &tr, err, sizeof(err)))
+				return bad("-T/--trigger", optarg, err);
+			frt_triggers_free(&tr);
+			if (asprintf(&j, "%s%s%s", trig ? trig : "", trig ? ";" : "", optarg) < 0)
+				return 2;
+			free(trig);
+			trig = j;
+			break;
+		}
+		case OPT_DISABLE:
+			disable = true;
+			break;
 		case 'A':
 		case 'R': {
 			char **v = c == 'A' ? &args : &rets;
@@ -473,6 +492,10 @@ int cmd_record(int argc, char **argv)
 		setenv("FTRACE_RT_TRACING_THRESH", thresh, 1);
 	if (max_stack)
 		setenv("FTRACE_RT_MAX_STACK", max_stack, 1);
+	if (trig)
+		setenv("FTRACE_RT_TRIGGER", trig, 1);
+	if (disable)
+		setenv("FTRACE_RT_TRACING_ON", "0", 1);
 	if (args)
 		setenv("FTRACE_RT_FUNCGRAPH_ARGS", args, 1);
 	if (rets)
