@@ -23,7 +23,7 @@
  *                          inline assembly and no host dependency, so that any
  *                          host computes (and tests/unit/check_insn.c walks)
  *                          any architecture's plans; exports struct arch_desc
- *   arch/ARCH/*.c, *.S     the native verbs: apply a step, flush, clock, sync
+ *   arch/ARCH/other .c, .S     the native verbs: apply a step, flush, clock, sync
  *                          fallback, trampolines and their selection
  *   arch/ARCH/meson.build  per-arch build data (flags for traceable code)
  *
@@ -49,6 +49,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/*
+ * Code and slots live in text pages, which ThreadSanitizer keeps no shadow
+ * for: functions that read or write them are not instrumented by it.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define ARCH_TEXT_ACCESS __attribute__((no_sanitize("thread")))
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ARCH_TEXT_ACCESS __attribute__((no_sanitize("thread")))
+#endif
+#endif
+#ifndef ARCH_TEXT_ACCESS
+#define ARCH_TEXT_ACCESS
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Generic data: identical on every architecture (a host computes any arch's plans). */
@@ -112,11 +127,17 @@ struct arch_plan {
  *   aarch64:  NOP#2's address [site+4, site+8): a thread there executed
  *             NOP#1 before it became MOV X9, X30 and must not meet the BL
  *             that a later plan puts at NOP#2 (seed 000).
- * Today lib/core only initialises when no thread can be in any range (one
+ * Today lib/core only initialises a site whose init has a quiet range or
+ * ARCH_INIT_STOPPED when no thread can run the object's code at all (one
  * application thread, or the rtld-audit hook before the object's code can
- * run); parking threads is the other way the contract allows.
+ * run); parking threads is the other way the contract allows. A site whose
+ * init has neither may be initialised at any time.
  */
 #define ARCH_INIT_SYNC 0x01 /* flush and sync before any other thread may run the site */
+#define ARCH_INIT_STOPPED                                                 \
+	0x02 /* the stores are unsafe for a thread running the site (x86: \
+		bytes 1..4 before the head): every other thread must be   \
+		parked, or unable to run the object, until the flush */
 struct arch_init {
 	struct arch_step step;
 	uint8_t quiet_lo, quiet_hi;
@@ -132,11 +153,12 @@ enum arch_skip {
 };
 
 /* What scan says of one site. */
-#define ARCH_SCAN_F_PAD	      0x01 /* a landing pad at the entry (endbr64, BTI c) */
-#define ARCH_SCAN_F_SLOT      0x02 /* an 8-aligned slot at entry - 8 */
-#define ARCH_SCAN_F_SLOT_UNAL 0x04 /* room for a slot, not 8-aligned: lookup dispatch */
+#define ARCH_SCAN_F_PAD	       0x01 /* a landing pad at the entry (endbr64, BTI c) */
+#define ARCH_SCAN_F_SLOT       0x02 /* an 8-aligned slot at entry - 8 */
+#define ARCH_SCAN_F_SLOT_UNAL  0x04 /* room for a slot, not 8-aligned: lookup dispatch */
 #define ARCH_SCAN_F_ENTRY_HEUR 0x10 /* entry guessed from the bytes (no symbol, no FDE) */
-/* bits 0x08, 0x20, 0x40 and 0x80 belong to lib/ */
+#define ARCH_SCAN_F_RAW	       0x20 /* the compiler left it RAW (even if init already ran) */
+/* bits 0x08, 0x40 and 0x80 belong to lib/ */
 struct arch_site_desc {
 	uint64_t entry;	  /* function entry (link-time address when scanning a file) */
 	uint8_t site_off; /* site = entry + site_off (0, or the landing pad's size) */
@@ -182,13 +204,14 @@ struct arch_desc {
 			 struct arch_site_desc *out);
 	/* check (see arch_site_state) */
 	int (*site_state)(const uint8_t *p, size_t avail, uint64_t site, uint64_t *target);
-	/* the bytes of a state: OFF, or ON(target); -ERANGE out of reach */
+	/* the bytes of a state: RAW (as the compiler leaves it), OFF, or
+	 * ON(target); -ERANGE when target is out of reach */
 	int (*encode)(uint8_t *out, uint64_t site, int state, uint64_t target);
 	/* init once (see arch_init_site) */
 	int (*init_site)(uint64_t site, const uint8_t *cur, struct arch_init *out);
 	/* plan (see arch_plan_site) */
-	int (*plan_site)(struct arch_plan *p, uint64_t site, int from, uint64_t from_target,
-			 int to, uint64_t to_target);
+	int (*plan_site)(struct arch_plan *p, uint64_t site, int from, uint64_t from_target, int to,
+			 uint64_t to_target);
 	/*
 	 * Simulator for tests: a thread at offset @pc of the site image @img
 	 * (site_size bytes at address @site) runs until it leaves the site.
@@ -202,6 +225,12 @@ struct arch_desc {
 /* ------------------------------------------------------------------ */
 /* The running architecture: constants, inline verbs and name mapping.  */
 
+/*
+ * An arch's pure verbs (arch/ARCH/insn.c) define ARCH_PURE before including
+ * this header: they use only the generic data above and their own
+ * constants (arch/ARCH/ARCH.h), so that they build on any host.
+ */
+#ifndef ARCH_PURE
 #include "arch_impl.h"
 
 /*
@@ -211,17 +240,22 @@ struct arch_desc {
  *   ARCH_SLOT_SIZE	8: the ops pointer ahead of the entry
  *   ARCH_PAD_SIZE	size of the landing pad a site may follow (0: none)
  *   ARCH_PAD_NAME	its name in listings ("endbr")
+ *   ARCH_ELF_CLASS	ELFCLASS32 or ELFCLASS64
  *   ARCH_ELF_MACHINE	e_machine of the objects it traces (EM_*)
  *   ARCH_R_RELATIVE	the relative relocation type (R_*_RELATIVE)
  *   ARCH_CALL_BASE	a direct call at site s counts from s + ARCH_CALL_BASE
  *   ARCH_CALL_REACH	and reaches targets less than this far from there
  *   ARCH_VENEER_SIZE	bytes of one veneer
  *   ARCH_USER_VA_END	first address above user space (veneer gap search)
- *   ARCH_TEXT_ACCESS	attribute for functions reading or writing text
  *   ARCH_UNSTEPPABLE_WHY  what ARCH_SKIP_UNSTEPPABLE means here, for listings
- *   ARCH_INIT_WHAT	what init turns RAW into, for messages
- *   ARCH_RAW_WHO	which compiler leaves RAW sites, for messages
- *   ARCH_RAW_FIX	how a user avoids RAW sites, for messages
+ *   ARCH_RAW_WHO	which compiler leaves RAW sites, for messages ("compiled by GCC")
+ *   ARCH_RAW_WHAT	what RAW sites are, for messages ("1-byte NOP runs")
+ *   ARCH_RAW_FIX	how a user avoids them, for messages ("or build with clang")
+ * Overrides of arch/generic/'s defaults, each a 1 when the arch has its own:
+ *   ARCH_HAS_FLUSH		arch_flush (default: __builtin___clear_cache)
+ *   ARCH_HAS_APPLY_STEP	arch_apply_step (default: __atomic stores, aligned)
+ *   ARCH_HAS_SYNC_FALLBACK	arch_sync_fallback* (default: none)
+ *   ARCH_HAS_CYCLES		arch_cycles* (default: none, CLOCK_MONOTONIC is read)
  */
 extern const struct arch_desc ARCH_DESC;
 
@@ -272,8 +306,10 @@ int arch_plan_site(struct arch_plan *p, uint64_t site, int from, uint64_t from_t
 void arch_apply_step(uintptr_t site, const struct arch_step *s) ARCH_TEXT_ACCESS;
 
 /* --- flush --- */
-/* I-cache maintenance for [start, start+len) after writes, before the sync (x86: nothing). */
-void arch_flush(uintptr_t start, size_t len);
+/*
+ * void arch_flush(uintptr_t start, size_t len) (inline): I-cache maintenance
+ * for [start, start+len) after writes, before the sync (x86: nothing).
+ */
 
 /* --- reach and veneers --- */
 /* A veneer at @at forwarding to @target: ARCH_VENEER_SIZE bytes into @out. */
@@ -336,5 +372,8 @@ struct arch_tramps {
 	const char *vec; /* which vector state the trampolines save ("sse", "avx"...) */
 };
 void arch_select_tramps(struct arch_tramps *t);
+
+#include "generic/arch_generic.h"
+#endif /* !ARCH_PURE */
 
 #endif
