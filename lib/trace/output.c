@@ -317,6 +317,8 @@ int frt_output_open(const char *want)
 		floor_ns = strtoull(fl, NULL, 10);
 		unsetenv("FTRACE_RT_EXEC_NS");
 	}
+	/* lib/core tells us of each object it adds: its maps and symbols go here */
+	frt_objects_notify(frt_output_object);
 	frt_clock_init();
 	n = readlink("/proc/self/exe", exename, sizeof(exename) - 1);
 	exename[n > 0 ? n : 0] = 0;

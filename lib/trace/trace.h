@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * lib/trace/: recording. Threads and buffers (thread.c), tracers (tracers.c,
+ * tracer.h), function_graph (fgraph.c), the unwinder interplay (unwind.h),
+ * output (output.c, uftrace_info.h), the clock (clock.h). It hears of new
+ * objects from lib/core through frt_objects_notify().
+ *
  * Recording: per-thread single-writer buffers of uftrace records, the
  * per-thread shadow stack of function_graph, and the data directory.
  */

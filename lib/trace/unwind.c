@@ -16,7 +16,7 @@
  * walk of this thread puts the real return addresses back first
  * (frt_before_walk). Its end is not seen, so those frames stay unhooked and
  * return without the hook; the shadow stack's mismatch rules end their
- * entries later (lib/fgraph.c). Where the end is seen the frames are hooked
+ * entries later (lib/trace/fgraph.c). Where the end is seen the frames are hooked
  * again: after a catch (frt_after_catch), and around backtrace() and
  * _Unwind_Backtrace (frt_walk_begin/end), as uftrace does for backtrace().
  *
@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "regs.h"
 #include "trace.h"
 #include "unwind.h"
 
@@ -75,12 +76,12 @@ void frt_walk_end(bool rehook)
 /*
  * The program switches to @ucp (swapcontext, setcontext): a context made by
  * makecontext names its stack, and its stack pointer lies there. That stack
- * is then told apart from the others (see lib/fgraph.c).
+ * is then told apart from the others (see lib/trace/fgraph.c).
  */
 void frt_before_switch(const ucontext_t *ucp)
 {
 	uintptr_t lo = (uintptr_t)ucp->uc_stack.ss_sp, size = ucp->uc_stack.ss_size;
-	uintptr_t sp = (uintptr_t)ucp->uc_mcontext.gregs[REG_RSP];
+	uintptr_t sp = arch_ucontext_sp(ucp);
 
 	if (size >= 4096 && size <= ((uintptr_t)1 << 32) && sp - lo <= size)
 		frt_fgraph_declare_stack(lo, size);
