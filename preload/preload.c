@@ -4,9 +4,10 @@
  * exported symbols: the dynamic loader's dlopen/dlclose (keep the site table
  * in step), exec (write the data before the image goes), and the unwinder
  * entry points and what every unwinder calls first (function_graph's hooked
- * return addresses must not be seen by an unwinder, see lib/trace/unwind.c), and
- * the context switches (which stacks the program uses, see lib/trace/fgraph.c). The same library serves
- * programs that link it for the API; everything here only calls into lib/.
+ * return addresses must not be seen by an unwinder, see lib/trace/unwind.c),
+ * and the context switches (which stacks the program uses, see
+ * lib/trace/fgraph.c). The same library serves programs that link it for the
+ * API; everything here only calls into lib/.
  */
 #include <dlfcn.h>
 #include <elf.h>
