@@ -33,7 +33,7 @@ build() { # build REV DIR
 	mkdir -p "$d"
 	git -C "$top" worktree add --detach "$d/src" "$rev" >/dev/null 2>&1
 	meson setup "$d/build" "$d/src" -Dtests=false >/dev/null
-	ninja -C "$d/build" -j2 libftrace_rt.so >/dev/null
+	ninja -C "$d/build" -j2 libftrace_rt.so.0.1.0 >/dev/null 2>&1 || ninja -C "$d/build" -j2 >/dev/null
 	local lib=$d/build API="-DWITH_API -I$d/src/include"
 	local LIBS="-L$lib -lftrace_rt -Wl,-rpath,$lib"
 	gcc -O2 -pthread $PFE $API -o "$d/percall-gcc" "$d/src/bench/percall.c" $LIBS
@@ -95,12 +95,19 @@ for i in "${!cases[@]}"; do
 done
 
 # the dispatch hot path's instructions: the C dispatchers and the gpr trampoline
+body() {
+	awk -v f="<$2>:" '$2 == f {p=1; next} p && /^$/ {exit} p' "$1" | cut -f2- |
+		sed -E 's/[0-9a-f]+ <[^>]*>/ADDR/; s/0x[0-9a-f]+\(%rip\)/DISP(%rip)/; s/#.*//'
+}
 echo
-printf '%-36s %10s %10s\n' "instructions (objdump)" "A $a" "B $b"
+printf '%-36s %10s %10s  %s\n' "instructions (objdump)" "A $a" "B $b" "same text"
 for f in frt_dispatch_slot_gpr frt_dispatch_slot frt_dispatch_lookup_gpr frt_tramp_slot_gpr \
 	frt_tramp_slot_avx frt_graph_return frt_fgraph_entry graph_cb; do
 	na=$(awk -v f="<$f>:" '$2 == f {p=1; next} p && /^$/ {exit} p {n++} END {print n+0}' "$tmp/A/lib.dis")
 	nb=$(awk -v f="<$f>:" '$2 == f {p=1; next} p && /^$/ {exit} p {n++} END {print n+0}' "$tmp/B/lib.dis")
 	[ "$na$nb" = 00 ] && continue
-	printf '%-36s %10s %10s\n' "$f" "$na" "$nb"
+	# the instructions with addresses and symbol offsets left out
+	same=no
+	cmp -s <(body "$tmp/A/lib.dis" "$f") <(body "$tmp/B/lib.dis" "$f") && same=yes
+	printf '%-36s %10s %10s  %s\n' "$f" "$na" "$nb" "$same"
 done
