@@ -33,12 +33,12 @@ row() { rows+=("$1|$2|$3|$4|$5"); printf '%-10s %-58s %12s %8s  %s\n' "$1" "$2" 
 
 # ns/call of percall: the median of 3 processes, each printing the median of
 # its R repeats (this VM has noisy spells that a single process can sit in);
-# extra args: env assignments before the program
+# extra args go to the program
 percall() {
 	local prog=$1 mode=$2
 	shift 2
 	for _ in 1 2 3; do
-		env "$@" "$out/$prog" "$mode" -n "$N" -r "$R" | awk '{print $1}'
+		"$out/$prog" "$mode" -n "$N" -r "$R" "$@" | awk '{print $1}'
 	done | sort -g | sed -n 2p
 }
 
@@ -83,6 +83,74 @@ for t in function function_graph profile; do
 	row percall "$t tracer: gcc layout" "$v" "$(ratio "$v" "${base[gcc]}")" \
 		"entry$([ $t = function ] || echo ' + exit'), ${lost:-?} lost, data in tmpfs"
 done
+
+# a dependent chain of calls, x = tiny(x) (percall -c): no call overlaps the
+# next, so each row is the latency a call adds. Side by side in this run:
+# ftrace_rt function_graph with default settings (2M buffer, BUFFER_FULL=wait,
+# data on disk), uftrace record, XRay's empty handler, ftrace_rt's empty callback.
+disk=$(mktemp -d "$out/chain-data.XXXXXX")
+trap 'rm -rf "$shm" "$disk"' EXIT
+# percall_rec KIND PROG ARGS...: as percall(), for a recording side (KIND: graph,
+# drop: function_graph with BUFFER_FULL=wait (the default) or drop; uftrace); prints
+# "ns records lost" of the median process (records: entry + exit on disk)
+gcc -O2 -o "$out/ufcount" bench/realprog/ufcount.c
+percall_rec() {
+	local kind=$1 prog=$2
+	shift 2
+	for i in 1 2 3; do
+		local d=$disk/$kind.$i v lost
+		case $kind in
+		uftrace) v=$(uftrace record --no-libcall -d "$d" -P tiny "$out/$prog" "$@" 2>/dev/null |
+			awk '{print $1}')
+			lost=$("$out/ufcount" "$d"/[0-9]*.dat | awk '{print $4}') ;;
+		graph | drop)
+			local full=() # the default (wait) unless drop
+			[ "$kind" = drop ] && full=(FTRACE_RT_BUFFER_FULL=drop)
+			v=$(env FTRACE_RT_TRACER=function_graph FTRACE_RT_FILTER=tiny FTRACE_RT_OUTPUT="$d" \
+				"${full[@]}" "$out/$prog" "$@" 2>"$disk/log" | awk '{print $1}')
+			lost=$(sed -n 's/.* \([0-9]*\) lost.*/\1/p' "$disk/log" | tail -1) ;;
+		esac
+		echo "$v $("$out/ufcount" "$d"/[0-9]*.dat | awk '{print $1 + $2}') ${lost:-?}"
+		rm -rf "$d"
+	done | sort -g | sed -n 2p
+}
+added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
+declare -A chain
+for cc in gcc clang; do
+	chain[$cc]=$(percall "percall-plain-$cc" plain -c)
+	row chain "uninstrumented $cc -O2, x = tiny(x)" "${chain[$cc]}" 1.00 "dependent chain: calls cannot overlap"
+done
+for cc in gcc clang; do
+	chain[empty-$cc]=$(percall "percall-$cc" empty -c)
+	row chain "ftrace_rt empty callback, one ops: $cc layout" "${chain[empty-$cc]}" \
+		"$(ratio "${chain[empty-$cc]}" "${chain[$cc]}")" "+$(added "${chain[empty-$cc]}" "${chain[$cc]}") ns per call"
+done
+if [ -x "$out/xray" ]; then
+	chain[xray]=$(percall xray empty -c)
+	row chain "XRay empty handler (clang -fxray-instrument)" "${chain[xray]}" \
+		"$(ratio "${chain[xray]}" "${chain[clang]}")" "+$(added "${chain[xray]}" "${chain[clang]}") ns per call; entry and exit sleds"
+	row chain "time added: ftrace_rt empty callback / XRay empty handler (clang)" \
+		"$(ratio "$(added "${chain[empty-clang]}" "${chain[clang]}")" "$(added "${chain[xray]}" "${chain[clang]}")")" "" \
+		"target <= 0.5x"
+else
+	row chain "XRay empty handler" - "" "clang -fxray-instrument does not build here: $(tail -1 "$out/xray.build.log")"
+fi
+read -r v grecs lost <<<"$(percall_rec graph percall-gcc plain -c -n "$TN" -r "$R")"
+chain[graph]=$v
+row chain "ftrace_rt function_graph on tiny, default settings: gcc layout" "$v" "$(ratio "$v" "${chain[gcc]}")" \
+	"+$(added "$v" "${chain[gcc]}") ns per call; 2M buffer, BUFFER_FULL=wait, data on disk; $grecs records, $lost lost"
+read -r v recs lost <<<"$(percall_rec drop percall-gcc plain -c -n "$TN" -r "$R")"
+row chain "ftrace_rt function_graph on tiny, BUFFER_FULL=drop: gcc layout" "$v" "$(ratio "$v" "${chain[gcc]}")" \
+	"+$(added "$v" "${chain[gcc]}") ns per call; data on disk; $recs records, $lost lost"
+if command -v uftrace >/dev/null; then
+	read -r v urecs ulost <<<"$(percall_rec uftrace percall-uftrace plain -c -n "$TN" -r "$R")"
+	chain[uf]=$v
+	row chain "uftrace record --no-libcall -P tiny: gcc -fpatchable-function-entry=5" "$v" \
+		"$(ratio "$v" "${chain[gcc]}")" "+$(added "$v" "${chain[gcc]}") ns per call; data on disk; $urecs records, $ulost lost"
+	row chain "time added: ftrace_rt function_graph (default) / uftrace" \
+		"$(ratio "$(added "${chain[graph]}" "${chain[gcc]}")" "$(added "${chain[uf]}" "${chain[gcc]}")")" "" \
+		"target <= 0.25x$([ "$urecs" = "$grecs" ] || echo "; NOT COMPARABLE: records differ: ftrace_rt $grecs, uftrace $urecs")"
+fi
 
 # multithreaded scaling: wall ns per call of each thread, 1 and 2 threads
 for t in 1 2; do
