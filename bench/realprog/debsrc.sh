@@ -3,7 +3,10 @@
 # build-redis.sh does for redis. Callers set NAME (for messages) first.
 #   need_pkgs PKG...           install the missing ones (apt-get, as root)
 #   fetch_src SRCPKG WORK TEST  unpack SRCPKG into WORK (reused if WORK/SRCPKG-*/TEST
-#                               exists); sets SRCDIR and VERSION
+#                               exists); sets SRCDIR and VERSION. A copy of the
+#                               source package in $FTRACE_RT_SRC_CACHE (default
+#                               /var/cache/ftrace-rt/src, where scripts/deps.sh puts
+#                               lua5.4's) is unpacked without network.
 export DEBIAN_FRONTEND=noninteractive
 log() { echo "$NAME: $*" >&2; }
 die() { echo "$NAME: error: $*" >&2; exit 1; }
@@ -67,11 +70,19 @@ ensure_deb_src() {
 fetch_src() {
 	SRCDIR=$(find "$2" -maxdepth 1 -type d -name "$1-[0-9]*" | head -1)
 	if [ -z "$SRCDIR" ] || [ ! -f "$SRCDIR/debian/changelog" ] || [ ! -e "$SRCDIR/$3" ]; then
-		ensure_deb_src "$1"
 		rm -rf "$2/$1"-[0-9]* "$2/$1"_*
-		log "apt-get source $1 (in $2)"
-		(cd "$2" && apt-get source -qq "$1" >/dev/null 2>&1) ||
-			die "apt-get source $1 failed: cannot get the Debian source of $1"
+		cache=${FTRACE_RT_SRC_CACHE:-/var/cache/ftrace-rt/src}
+		dsc=$(ls "$cache/$1"_*.dsc 2>/dev/null | tail -1)
+		if [ -n "$dsc" ]; then
+			log "unpacking $dsc (in $2)"
+			(cd "$2" && dpkg-source -q -x "$dsc" >/dev/null 2>&1) ||
+				die "dpkg-source -x $dsc failed"
+		else
+			ensure_deb_src "$1"
+			log "apt-get source $1 (in $2)"
+			(cd "$2" && apt-get source -qq "$1" >/dev/null 2>&1) ||
+				die "apt-get source $1 failed: cannot get the Debian source of $1"
+		fi
 		SRCDIR=$(find "$2" -maxdepth 1 -type d -name "$1-[0-9]*" | head -1)
 		[ -n "$SRCDIR" ] || die "apt-get source $1 unpacked no $1-* directory"
 	fi
