@@ -7,8 +7,9 @@
 # Figures are medians of repeated runs (ns per call of a tiny function, or ms;
 # per-call rows: the median of 3 processes each taking the median of R runs),
 # with ratios to an uninstrumented build measured in the same run. Peers
-# (LLVM XRay, uftrace, uprobes) come from bench/peers/run.sh, the real program
-# (redis from its Debian source package) from bench/realprog/.
+# (LLVM XRay, uftrace, uprobes) come from bench/peers/run.sh, the real programs
+# (redis, SQLite's speedtest1, Lua, from their Debian source packages) from
+# bench/realprog/; "chain" rows: a dependent chain of calls (percall -c).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 quick=${1:-}
@@ -197,13 +198,19 @@ if [ -x bench/peers/run.sh ]; then
 	done < <(bench/peers/run.sh "$out/peers" 2>/dev/null || true)
 fi
 
-# a real program with its own benchmark
-if [ -x bench/realprog/run.sh ]; then
+# real programs from Debian's source packages: redis under redis-benchmark,
+# SQLite's speedtest1, the Lua interpreter (an error-heavy and a compute script)
+realrows() {
 	while IFS=$'\t' read -r tag group name value unit note; do
 		[ "$tag" = row ] || continue
 		row "$group" "$name" "$value${unit:+ $unit}" "" "$note"
-	done < <(bench/realprog/run.sh "$out/realprog" 2>/dev/null || true)
-fi
+	done
+}
+real_runs=5 sq_size=10 lua_err=20000 lua_scale=2
+[ "$quick" = --quick ] && real_runs=3 sq_size=5 lua_err=5000 lua_scale=1
+realrows < <(bench/realprog/run.sh "$out/realprog" 2>/dev/null || true)
+realrows < <(bench/realprog/run-sqlite.sh "$out/realprog-sqlite" "$real_runs" "$sq_size" 2>/dev/null || true)
+realrows < <(bench/realprog/run-lua.sh "$out/realprog-lua" "$real_runs" "$lua_err" "$lua_scale" 2>/dev/null || true)
 
 {
 	echo "# Benchmark results"
