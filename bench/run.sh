@@ -2,7 +2,10 @@
 # Build and run every benchmark, print a markdown table, and write it to
 # bench/RESULTS.md with the date and the machine.
 #
-#   bench/run.sh [--quick]
+#   bench/run.sh [--quick] [--only=GROUP]
+#
+# --only=percall|chain|patch|peers|real runs one group and prints its rows
+# without writing bench/RESULTS.md.
 #
 # Figures are medians of repeated runs (ns per call of a tiny function, or ms;
 # per-call rows: the median of 3 processes each taking the median of R runs),
@@ -12,7 +15,15 @@
 # bench/realprog/; "chain" rows: a dependent chain of calls (percall -c).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-quick=${1:-}
+quick= only=
+for a; do
+	case $a in
+	--quick) quick=--quick ;;
+	--only=*) only=${a#--only=} ;;
+	*) echo "usage: $0 [--quick] [--only=percall|chain|patch|peers|real]" >&2; exit 2 ;;
+	esac
+done
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 cd "$top"
 scripts/deps.sh
 [ -d build ] || meson setup build >/dev/null
@@ -45,6 +56,7 @@ percall() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2f", a / b; else print "-" }'; }
 
+if want percall; then
 for cc in gcc clang; do
 	v=$(percall "percall-plain-$cc" plain)
 	base[$cc]=$v
@@ -84,7 +96,9 @@ for t in function function_graph profile; do
 	row percall "$t tracer: gcc layout" "$v" "$(ratio "$v" "${base[gcc]}")" \
 		"entry$([ $t = function ] || echo ' + exit'), ${lost:-?} lost, data in tmpfs"
 done
+fi
 
+if want chain; then
 # a dependent chain of calls, x = tiny(x) (percall -c): no call overlaps the
 # next, so each row is the latency a call adds. Side by side in this run:
 # ftrace_rt function_graph with default settings (2M buffer, BUFFER_FULL=wait,
@@ -152,7 +166,9 @@ if command -v uftrace >/dev/null; then
 		"$(ratio "$(added "${chain[graph]}" "${chain[gcc]}")" "$(added "${chain[uf]}" "${chain[gcc]}")")" "" \
 		"target <= 0.25x$([ "$urecs" = "$grecs" ] || echo "; NOT COMPARABLE: records differ: ftrace_rt $grecs, uftrace $urecs")"
 fi
+fi
 
+if want percall; then
 # multithreaded scaling: wall ns per call of each thread, 1 and 2 threads
 for t in 1 2; do
 	v=$("$out/percall-gcc" plain -n "$N" -r "$R" -t "$t" | awk '{print $1}')
@@ -168,7 +184,9 @@ for t in 1 2; do
 		"$(awk -v v="$v" -v t="$t" 'BEGIN{printf "%.0f M calls/s", t*1000/v}')"
 	rm -rf "$shm/mt.data"
 done
+fi
 
+if want patch; then
 # enable/disable every site of generated programs
 for n in 1000 10000 100000; do
 	for cc in gcc clang; do
@@ -184,7 +202,9 @@ for n in 1000 10000 100000; do
 			"$ens syncs, $enm mprotect; disable $dis ms, $diss syncs, $dism mprotect; text made private: ${d0} kB at start-up, ${d1} kB enabled; ${meta} bytes of metadata per site (24-byte record + name)"
 	done
 done
+fi
 
+if want peers; then
 # peers, side by side
 if [ -x bench/peers/run.sh ]; then
 	while IFS=$'\t' read -r tag group name value unit note; do
@@ -197,6 +217,7 @@ if [ -x bench/peers/run.sh ]; then
 		row "peer:$group" "$name" "$value${unit:+ $unit}" "$r" "$note"
 	done < <(bench/peers/run.sh "$out/peers" 2>/dev/null || true)
 fi
+fi
 
 # real programs from Debian's source packages: redis under redis-benchmark,
 # SQLite's speedtest1, the Lua interpreter (an error-heavy and a compute script)
@@ -208,10 +229,16 @@ realrows() {
 }
 real_runs=5 sq_size=10 lua_err=20000 lua_scale=2
 [ "$quick" = --quick ] && real_runs=3 sq_size=5 lua_err=5000 lua_scale=1
-realrows < <(bench/realprog/run.sh "$out/realprog" 2>/dev/null || true)
-realrows < <(bench/realprog/run-sqlite.sh "$out/realprog-sqlite" "$real_runs" "$sq_size" 2>/dev/null || true)
-realrows < <(bench/realprog/run-lua.sh "$out/realprog-lua" "$real_runs" "$lua_err" "$lua_scale" 2>/dev/null || true)
+if want real; then
+	realrows < <(bench/realprog/run.sh "$out/realprog" 2>/dev/null || true)
+	realrows < <(bench/realprog/run-sqlite.sh "$out/realprog-sqlite" "$real_runs" "$sq_size" 2>/dev/null || true)
+	realrows < <(bench/realprog/run-lua.sh "$out/realprog-lua" "$real_runs" "$lua_err" "$lua_scale" 2>/dev/null || true)
+fi
 
+if [ -n "$only" ]; then
+	for r in "${rows[@]}"; do echo "| ${r//|/ | } |"; done
+	exit 0
+fi
 {
 	echo "# Benchmark results"
 	echo
