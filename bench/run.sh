@@ -100,71 +100,81 @@ fi
 
 if want chain; then
 # a dependent chain of calls, x = tiny(x) (percall -c): no call overlaps the
-# next, so each row is the latency a call adds. Side by side in this run:
-# ftrace_rt function_graph with default settings (2M buffer, BUFFER_FULL=wait,
-# data on disk), uftrace record, XRay's empty handler, ftrace_rt's empty callback.
+# next, so each row is the latency a call adds. Side by side in this run, the
+# sides interleaved (3 rounds, each running every side once; a row is the
+# median of the 3 processes): uninstrumented, ftrace_rt's empty callback, XRay's
+# empty handler, ftrace_rt function_graph with default settings (2M buffer,
+# BUFFER_FULL=wait, data on disk) and with BUFFER_FULL=drop, uftrace record.
 disk=$(mktemp -d "$out/chain-data.XXXXXX")
 trap 'rm -rf "$shm" "$disk"' EXIT
-# percall_rec KIND PROG ARGS...: as percall(), for a recording side (KIND: graph,
-# drop: function_graph with BUFFER_FULL=wait (the default) or drop; uftrace); prints
-# "ns records lost" of the median process (records: entry + exit on disk)
 gcc -O2 -o "$out/ufcount" bench/realprog/ufcount.c
-percall_rec() {
-	local kind=$1 prog=$2
-	shift 2
-	for i in 1 2 3; do
-		local d=$disk/$kind.$i v lost
-		case $kind in
-		uftrace) v=$(uftrace record --no-libcall -d "$d" -P tiny "$out/$prog" "$@" 2>/dev/null |
-			awk '{print $1}')
-			lost=$("$out/ufcount" "$d"/[0-9]*.dat | awk '{print $4}') ;;
-		graph | drop)
-			local full=() # the default (wait) unless drop
-			[ "$kind" = drop ] && full=(FTRACE_RT_BUFFER_FULL=drop)
-			v=$(env FTRACE_RT_TRACER=function_graph FTRACE_RT_FILTER=tiny FTRACE_RT_OUTPUT="$d" \
-				"${full[@]}" "$out/$prog" "$@" 2>"$disk/log" | awk '{print $1}')
-			lost=$(sed -n 's/.* \([0-9]*\) lost.*/\1/p' "$disk/log" | tail -1) ;;
-		esac
-		echo "$v $("$out/ufcount" "$d"/[0-9]*.dat | awk '{print $1 + $2}') ${lost:-?}"
-		rm -rf "$d"
-	done | sort -g | sed -n 2p
+# chain_one SIDE ROUND: one process of SIDE; prints "ns records lost" (records:
+# entries + exits on disk; "- -" for the sides that record nothing)
+chain_one() {
+	local d=$disk/$1.$2 v lost full=()
+	case $1 in
+	plain-gcc | plain-clang) "$out/percall-$1" plain -c -n "$N" -r "$R" | awk '{print $1, "- -"}' ;;
+	empty-gcc | empty-clang) "$out/percall-${1#empty-}" empty -c -n "$N" -r "$R" | awk '{print $1, "- -"}' ;;
+	xray) "$out/xray" empty -c -n "$N" -r "$R" | awk '{print $1, "- -"}' ;;
+	uftrace)
+		v=$(uftrace record --no-libcall -d "$d" -P tiny "$out/percall-uftrace" plain -c -n "$TN" \
+			-r "$R" 2>/dev/null | awk '{print $1}')
+		"$out/ufcount" "$d"/[0-9]*.dat | awk -v v="$v" '{print v, $1 + $2, $4}' ;;
+	graph | drop)
+		[ "$1" = drop ] && full=(FTRACE_RT_BUFFER_FULL=drop) # else the default (wait)
+		v=$(env FTRACE_RT_TRACER=function_graph FTRACE_RT_FILTER=tiny FTRACE_RT_OUTPUT="$d" \
+			"${full[@]}" "$out/percall-gcc" plain -c -n "$TN" -r "$R" 2>"$disk/log" | awk '{print $1}')
+		lost=$(sed -n 's/.* \([0-9]*\) lost.*/\1/p' "$disk/log" | tail -1)
+		"$out/ufcount" "$d"/[0-9]*.dat | awk -v v="$v" -v l="${lost:-?}" '{print v, $1 + $2, l}' ;;
+	esac
+	rm -rf "$d"
 }
+sides="plain-gcc plain-clang empty-gcc empty-clang graph drop"
+[ -x "$out/xray" ] && sides="$sides xray"
+command -v uftrace >/dev/null && sides="$sides uftrace"
+for round in 1 2 3; do
+	for s in $sides; do chain_one "$s" "$round" >>"$disk/$s.res"; done
+done
+declare -A chain crec clost
+for s in $sides; do
+	read -r chain[$s] crec[$s] clost[$s] <<<"$(sort -g "$disk/$s.res" | sed -n 2p)"
+done
 added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
-declare -A chain
 for cc in gcc clang; do
-	chain[$cc]=$(percall "percall-plain-$cc" plain -c)
-	row chain "uninstrumented $cc -O2, x = tiny(x)" "${chain[$cc]}" 1.00 "dependent chain: calls cannot overlap"
+	row chain "uninstrumented $cc -O2, x = tiny(x)" "${chain[plain-$cc]}" 1.00 \
+		"dependent chain: calls cannot overlap"
 done
 for cc in gcc clang; do
-	chain[empty-$cc]=$(percall "percall-$cc" empty -c)
 	row chain "ftrace_rt empty callback, one ops: $cc layout" "${chain[empty-$cc]}" \
-		"$(ratio "${chain[empty-$cc]}" "${chain[$cc]}")" "+$(added "${chain[empty-$cc]}" "${chain[$cc]}") ns per call"
+		"$(ratio "${chain[empty-$cc]}" "${chain[plain-$cc]}")" \
+		"+$(added "${chain[empty-$cc]}" "${chain[plain-$cc]}") ns per call"
 done
-if [ -x "$out/xray" ]; then
-	chain[xray]=$(percall xray empty -c)
+if [ -n "${chain[xray]:-}" ]; then
 	row chain "XRay empty handler (clang -fxray-instrument)" "${chain[xray]}" \
-		"$(ratio "${chain[xray]}" "${chain[clang]}")" "+$(added "${chain[xray]}" "${chain[clang]}") ns per call; entry and exit sleds"
+		"$(ratio "${chain[xray]}" "${chain[plain-clang]}")" \
+		"+$(added "${chain[xray]}" "${chain[plain-clang]}") ns per call; entry and exit sleds"
 	row chain "time added: ftrace_rt empty callback / XRay empty handler (clang)" \
-		"$(ratio "$(added "${chain[empty-clang]}" "${chain[clang]}")" "$(added "${chain[xray]}" "${chain[clang]}")")" "" \
-		"target <= 0.5x"
+		"$(ratio "$(added "${chain[empty-clang]}" "${chain[plain-clang]}")" \
+			"$(added "${chain[xray]}" "${chain[plain-clang]}")")" "" "target <= 0.5x"
 else
 	row chain "XRay empty handler" - "" "clang -fxray-instrument does not build here: $(tail -1 "$out/xray.build.log")"
 fi
-read -r v grecs lost <<<"$(percall_rec graph percall-gcc plain -c -n "$TN" -r "$R")"
-chain[graph]=$v
-row chain "ftrace_rt function_graph on tiny, default settings: gcc layout" "$v" "$(ratio "$v" "${chain[gcc]}")" \
-	"+$(added "$v" "${chain[gcc]}") ns per call; 2M buffer, BUFFER_FULL=wait, data on disk; $grecs records, $lost lost"
-read -r v recs lost <<<"$(percall_rec drop percall-gcc plain -c -n "$TN" -r "$R")"
-row chain "ftrace_rt function_graph on tiny, BUFFER_FULL=drop: gcc layout" "$v" "$(ratio "$v" "${chain[gcc]}")" \
-	"+$(added "$v" "${chain[gcc]}") ns per call; data on disk; $recs records, $lost lost"
-if command -v uftrace >/dev/null; then
-	read -r v urecs ulost <<<"$(percall_rec uftrace percall-uftrace plain -c -n "$TN" -r "$R")"
-	chain[uf]=$v
-	row chain "uftrace record --no-libcall -P tiny: gcc -fpatchable-function-entry=5" "$v" \
-		"$(ratio "$v" "${chain[gcc]}")" "+$(added "$v" "${chain[gcc]}") ns per call; data on disk; $urecs records, $ulost lost"
+row chain "ftrace_rt function_graph on tiny, default settings: gcc layout" "${chain[graph]}" \
+	"$(ratio "${chain[graph]}" "${chain[plain-gcc]}")" \
+	"+$(added "${chain[graph]}" "${chain[plain-gcc]}") ns per call; 2M buffer, BUFFER_FULL=wait, data on disk; ${crec[graph]} records, ${clost[graph]} lost"
+row chain "ftrace_rt function_graph on tiny, BUFFER_FULL=drop: gcc layout" "${chain[drop]}" \
+	"$(ratio "${chain[drop]}" "${chain[plain-gcc]}")" \
+	"+$(added "${chain[drop]}" "${chain[plain-gcc]}") ns per call; data on disk; ${crec[drop]} records, ${clost[drop]} lost"
+if [ -n "${chain[uftrace]:-}" ]; then
+	row chain "uftrace record --no-libcall -P tiny: gcc -fpatchable-function-entry=5" "${chain[uftrace]}" \
+		"$(ratio "${chain[uftrace]}" "${chain[plain-gcc]}")" \
+		"+$(added "${chain[uftrace]}" "${chain[plain-gcc]}") ns per call; data on disk; ${crec[uftrace]} records, ${clost[uftrace]} lost"
+	note="target <= 0.25x"
+	[ "${crec[uftrace]}" = "${crec[graph]}" ] ||
+		note="$note; NOT COMPARABLE: records differ: ftrace_rt ${crec[graph]}, uftrace ${crec[uftrace]}"
 	row chain "time added: ftrace_rt function_graph (default) / uftrace" \
-		"$(ratio "$(added "${chain[graph]}" "${chain[gcc]}")" "$(added "${chain[uf]}" "${chain[gcc]}")")" "" \
-		"target <= 0.25x$([ "$urecs" = "$grecs" ] || echo "; NOT COMPARABLE: records differ: ftrace_rt $grecs, uftrace $urecs")"
+		"$(ratio "$(added "${chain[graph]}" "${chain[plain-gcc]}")" \
+			"$(added "${chain[uftrace]}" "${chain[plain-gcc]}")")" "" "$note"
 fi
 fi
 
