@@ -21,6 +21,7 @@
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+#include <ucontext.h>
 
 struct ftrace_rt_regs {
 	unsigned long di, si, dx, cx, r8, r9, ax, r10, r11;
@@ -60,14 +61,34 @@ static inline unsigned long arch_regs_arg(const struct ftrace_rt_regs *r, unsign
 	}
 }
 
-/*
- * Where the return address function_graph replaces lies, at a function's
- * entry: the stack slot rsp points at on x86 (elsewhere: a register in the
- * frame). Every user of the return address goes through this.
- */
-static inline uintptr_t arch_regs_ret_slot(const struct ftrace_rt_regs *r)
+/* The traced function's stack pointer at its entry: the address of its return address. */
+static inline uintptr_t arch_regs_sp(const struct ftrace_rt_regs *r)
 {
 	return r->sp;
+}
+
+/* Where function_graph finds and replaces the return address: the stack slot at sp. */
+static inline uintptr_t *arch_regs_ret(struct ftrace_rt_regs *r)
+{
+	return (uintptr_t *)r->sp;
+}
+
+/* The return hook's stack pointer just after the hooked return: the slot is below it. */
+static inline uintptr_t arch_graph_ret_key(uintptr_t sp)
+{
+	return sp - sizeof(uintptr_t);
+}
+
+/* The stack pointer of a saved context (swapcontext's target). */
+static inline uintptr_t arch_ucontext_sp(const ucontext_t *uc)
+{
+	return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+}
+
+/* The real return address back into its slot, where the hook's CFI reads it. */
+static inline void arch_graph_ret_restore(uintptr_t key, uintptr_t ret)
+{
+	*(volatile uintptr_t *)key = ret;
 }
 
 /* Floating-point argument @n (0-based) as a vector trampoline saved it: its low bytes. */
