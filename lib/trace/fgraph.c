@@ -658,7 +658,7 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
  */
 uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 {
-	uint64_t fpret = arch_fp_retval_live(); /* before anything may change xmm0 */
+	uint64_t fpret = arch_fp_retval_live(); /* before anything may change that register */
 	struct frt_thread *t = frt_self;
 	uintptr_t loc = arch_graph_ret_key(sp);
 	uint64_t now = frt_clock_raw();

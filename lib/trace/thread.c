@@ -190,7 +190,7 @@ static void write_all(int fd, const void *buf, size_t len)
  * flush_lock.
  */
 #define WRITE_BLOCK 4096 /* records: 64 KiB, well inside L2 */
-#define WRITE_IOV   64
+#define WRITE_IOV   8	 /* on the writer's stack when it flushes itself: kept small */
 
 static void write_iov(int fd, struct iovec *iov, int n)
 {
