@@ -23,6 +23,12 @@ from frt_test import clean_env, fail, finish, preload_for
 tool, lib, load = (os.path.abspath(a) for a in sys.argv[1:4])
 tmp = tempfile.mkdtemp(prefix="frt-control-")
 preload = preload_for(lib)
+# The socket's directory is this test's own: the permission cases below open it to
+# others for a moment, which must not touch the one other runs share (/tmp/ftrace_rt-UID).
+# Traversable (0711) so that the other uid of those cases reaches the socket itself.
+os.chmod(tmp, 0o711)
+os.environ["XDG_RUNTIME_DIR"] = os.path.join(tmp, "run")
+os.mkdir(os.environ["XDG_RUNTIME_DIR"], 0o711)
 
 
 def ctl(pid, *args, expect=0):
