@@ -22,7 +22,11 @@
  * return column is x9's (a CIE of its own), whose value is the saved x30
  * (the return into the traced function), and the caller's x30 is the saved
  * x9: unwinding into the traced function at site + 8, before its prologue,
- * its own CFI then finds its caller in x30.
+ * its own CFI then finds its caller in x30. GCC and clang start a function's
+ * FDE after its patchable NOPs, at site + 8 itself, so the usual lookup at
+ * return address - 1 would find no FDE: the CIE is marked a signal frame
+ * ('S'), whose caller's pc is looked up as it is (libgcc, libunwind and gdb
+ * all do so), as for a function interrupted at its first instruction.
  *
  * Copies:
  *   q    q0-q7 at full width (128 bits)
@@ -79,8 +83,9 @@
 
 /*
  * SVE: z0-z7 then p0-p3 below the frame, in vector-length units (addvl keeps
- * sp 16-aligned: the vector length is a multiple of 128 bits). Restored
- * after the q registers, so the arguments come back whole.
+ * sp 16-aligned: the vector length is a multiple of 128 bits). Restoring
+ * them restores q0-q7 too (their low 128 bits); a q register restored after
+ * them would zero the rest, so the sve copies restore no q register.
  */
 .macro SVE_SAVE
 	.arch_extension sve
@@ -126,6 +131,7 @@
  */
 .macro TRAMPOLINE name, kind, vec
 	FUNC_START \name
+	.cfi_signal_frame		/* the traced function's pc is exact: see above */
 	.cfi_return_column x9
 	.cfi_def_cfa sp, 0
 	.cfi_register x9, x30		/* caller's pc: the return into the traced function */
@@ -177,9 +183,9 @@
 .endif
 .endif
 .ifc \vec,sve
-	SVE_RESTORE
+	SVE_RESTORE			/* z0-z7 whole: q0-q7 are their low halves */
 .endif
-.ifnc \vec,gpr
+.ifc \vec,q
 	RESTORE_Q
 .endif
 	ldp	x0, x1, [sp, #REGS_X0]
@@ -240,9 +246,9 @@
 	bl	frt_graph_return
 	mov	x30, x0
 .ifc \vec,sve
-	SVE_RESTORE
+	SVE_RESTORE			/* z0-z7 whole: q0-q7 are their low halves */
 .endif
-.ifnc \vec,gpr
+.ifc \vec,q
 	RESTORE_Q
 .endif
 	ldp	x0, x1, [sp, #REGS_X0]
@@ -298,8 +304,9 @@ RETHOOK frt_rethook_sve, sve
 	blr	x16
 .ifc \vec,sve
 	SVE_RESTORE
-.endif
+.else
 	RESTORE_Q
+.endif
 	ldp	x29, x30, [sp, #REGS_FRAME]
 	.cfi_def_cfa sp, REGS_FRAME + 16
 	.cfi_same_value x29
