@@ -40,7 +40,7 @@ unsigned long ftrace_rt_regs_get_arg(const struct ftrace_rt_regs *regs, unsigned
 
 unsigned long ftrace_rt_regs_get_sp(const struct ftrace_rt_regs *regs)
 {
-	return regs ? regs->sp : 0;
+	return regs ? arch_regs_sp(regs) : 0;
 }
 
 int ftrace_rt_get_stats(struct ftrace_rt_stats *st)

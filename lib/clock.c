@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * TSC to CLOCK_MONOTONIC. A 200 us calibration is off by up to ~50 ppm in
+ * Cycle counter (arch_cycles) to CLOCK_MONOTONIC. Where the arch does not
+ * know the counter's frequency, a 200 us calibration is off by up to ~50 ppm in
  * this kind of VM (measured against 1 s), which over an hour of tracing is
  * 0.2 s of drift against the system's clock and between processes. So the
  * mapping is piecewise linear: the flusher appends a segment at each
@@ -12,11 +13,9 @@
  * before the segment is published: the two segments differ there by well
  * under a nanosecond), and the mapping never decreases.
  */
-#include <cpuid.h>
-
 #include "clock.h"
 
-bool frt_clock_tsc;
+bool frt_clock_cycles;
 struct frt_clock_seg frt_clock_segs[FRT_CLOCK_SEGS];
 unsigned int frt_clock_nsegs;
 uint64_t frt_clock_mult; /* long-term rate, for durations */
@@ -25,16 +24,6 @@ uint64_t frt_clock_mult; /* long-term rate, for durations */
 #define TICK_NS	    1000000000ULL /* then recalibrate every second, */
 #define TICK_DOUBLE 256		  /* doubling the interval every 256 segments */
 #define MAX_SLEW    500		  /* ppm: at most this much faster or slower */
-
-static bool invariant_tsc(void)
-{
-	unsigned int a, b, c, d;
-
-	if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000007)
-		return false;
-	__get_cpuid(0x80000007, &a, &b, &c, &d);
-	return d & (1u << 8);
-}
 
 /* A (raw, ns) pair taken as close together as we can: the tightest of a few tries. */
 static void sample(uint64_t *raw, uint64_t *ns)
@@ -68,12 +57,16 @@ void frt_clock_init_at(uint64_t raw0, uint64_t ns0, uint64_t raw1, uint64_t ns1)
 
 void frt_clock_init(void)
 {
-	uint64_t r0, n0, r, n;
+	uint64_t r0, n0, r, n, hz;
 
-	frt_clock_tsc = invariant_tsc();
-	if (!frt_clock_tsc || frt_clock_nsegs)
+	frt_clock_cycles = arch_cycles_init(&hz);
+	if (!frt_clock_cycles || frt_clock_nsegs)
 		return;
 	sample(&r0, &n0);
+	if (hz) { /* the arch knows the rate: one second's worth of it */
+		frt_clock_init_at(r0, n0, r0 + hz, n0 + 1000000000ULL);
+		return;
+	}
 	do
 		sample(&r, &n);
 	while (n - n0 < CAL_NS);
@@ -99,7 +92,7 @@ uint64_t frt_clock_tick_at(uint64_t raw, uint64_t ns)
 	last = &frt_clock_segs[k - 1];
 	if ((int64_t)(ns - last->ns) < (int64_t)interval)
 		return (int64_t)(ns - last->ns) < 0 ? interval : interval - (ns - last->ns);
-	if (raw <= last->raw) /* a lagging core's TSC: next time */
+	if (raw <= last->raw) /* a lagging core's counter: next time */
 		return TICK_NS;
 	at = frt_clock_to_ns(raw);
 	m_long = rate(ns - first->ns, raw - first->raw);
@@ -125,10 +118,10 @@ uint64_t frt_clock_tick(void)
 	unsigned int k = __atomic_load_n(&frt_clock_nsegs, __ATOMIC_ACQUIRE);
 	uint64_t r, n, since;
 
-	if (!frt_clock_tsc || !k || k >= FRT_CLOCK_SEGS)
+	if (!frt_clock_cycles || !k || k >= FRT_CLOCK_SEGS)
 		return UINT64_MAX;
 	/*
-	 * The flusher calls this on every wake-up: one TSC read through the
+	 * The flusher calls this on every wake-up: one counter read through the
 	 * mapping (right to microseconds) says whether a recalibration is due,
 	 * before the samples, which cost some 40 times as much.
 	 */
@@ -156,7 +149,7 @@ const struct frt_clock_seg *frt_clock_seg_of(uint64_t raw, unsigned int n)
 
 uint64_t frt_clock_delta_ns(uint64_t d)
 {
-	if (!frt_clock_tsc)
+	if (!frt_clock_cycles)
 		return d;
 	return (uint64_t)(((unsigned __int128)d *
 			   __atomic_load_n(&frt_clock_mult, __ATOMIC_RELAXED)) >>

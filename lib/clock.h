@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Timestamps. The hot path reads the TSC (invariant on every x86_64 this
- * targets); raw values become CLOCK_MONOTONIC nanoseconds through a
+ * Timestamps. The hot path reads the arch's cycle counter (arch_cycles,
+ * arch/arch.h); raw values become CLOCK_MONOTONIC nanoseconds through a
  * piecewise linear mapping, calibrated over 200 us when recording starts and
  * refined by the flusher without steps; it keeps the order of the raw
- * values (clock.c says when a conversion can depend on its time). Without an
- * invariant TSC, CLOCK_MONOTONIC is read directly (vDSO).
+ * values (clock.c says when a conversion can depend on its time). Without a
+ * usable counter (arch_cycles_init), CLOCK_MONOTONIC is read directly (vDSO).
  */
 #ifndef FRT_CLOCK_H
 #define FRT_CLOCK_H
@@ -14,7 +14,9 @@
 #include <stdint.h>
 #include <time.h>
 
-extern bool frt_clock_tsc __attribute__((visibility("hidden")));
+#include "arch.h"
+
+extern bool frt_clock_cycles __attribute__((visibility("hidden")));
 
 static inline uint64_t frt_clock_mono_ns(void)
 {
@@ -24,15 +26,11 @@ static inline uint64_t frt_clock_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* A raw timestamp: TSC ticks, or ns when there is no usable TSC. */
+/* A raw timestamp: cycles, or ns when there is no usable counter. */
 static inline uint64_t frt_clock_raw(void)
 {
-	if (__builtin_expect(frt_clock_tsc, 1)) {
-		uint32_t lo, hi;
-
-		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-		return (uint64_t)hi << 32 | lo;
-	}
+	if (__builtin_expect(frt_clock_cycles, 1))
+		return arch_cycles();
 	return frt_clock_mono_ns();
 }
 
@@ -67,12 +65,12 @@ static inline uint64_t frt_clock_to_ns(uint64_t raw)
 	unsigned int n = __atomic_load_n(&frt_clock_nsegs, __ATOMIC_ACQUIRE);
 	const struct frt_clock_seg *s;
 
-	if (!frt_clock_tsc || !n)
+	if (!frt_clock_cycles || !n)
 		return raw;
 	s = &frt_clock_segs[n - 1];
 	if (raw < s->raw && n > 1)
 		s = frt_clock_seg_of(raw, n);
-	if (raw < s->raw) /* before the first calibration, or a core whose TSC lags */
+	if (raw < s->raw) /* before the first calibration, or a core whose counter lags */
 		return s->ns - (uint64_t)(((unsigned __int128)(s->raw - raw) * s->mult) >> 32);
 	return s->ns + (uint64_t)(((unsigned __int128)(raw - s->raw) * s->mult) >> 32);
 }

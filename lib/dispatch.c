@@ -37,7 +37,7 @@ static inline bool enter(const struct ftrace_rt_regs *regs)
 			__atomic_fetch_add(&frt_counters.recursion_misses, 1, __ATOMIC_RELAXED);
 		return false;
 	}
-	frt_stack_probe(regs->sp);
+	frt_stack_probe(arch_regs_sp(regs));
 	frt_in_callback = 1;
 	return true;
 }

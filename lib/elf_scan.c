@@ -4,7 +4,7 @@
  *
  * The sections hold absolute addresses (the first prefix byte, or the fentry
  * NOP). For a loaded object they are read from memory, where the dynamic
- * loader has applied their R_X86_64_RELATIVE relocations; for a file on disk
+ * loader has applied their relative relocations; for a file on disk
  * the relocation addends are applied here. The function entry is found from
  * symbols (.symtab, else .dynsym) and from the .eh_frame_hdr table, which
  * survives stripping; the bytes between the record and the entry must be
@@ -65,26 +65,12 @@ static int fail(struct ctx *c, const char *fmt, ...)
 	return -1;
 }
 
-const char *frt_layout_name(int layout)
-{
-	switch (layout) {
-	case FRT_LAYOUT_PFE_NOP1:
-		return "pfe-nop1";
-	case FRT_LAYOUT_PFE_NOP5:
-		return "pfe-nop5";
-	case FRT_LAYOUT_MCOUNT:
-		return "mcount-nop5";
-	default:
-		return "other";
-	}
-}
-
 const char *frt_skip_name(int why)
 {
 	static const char *const names[FRT_SKIP_NR] = {
 		[FRT_SKIP_OUTSIDE] = "outside executable segments",
 		[FRT_SKIP_BYTES] = "unexpected bytes",
-		[FRT_SKIP_STRADDLE] = "head straddles a cache line",
+		[FRT_SKIP_UNSTEPPABLE] = ARCH_UNSTEPPABLE_WHY,
 		[FRT_SKIP_DUP] = "recorded twice",
 	};
 	return why >= 0 && why < FRT_SKIP_NR ? names[why] : "?";
@@ -247,7 +233,7 @@ static int load_relocs(struct ctx *c, Elf_Scn *scn, GElf_Shdr *sh)
 
 		if (!gelf_getrela(d, (int)i, &r))
 			break;
-		if (GELF_R_TYPE(r.r_info) != R_X86_64_RELATIVE)
+		if (GELF_R_TYPE(r.r_info) != ARCH_R_RELATIVE)
 			continue;
 		if (frt_grow((void **)&c->rels, &c->relcap, c->nrels + 1, sizeof(*c->rels)))
 			return -1;
@@ -341,94 +327,50 @@ static size_t nop_bytes(struct ctx *c, uint64_t va, size_t max)
 	return n;
 }
 
-/* Guess the entry when neither symbols nor FDEs cover this record. */
-static uint64_t guess_entry(struct ctx *c, uint64_t rec)
+/* arch_scan_src: the bytes at a link-time address, in an executable segment */
+static bool src_read(void *ctx, uint64_t va, void *buf, size_t len)
 {
-	uint8_t b[MAX_PREFIX + 8];
-	size_t n = nop_bytes(c, rec, MAX_PREFIX);
+	return read_va(ctx, va, buf, len, true);
+}
 
-	if (!read_va(c, rec, b, n + 4 <= sizeof(b) ? n + 4 : n, true))
-		return rec;
-	if (arch_is_endbr(b + n, 4))
-		return rec + n; /* prefix NOPs, then endbr64 at the entry */
-	if (n >= 13 && n - 5 >= 8) {
-		/* recommended 13,8: GCC's 13 x 0x90, or clang's 8 x 0x90 + NOP5 */
-		if (n == 13)
-			return rec + 8;
-	}
-	return rec;
+static bool src_read_file(void *ctx, uint64_t va, void *buf, size_t len)
+{
+	return read_file_va(ctx, va, buf, len, true);
 }
 
 static int add_site(struct ctx *c, uint64_t rec, bool mcount)
 {
 	struct frt_scan *s = c->out;
 	struct frt_scan_site st = {0};
-	uint64_t entry, site;
-	uint8_t b[ARCH_ENDBR_SIZE + ARCH_SITE_SIZE];
+	struct arch_site_desc d;
+	const struct arch_scan_src src = {src_read, c->mem ? src_read_file : NULL, c};
+	uint64_t entry = 0;
 	const char *name;
 	char buf[64];
+	int why;
 
-	if (mcount) {
-		uint8_t e[ARCH_ENDBR_SIZE];
-
-		entry = rec;
-		if (rec >= ARCH_ENDBR_SIZE && read_va(c, rec - 4, e, 4, true) &&
-		    arch_is_endbr(e, 4))
-			entry = rec - ARCH_ENDBR_SIZE;
-	} else {
+	if (!mcount) {
 		uint64_t start = start_at_or_after(c, rec);
 
 		if (start && start - rec <= MAX_PREFIX &&
-		    (start == rec || nop_bytes(c, rec, start - rec) >= start - rec)) {
+		    (start == rec || nop_bytes(c, rec, start - rec) >= start - rec))
 			entry = start;
-		} else {
-			entry = guess_entry(c, rec);
-			st.flags |= FRT_SITE_F_ENTRY_HEUR;
-		}
 	}
-	if (!read_va(c, entry, b, ARCH_ENDBR_SIZE, true)) {
-		s->skipped[FRT_SKIP_OUTSIDE]++;
+	/* the arch finds the entry when symbols do not, the landing pad, the site and its state */
+	why = arch_scan_site(&src, rec, entry, mcount ? ARCH_REC_MCOUNT : ARCH_REC_PFE, &d);
+	if (why != ARCH_SKIP_NONE) {
+		s->skipped[why == ARCH_SKIP_OUTSIDE ? FRT_SKIP_OUTSIDE
+			   : why == ARCH_SKIP_BYTES ? FRT_SKIP_BYTES
+						    : FRT_SKIP_UNSTEPPABLE]++;
 		return 0;
 	}
-	if (arch_is_endbr(b, ARCH_ENDBR_SIZE)) {
-		st.flags |= FRT_SITE_F_ENDBR;
-		st.site_off = ARCH_ENDBR_SIZE;
-	}
-	site = entry + st.site_off;
-	if (!read_va(c, site, b, ARCH_SITE_SIZE, true)) {
-		s->skipped[FRT_SKIP_OUTSIDE]++;
-		return 0;
-	}
-	st.insn = arch_site_insn(b, ARCH_SITE_SIZE, 0, NULL);
-	if (mcount) {
-		if (st.insn != ARCH_INSN_NOP5) {
-			s->skipped[FRT_SKIP_BYTES]++;
-			return 0;
-		}
-		st.layout = FRT_LAYOUT_MCOUNT;
-	} else if (st.insn == ARCH_INSN_NOP1RUN) {
-		st.layout = FRT_LAYOUT_PFE_NOP1;
-	} else if (st.insn == ARCH_INSN_NOP5) {
-		uint8_t f[ARCH_SITE_SIZE];
-
-		/* GCC's run, already rewritten as the object was mapped (lib/nopconv.c) */
-		st.layout =
-			c->mem && read_file_va(c, site, f, sizeof(f), true) &&
-					arch_site_insn(f, sizeof(f), 0, NULL) == ARCH_INSN_NOP1RUN
-				? FRT_LAYOUT_PFE_NOP1
-				: FRT_LAYOUT_PFE_NOP5;
-	} else {
-		s->skipped[FRT_SKIP_BYTES]++;
-		return 0;
-	}
-	if (!arch_site_steppable(site)) {
-		s->skipped[FRT_SKIP_STRADDLE]++;
-		return 0;
-	}
-	st.m = mcount ? 0 : (uint8_t)(entry - rec);
-	st.n = (uint8_t)(st.m + nop_bytes(c, site, 32));
-	if (st.m >= ARCH_SLOT_SIZE)
-		st.flags |= (entry & 7) ? FRT_SITE_F_SLOT_UNAL : FRT_SITE_F_SLOT;
+	entry = d.entry;
+	st.site_off = d.site_off;
+	st.layout = d.layout;
+	st.flags = d.flags;
+	st.state = d.state;
+	st.n = d.n;
+	st.m = d.m;
 	st.entry = entry;
 	name = symbol_for(c, entry);
 	if (!name) {
@@ -538,8 +480,8 @@ static int scan(struct ctx *c)
 	if (!gelf_getehdr(c->elf, &c->eh))
 		return fail(c, "bad ELF header: %s", elf_errmsg(-1));
 	c->out->machine = c->eh.e_machine;
-	if (gelf_getclass(c->elf) != ELFCLASS64 || c->eh.e_machine != EM_X86_64)
-		return fail(c, "not an x86_64 object (machine %u)", c->eh.e_machine);
+	if (gelf_getclass(c->elf) != ARCH_ELF_CLASS || c->eh.e_machine != ARCH_ELF_MACHINE)
+		return fail(c, "not an " ARCH_NAME " object (machine %u)", c->eh.e_machine);
 	if (c->eh.e_type != ET_EXEC && c->eh.e_type != ET_DYN)
 		return fail(c, "not an executable or shared object");
 	if (elf_getphdrnum(c->elf, &c->phnum))

@@ -12,23 +12,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum frt_layout {
-	FRT_LAYOUT_PFE_NOP1 = 1, /* -fpatchable-function-entry, GCC: run of 1-byte NOPs */
-	FRT_LAYOUT_PFE_NOP5,	 /* -fpatchable-function-entry, clang: one NOP5 */
-	FRT_LAYOUT_MCOUNT,	 /* -pg -mfentry -mnop-mcount -mrecord-mcount: NOP5 at entry */
-};
+#include "arch.h"
 
-#define FRT_SITE_F_ENDBR      0x01 /* endbr64 at the entry; the site follows it */
-#define FRT_SITE_F_SLOT	      0x02 /* 8 prefix bytes ahead of the entry, 8-aligned */
-#define FRT_SITE_F_SLOT_UNAL  0x04 /* 8 prefix bytes but not 8-aligned: dispatched by lookup */
+/*
+ * What scan found at a site (arch/arch.h, ARCH_SCAN_F_*), and the bits
+ * lib/ adds.
+ */
+#define FRT_SITE_F_PAD	      ARCH_SCAN_F_PAD  /* a landing pad at the entry; the site follows it */
+#define FRT_SITE_F_SLOT	      ARCH_SCAN_F_SLOT /* 8 prefix bytes ahead of the entry, 8-aligned */
+#define FRT_SITE_F_SLOT_UNAL  ARCH_SCAN_F_SLOT_UNAL /* not 8-aligned: dispatched by lookup */
 #define FRT_SITE_F_NONAME     0x08 /* no symbol: the name is made from the address */
-#define FRT_SITE_F_ENTRY_HEUR 0x10 /* entry guessed from the NOP bytes (no symbol, no FDE) */
+#define FRT_SITE_F_ENTRY_HEUR ARCH_SCAN_F_ENTRY_HEUR /* entry guessed from the bytes */
+#define FRT_SITE_F_RAW	      ARCH_SCAN_F_RAW	     /* the compiler left it RAW */
 
 /* Why a recorded address was not taken as a site. */
 enum frt_skip {
 	FRT_SKIP_OUTSIDE = 0, /* not inside an executable segment */
 	FRT_SKIP_BYTES,	      /* bytes are not what the layout says */
-	FRT_SKIP_STRADDLE,    /* 2-byte head would straddle a cache line */
+	FRT_SKIP_UNSTEPPABLE, /* a plan's atomic store would not be atomic there */
 	FRT_SKIP_DUP,	      /* recorded twice */
 	FRT_SKIP_NR
 };
@@ -36,10 +37,10 @@ enum frt_skip {
 struct frt_scan_site {
 	uint64_t entry;	  /* link-time address of the function entry */
 	uint32_t name;	  /* offset into frt_scan.names */
-	uint8_t site_off; /* site = entry + site_off (0, or 4 after endbr64) */
-	uint8_t layout;	  /* enum frt_layout */
+	uint8_t site_off; /* site = entry + site_off (0, or after a landing pad) */
+	uint8_t layout;	  /* the arch's layout number (arch_layout_name) */
 	uint8_t flags;	  /* FRT_SITE_F_* */
-	uint8_t insn;	  /* enum arch_insn now at the site */
+	uint8_t state;	  /* enum arch_state now at the site */
 	uint8_t n, m;	  /* patchable-function-entry N,M as found */
 };
 
@@ -70,7 +71,6 @@ struct frt_mem {
 int frt_scan_elf(int fd, const struct frt_mem *mem, struct frt_scan *out, char *err, size_t errlen);
 void frt_scan_free(struct frt_scan *s);
 
-const char *frt_layout_name(int layout);
 const char *frt_skip_name(int why);
 
 #endif

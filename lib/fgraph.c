@@ -186,7 +186,8 @@ static bool same_stack(uintptr_t lower, uintptr_t upper, struct alt_stack *alt)
 void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_regs *regs,
 		      bool record)
 {
-	uintptr_t loc = regs->sp;
+	uintptr_t loc = arch_regs_sp(regs);
+	uintptr_t *ra = arch_regs_ret(regs);
 	uint64_t now = frt_clock_raw();
 	struct alt_stack alt;
 	struct frt_shadow *s;
@@ -199,7 +200,7 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 			break; /* the caller's frame, or one on another stack: kept */
 		if (s->loc == loc) {
 			/* a tail call from that frame: it will return through the hook */
-			if (*(uintptr_t *)loc == frt_tramps.ret)
+			if (*ra == frt_tramps.ret)
 				break;
 			/* this call wrote its return address into that frame's slot: gone */
 			t->depth--;
@@ -218,7 +219,7 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	}
 	s = &t->shadow[t->depth];
 	s->loc = loc;
-	s->ret = *(uintptr_t *)loc;
+	s->ret = *ra;
 	s->ip = ip;
 	s->start = now;
 	s->child = 0;
@@ -229,7 +230,7 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s->prof = record ? 0 : frt_profile_enter(t, ip);
 	t->depth++;
 	t->all_unhooked = false;
-	*(uintptr_t *)loc = frt_tramps.ret;
+	*ra = frt_tramps.ret;
 }
 
 /*
@@ -242,7 +243,7 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 {
 	struct frt_thread *t = frt_self;
-	uintptr_t loc = sp - sizeof(uintptr_t);
+	uintptr_t loc = arch_graph_ret_key(sp);
 	uint64_t now = frt_clock_raw();
 	int nested = frt_in_callback;
 	(void)regs;
@@ -256,7 +257,7 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 
 		if (t->shadow[i].loc != loc)
 			continue;
-		*(volatile uintptr_t *)loc = t->shadow[i].ret;
+		arch_graph_ret_restore(loc, t->shadow[i].ret);
 		/* entries above are frames that will not return here */
 		while (t->depth > i + 1) {
 			t->depth--;
@@ -275,7 +276,7 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 		if (g->loc == loc && g->ret) {
 			uintptr_t ret = g->ret;
 
-			*(volatile uintptr_t *)loc = ret;
+			arch_graph_ret_restore(loc, ret);
 			g->loc = 0;
 			frt_in_callback = nested;
 			return ret;

@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * GCC emits -fpatchable-function-entry NOPs as 1-byte 0x90s: five
- * instructions. A thread stopped between two of them resumes at byte 1..4 of
- * the run, and if the run has meanwhile become one NOP5 (or a CALL), it
- * executes the tail of that instruction. A thread can be stopped there by
+ * Init once: a site the compiler left RAW becomes the canonical OFF state
+ * (arch_init_site, arch/arch.h). The arch says which PC range of the site no
+ * thread may be in while that happens. On x86, GCC emits
+ * -fpatchable-function-entry NOPs as 1-byte 0x90s: five instructions. A
+ * thread stopped between two of them resumes at byte 1..4 of the run, and if
+ * the run has meanwhile become one NOP5 (or a CALL), it executes the tail of
+ * that instruction; on aarch64 a thread stopped at the second NOP executed
+ * the first before it became MOV X9, X30, and must not meet the BL that
+ * enabling writes there. A thread can be stopped there by
  * preemption, by a signal whose handler is still running (or a signal frame
  * further out), in a saved context (a swapcontext coroutine stopped by a
  * signal), or be a CLONE_VM child the runtime does not know of. No
  * inspection of running threads sees every saved context, so the runtime
- * never stops threads to look: a run becomes one NOP5 only when none of its
- * object's code can have been interrupted anywhere.
+ * never stops threads to look: a site whose init has a quiet range is
+ * initialised only when none of its object's code can have been interrupted
+ * anywhere:
  *
  *  1. Before any code of the object can run. The rtld-audit module
  *     libftrace_rt_audit.so (LD_AUDIT; `ftrace-rt record` sets it) calls
@@ -27,11 +33,8 @@
  *     dlopen from inside a signal handler is not async-signal-safe in the
  *     first place). The runtime's own threads never run application code.
  *
- * Otherwise the runs stay as they are, their functions are not traceable,
- * and we say so and how to fix it. We never guess.
- *
- *   site bytes (GCC)       90 90 90 90 90        five instructions
- *   after conversion       0f 1f 44 00 00        one NOP5, then steppable
+ * Otherwise the sites stay RAW, their functions are not traceable, and we
+ * say so and how to fix it. We never guess.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -138,35 +141,43 @@ void frt_convert_allow(bool on)
 }
 
 /*
- * Rewrite the runs at @runs (checked to still hold a run: the bytes are read
- * before anything is written) into NOP5s. Only pages holding a run become
- * writable, and get their exact protection back. No sync: no thread can be
- * running this code (see above); the I-cache is coherent on x86.
+ * Initialise the RAW sites at @sites (each checked to still be RAW: the
+ * bytes are read before anything is written) with the arch's init
+ * (arch_init_site). Only pages holding a site become writable, and get their
+ * exact protection back. The caller made sure no thread can be in a site's
+ * quiet range (see above); the I-cache is flushed for each site, and every
+ * core synced when the arch asks for it (x86 does not).
  */
-static int rewrite(const uintptr_t *runs, size_t n, size_t *done)
+static int rewrite(const uintptr_t *sites, size_t n, size_t *done)
 {
 	struct frt_text t = {0};
 	uintptr_t *pages = frt_malloc(2 * n * sizeof(*pages));
 	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+	bool sync = false;
 	int ret;
 
 	*done = 0;
 	if (!pages)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		pages[2 * i] = runs[i] & ~(psz - 1);
-		pages[2 * i + 1] = (runs[i] + ARCH_SITE_SIZE - 1) & ~(psz - 1);
+		pages[2 * i] = sites[i] & ~(psz - 1);
+		pages[2 * i + 1] = (sites[i] + ARCH_SITE_SIZE - 1) & ~(psz - 1);
 	}
 	ret = frt_text_unprotect(pages, 2 * n, &t);
 	frt_free(pages);
 	if (!ret) {
 		for (size_t i = 0; i < n; i++) {
-			if (arch_site_insn((const uint8_t *)runs[i], ARCH_SITE_SIZE, runs[i],
-					   NULL) != ARCH_INSN_NOP1RUN)
+			struct arch_init in;
+
+			if (arch_init_site(sites[i], (const uint8_t *)sites[i], &in))
 				continue;
-			arch_convert_nop_run((uint8_t *)runs[i]);
+			arch_apply_step(sites[i], &in.step);
+			arch_flush(sites[i], ARCH_SITE_SIZE);
+			sync |= in.flags & ARCH_INIT_SYNC;
 			(*done)++;
 		}
+		if (sync)
+			frt_sync_core();
 		frt_text_restore(&t);
 	}
 	frt_free(t.v);
@@ -174,29 +185,38 @@ static int rewrite(const uintptr_t *runs, size_t n, size_t *done)
 	return ret;
 }
 
+/* Does initialising this RAW site need other threads out of it (arch/arch.h)? */
+static bool needs_quiet(uintptr_t site)
+{
+	struct arch_init in;
+
+	return arch_init_site(site, (const uint8_t *)site, &in) || in.quiet_lo < in.quiet_hi ||
+	       (in.flags & ARCH_INIT_STOPPED);
+}
+
 int frt_convert_runs(struct frt_object *o)
 {
 	static unsigned int reported;
 	uintptr_t *runs;
 	size_t n = 0, done;
+	bool quiet = false;
 	int ret;
 
 	for (size_t i = 0; i < o->nsites; i++)
-		n += o->sites[i].insn == ARCH_INSN_NOP1RUN;
+		n += o->sites[i].state == ARCH_ST_RAW;
 	if (!n)
 		return 0;
-	if (!may_convert || !only_app_thread()) {
+	for (size_t i = 0; i < o->nsites && !quiet; i++)
+		quiet = o->sites[i].state == ARCH_ST_RAW && needs_quiet(o->sites[i].addr);
+	if (quiet && (!may_convert || !only_app_thread())) {
 		o->nunconverted = (unsigned int)n;
 		__atomic_fetch_add(&frt_counters.runs_refused, n, __ATOMIC_RELAXED);
 		if (reported++ < 3)
-			frt_msg("%s: %zu functions compiled by GCC are not traceable: the object "
-				"was "
-				"loaded while other threads ran, and their 1-byte NOP runs are "
-				"only "
-				"rewritten before any thread can be inside one. Run the program "
-				"under `ftrace-rt record` (or with "
-				"LD_AUDIT=libftrace_rt_audit.so), "
-				"or build with clang%s",
+			frt_msg("%s: %zu functions " ARCH_RAW_WHO " are not traceable: the object "
+				"was loaded while other threads ran, and their " ARCH_RAW_WHAT
+				" are only rewritten before any thread can be inside one. Run the "
+				"program under `ftrace-rt record` (or with "
+				"LD_AUDIT=libftrace_rt_audit.so), " ARCH_RAW_FIX "%s",
 				o->path, n,
 				reported == 3 ? "; further such messages suppressed" : "");
 		return -EBUSY;
@@ -206,23 +226,23 @@ int frt_convert_runs(struct frt_object *o)
 		return -ENOMEM;
 	n = 0;
 	for (size_t i = 0; i < o->nsites; i++)
-		if (o->sites[i].insn == ARCH_INSN_NOP1RUN)
+		if (o->sites[i].state == ARCH_ST_RAW)
 			runs[n++] = o->sites[i].addr;
 	ret = rewrite(runs, n, &done);
 	frt_free(runs);
 	for (size_t i = 0; i < o->nsites; i++) {
 		struct frt_site *s = &o->sites[i];
 
-		if (s->insn == ARCH_INSN_NOP1RUN &&
-		    arch_site_insn((const uint8_t *)s->addr, ARCH_SITE_SIZE, s->addr, NULL) ==
-			    ARCH_INSN_NOP5)
-			s->insn = ARCH_INSN_NOP5;
-		else if (s->insn == ARCH_INSN_NOP1RUN)
+		if (s->state == ARCH_ST_RAW &&
+		    arch_site_state((const uint8_t *)s->addr, ARCH_SITE_SIZE, s->addr, NULL) ==
+			    ARCH_ST_OFF)
+			s->state = ARCH_ST_OFF;
+		else if (s->state == ARCH_ST_RAW)
 			o->nunconverted++;
 	}
 	if (ret)
-		frt_msg("%s: %u functions compiled by GCC are not traceable: their NOP runs "
-			"could not be rewritten (%s)",
+		frt_msg("%s: %u functions " ARCH_RAW_WHO " are not traceable: their " ARCH_RAW_WHAT
+			" could not be rewritten (%s)",
 			o->path, o->nunconverted,
 			ret == -EPERM ? "page protection change refused" : strerror(-ret));
 	return ret;
@@ -256,13 +276,13 @@ FRT_EXPORT int ftrace_rt_audit_objopen(unsigned int abi, const char *path, uintp
 	if (ret)
 		return -ENOEXEC;
 	for (size_t i = 0; i < sc.nsites; i++)
-		n += sc.sites[i].insn == ARCH_INSN_NOP1RUN;
+		n += sc.sites[i].state == ARCH_ST_RAW;
 	if (n)
 		runs = frt_malloc(n * sizeof(*runs));
 	if (n && runs) {
 		n = 0;
 		for (size_t i = 0; i < sc.nsites; i++)
-			if (sc.sites[i].insn == ARCH_INSN_NOP1RUN)
+			if (sc.sites[i].state == ARCH_ST_RAW)
 				runs[n++] = bias + sc.sites[i].entry + sc.sites[i].site_off;
 		ret = rewrite(runs, n, &done);
 		__atomic_fetch_add(&frt_counters.objects_converted_at_load, 1, __ATOMIC_RELAXED);

@@ -111,14 +111,11 @@ ARCH_TEXT_ACCESS static bool reloaded(const struct frt_object *o)
 {
 	for (size_t i = 0; i < o->nsites; i++) {
 		const struct frt_site *s = &o->sites[i];
-		enum arch_insn now =
-			arch_site_insn((const uint8_t *)s->addr, ARCH_SITE_SIZE, s->addr, NULL);
+		int now = arch_site_state((const uint8_t *)s->addr, ARCH_SITE_SIZE, s->addr, NULL);
 
-		if (s->insn == ARCH_INSN_CALL &&
-		    (now == ARCH_INSN_NOP5 || now == ARCH_INSN_NOP1RUN))
+		if (s->state == ARCH_ST_ON && (now == ARCH_ST_OFF || now == ARCH_ST_RAW))
 			return true;
-		if (s->insn == ARCH_INSN_NOP5 && s->layout == FRT_LAYOUT_PFE_NOP1 &&
-		    now == ARCH_INSN_NOP1RUN)
+		if (s->state == ARCH_ST_OFF && (s->flags & FRT_SITE_F_RAW) && now == ARCH_ST_RAW)
 			return true;
 		if (s->ops && frt_site_has_slot(s) && frt_slot_pristine(s))
 			return true;
@@ -193,6 +190,7 @@ static struct frt_object *object_new(const struct seen *s, bool *later)
 	struct frt_mem mem = {s->bias, s->phdr, s->phnum};
 	struct frt_scan sc;
 	struct frt_object *o;
+	uintptr_t pmask = ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
 	int fd;
 
 	o = frt_calloc(1, sizeof(*o));
@@ -212,8 +210,8 @@ static struct frt_object *object_new(const struct seen *s, bool *later)
 			o->load_lo = s->bias + p->p_vaddr;
 		if (s->bias + p->p_vaddr + p->p_memsz > o->load_hi)
 			o->load_hi = s->bias + p->p_vaddr + p->p_memsz;
-		if (s->bias + (p->p_vaddr & ~(uintptr_t)0xfff) < o->map_start)
-			o->map_start = s->bias + (p->p_vaddr & ~(uintptr_t)0xfff);
+		if (s->bias + (p->p_vaddr & pmask) < o->map_start)
+			o->map_start = s->bias + (p->p_vaddr & pmask);
 		if ((p->p_flags & PF_X) && s->bias + p->p_vaddr + p->p_memsz > o->map_end)
 			o->map_end = s->bias + p->p_vaddr + p->p_memsz;
 	}
@@ -266,7 +264,7 @@ static struct frt_object *object_new(const struct seen *s, bool *later)
 			st->name = ss->name;
 			st->layout = ss->layout;
 			st->flags = ss->flags;
-			st->insn = ss->insn;
+			st->state = ss->state;
 			st->entry_off = ss->site_off;
 		}
 		o->nsites = sc.nsites;
@@ -352,7 +350,7 @@ int frt_objects_sync(void)
 		cds_list_del_rcu(&o->node);
 		/* the exit summary counts them: they were traced */
 		for (size_t i = 0; i < o->nsites; i++)
-			frt_sites_enabled_unloaded += o->sites[i].insn == ARCH_INSN_CALL;
+			frt_sites_enabled_unloaded += o->sites[i].state == ARCH_ST_ON;
 		cds_list_add(&o->node, &gone); /* no reader can reach it after the grace period */
 		any_gone = true;
 	}
@@ -406,12 +404,12 @@ struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op)
 	struct frt_site *s;
 
 	if (!o)
-		o = frt_object_by_addr(ip + ARCH_ENDBR_SIZE);
+		o = frt_object_by_addr(ip + ARCH_PAD_SIZE);
 	if (!o)
 		return NULL;
 	s = frt_object_site(o, ip);
 	if (!s)
-		s = frt_object_site(o, ip + ARCH_ENDBR_SIZE);
+		s = frt_object_site(o, ip + ARCH_PAD_SIZE);
 	if (s && frt_site_entry(s) != ip && s->addr != ip)
 		s = NULL;
 	if (op)
@@ -434,10 +432,10 @@ void frt_objects_counts(unsigned long *objects, unsigned long *sites, unsigned l
 		for (size_t i = 0; i < o->nsites; i++) {
 			const struct frt_site *s = &o->sites[i];
 
-			if (s->insn == ARCH_INSN_NOP1RUN)
+			if (s->state == ARCH_ST_RAW)
 				continue;
 			(*sites)++;
-			*enabled += s->insn == ARCH_INSN_CALL;
+			*enabled += s->state == ARCH_ST_ON;
 			*unaligned += !frt_site_has_slot(s);
 		}
 	}
@@ -449,12 +447,13 @@ void frt_list_object(int fd, const struct frt_object *o)
 		const struct frt_site *s = &o->sites[i];
 		char line[1024];
 		int n = snprintf(line, sizeof(line), "%s %s %#lx %s %s%s%s\n", o->name,
-				 frt_site_name(o, s), frt_site_entry(s), frt_layout_name(s->layout),
+				 frt_site_name(o, s), frt_site_entry(s),
+				 arch_layout_name(s->layout),
 				 frt_site_has_slot(s)		     ? "slot"
 				 : (s->flags & FRT_SITE_F_SLOT_UNAL) ? "slot-unaligned"
 								     : "noslot",
-				 (s->flags & FRT_SITE_F_ENDBR) ? " endbr" : "",
-				 s->insn == ARCH_INSN_NOP1RUN ? " unconverted" : "");
+				 (s->flags & FRT_SITE_F_PAD) ? " " ARCH_PAD_NAME : "",
+				 s->state == ARCH_ST_RAW ? " unconverted" : "");
 
 		if (n > (int)sizeof(line) - 1)
 			n = sizeof(line) - 1;

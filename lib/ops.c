@@ -340,7 +340,7 @@ int frt_update_sites(void)
 			uint8_t insn;
 			bool gpr;
 
-			if (s->insn == ARCH_INSN_NOP1RUN)
+			if (s->state == ARCH_ST_RAW)
 				continue; /* never converted: cannot be patched */
 			cds_list_for_each_entry (st, &registered, reg) {
 				if (masks[j++][i / 64] & (1ULL << (i % 64)))
@@ -357,9 +357,9 @@ int frt_update_sites(void)
 				}
 				target = &m->ops;
 			}
-			insn = target ? ARCH_INSN_CALL : ARCH_INSN_NOP5;
+			insn = target ? ARCH_ST_ON : ARCH_ST_OFF;
 			gpr = target && use_gpr(target);
-			if (insn == s->insn &&
+			if (insn == s->state &&
 			    (!target || (target == s->ops && gpr == !!(s->flags & FRT_SITE_F_GPR))))
 				continue;
 			if (frt_grow((void **)&ch, &chcap, nch + 1, sizeof(*ch))) {
@@ -485,7 +485,7 @@ static bool pattern_hits(const struct frt_pattern *p)
 
 	cds_list_for_each_entry (o, &frt_objects, node)
 		for (size_t i = 0; i < o->nsites; i++)
-			if (o->sites[i].insn != ARCH_INSN_NOP1RUN &&
+			if (o->sites[i].state != ARCH_ST_RAW &&
 			    frt_pattern_match(p, frt_site_name(o, &o->sites[i]), o->name,
 					      o->is_main))
 				return true;
@@ -625,7 +625,7 @@ int ftrace_rt_set_filter_ip(struct ftrace_rt_ops *ops, unsigned long ip, int rem
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (!s || s->insn == ARCH_INSN_NOP1RUN) {
+	if (!s || s->state == ARCH_ST_RAW) {
 		ret = -ENOENT;
 		goto out;
 	}
@@ -735,13 +735,12 @@ int ftrace_rt_for_each_site(const char *patterns,
 			const struct frt_site *s = &o->sites[i];
 			struct ftrace_rt_site_info info;
 
-			if (s->insn == ARCH_INSN_NOP1RUN ||
-			    (pats.n && !patterns_match(&pats, o, s)))
+			if (s->state == ARCH_ST_RAW || (pats.n && !patterns_match(&pats, o, s)))
 				continue;
 			info.module = o->name;
 			info.function = frt_site_name(o, s);
 			info.ip = frt_site_entry(s);
-			info.flags = (s->insn == ARCH_INSN_CALL ? FTRACE_RT_SITE_ENABLED : 0) |
+			info.flags = (s->state == ARCH_ST_ON ? FTRACE_RT_SITE_ENABLED : 0) |
 				     (frt_site_has_slot(s) ? FTRACE_RT_SITE_SLOT : 0);
 			ret = cb(&info, arg);
 		}

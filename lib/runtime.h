@@ -74,7 +74,7 @@ struct frt_site {
 	uint32_t name;		   /* offset into the object's names */
 	uint8_t layout;		   /* enum frt_layout */
 	uint8_t flags;		   /* FRT_SITE_F_* */
-	uint8_t insn;		   /* enum arch_insn now at the site */
+	uint8_t state;		   /* enum arch_state now at the site */
 	uint8_t entry_off;	   /* addr - function entry */
 };
 
@@ -251,7 +251,7 @@ struct frt_change {
 	struct frt_object *obj;
 	struct frt_site *site;
 	struct ftrace_rt_ops *ops; /* new dispatch target (nop ops when turning off) */
-	uint8_t insn;		   /* ARCH_INSN_NOP5 or ARCH_INSN_CALL */
+	uint8_t state;		   /* ARCH_ST_OFF or ARCH_ST_ON */
 	bool gpr;		   /* with a CALL: to a gpr trampoline */
 };
 int frt_txn_apply(struct frt_change *v, size_t n) FRT_HIDDEN;

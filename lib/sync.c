@@ -3,11 +3,8 @@
  * Cross-thread instruction synchronization. After a patch step every thread
  * of the process must execute a serializing instruction before it can run the
  * changed bytes: membarrier(PRIVATE_EXPEDITED_SYNC_CORE) guarantees exactly
- * that. Without it (old kernels, seccomp), an mprotect that removes a
- * permission from a page this process has touched makes the kernel shoot down
- * the TLB on every CPU running this mm with an IPI; returning from that
- * interrupt (IRET) is serializing. Threads not running at that moment will
- * enter user mode again through the kernel.
+ * that. Without it (old kernels, seccomp), the arch's fallback
+ * (arch_sync_fallback, arch/arch.h) if it has one.
  */
 #include <errno.h>
 #include <linux/membarrier.h>
@@ -20,8 +17,8 @@
 #include "log.h"
 #include "runtime.h"
 
-static int mode; /* 0 unset, 1 membarrier, 2 mprotect fallback */
-static volatile char *ipi_page;
+static int mode; /* 0 unset, 1 membarrier, 2 the arch's fallback */
+static bool fallback;
 
 static int membarrier(int cmd)
 {
@@ -36,23 +33,21 @@ int frt_sync_init(void)
 	if (mode)
 		return 0;
 	/* kept even with membarrier, should it ever fail */
-	ipi_page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ipi_page == MAP_FAILED)
-		ipi_page = NULL;
+	fallback = !arch_sync_fallback_init();
 	if (!(force && *force == '1') && q >= 0 &&
 	    (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE) &&
 	    !membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE)) {
 		mode = 1;
 		return 0;
 	}
-	if (!ipi_page) {
+	if (!fallback) {
 		frt_msg("no way to synchronize instruction caches across threads; patching "
 			"disabled");
 		return -ENOSYS;
 	}
 	mode = 2;
-	frt_info(1, "membarrier SYNC_CORE unavailable; using TLB shootdowns to serialize cores");
+	frt_info(1, "membarrier SYNC_CORE unavailable; using %s to serialize cores",
+		 arch_sync_fallback_what);
 	return 0;
 }
 
@@ -64,17 +59,12 @@ void frt_sync_core(void)
 			return;
 		/* registration lost (cannot happen short of seccomp): fall through */
 	}
-	if (ipi_page) {
-		size_t psz = (size_t)sysconf(_SC_PAGESIZE);
-
-		ipi_page[0]++; /* make the page present so there is a TLB entry to shoot */
-		mprotect((void *)ipi_page, psz, PROT_READ);
-		mprotect((void *)ipi_page, psz, PROT_READ | PROT_WRITE);
-	}
+	if (fallback)
+		arch_sync_fallback();
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 const char *frt_sync_mode(void)
 {
-	return mode == 1 ? "membarrier" : mode == 2 ? "tlb-shootdown" : "none";
+	return mode == 1 ? "membarrier" : mode == 2 ? arch_sync_fallback_name : "none";
 }

@@ -4,11 +4,13 @@
  *
  *   1. make the touched pages writable (only them; execute stays on)
  *   2. store every new ops pointer (slot, or the site record for lookup sites)
- *   3. for each of the ARCH_PATCH_STEPS steps: apply it to every changing
- *      site, then sync_core once
+ *   3. for each step k of the sites' plans (arch_plan_site: x86 has 3):
+ *      apply step k to every changing site, flush each (arch_flush), then
+ *      sync_core once
  *   4. restore the page protections exactly
  *
- * So a transaction costs ARCH_PATCH_STEPS syncs whatever the number of sites,
+ * So a transaction costs as many syncs as a plan has steps, whatever the
+ * number of sites,
  * and one mprotect pair per contiguous page range. A refused mprotect fails
  * it before any byte is written. Ops pointers are stored before the code that
  * reads them becomes reachable; the sync after each step orders them for
@@ -25,7 +27,7 @@
 #include "tsan.h"
 
 struct code {
-	uint8_t bytes[ARCH_SITE_SIZE];
+	struct arch_plan plan;
 	bool on;
 };
 
@@ -48,8 +50,8 @@ static bool site_gpr(const struct frt_site *s)
 /* Must the site's code change (not only its ops)? */
 static bool code_changes(const struct frt_change *c)
 {
-	return c->insn != c->site->insn ||
-	       (c->insn == ARCH_INSN_CALL && c->gpr != site_gpr(c->site));
+	return c->state != c->site->state ||
+	       (c->state == ARCH_ST_ON && c->gpr != site_gpr(c->site));
 }
 
 /*
@@ -67,13 +69,12 @@ ARCH_TEXT_ACCESS static bool slot_as_expected(const struct frt_site *s)
 /* Are the site's bytes what we last put there? */
 ARCH_TEXT_ACCESS static bool site_as_expected(const struct frt_object *o, const struct frt_site *s)
 {
-	uintptr_t target = 0;
-	enum arch_insn now =
-		arch_site_insn((const uint8_t *)s->addr, ARCH_SITE_SIZE, s->addr, &target);
+	uint64_t target = 0;
+	int now = arch_site_state((const uint8_t *)s->addr, ARCH_SITE_SIZE, s->addr, &target);
 
-	if (now != s->insn)
+	if (now != s->state)
 		return false;
-	return now != ARCH_INSN_CALL || target == call_target(o, s, site_gpr(s));
+	return now != ARCH_ST_ON || target == call_target(o, s, site_gpr(s));
 }
 
 int frt_txn_apply(struct frt_change *v, size_t n)
@@ -83,6 +84,7 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 	struct code *code;
 	struct frt_text t = {0};
 	bool any_code = false;
+	unsigned int nsteps = 0;
 	int ret;
 
 	if (!n)
@@ -137,11 +139,16 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 		if (code_changes(c)) {
 			bool ok = site_as_expected(c->obj, s);
 
-			if (ok && c->insn == ARCH_INSN_CALL)
-				ok = arch_encode_call(code[i].bytes, s->addr,
-						      call_target(c->obj, s, c->gpr));
-			else if (ok)
-				arch_encode_nop(code[i].bytes);
+			if (ok)
+				ok = !arch_plan_site(
+					&code[i].plan, s->addr, s->state,
+					s->state == ARCH_ST_ON ? call_target(c->obj, s, site_gpr(s))
+							       : 0,
+					c->state,
+					c->state == ARCH_ST_ON ? call_target(c->obj, s, c->gpr)
+							       : 0);
+			if (ok && code[i].plan.n > nsteps)
+				nsteps = code[i].plan.n;
 			code[i].on = ok;
 			any_code |= ok;
 			if (!ok) {
@@ -167,18 +174,20 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 		}
 	}
 	if (any_code) {
-		for (int step = 0; step < ARCH_PATCH_STEPS; step++) {
-			for (size_t i = 0; i < n; i++)
-				if (code[i].on)
-					arch_patch_step(step, (uint8_t *)v[i].site->addr,
-							code[i].bytes);
+		for (unsigned int step = 0; step < nsteps; step++) {
+			for (size_t i = 0; i < n; i++) {
+				if (!code[i].on || step >= code[i].plan.n)
+					continue;
+				arch_apply_step(v[i].site->addr, &code[i].plan.step[step]);
+				arch_flush(v[i].site->addr, ARCH_SITE_SIZE);
+			}
 			frt_sync_core();
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (!code[i].on)
 				continue;
-			v[i].site->insn = v[i].insn;
-			if (v[i].insn == ARCH_INSN_CALL && v[i].gpr)
+			v[i].site->state = v[i].state;
+			if (v[i].state == ARCH_ST_ON && v[i].gpr)
 				v[i].site->flags |= FRT_SITE_F_GPR;
 			else
 				v[i].site->flags &= (uint8_t)~FRT_SITE_F_GPR;

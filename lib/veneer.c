@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * A site's CALL rel32 reaches +-2 GiB. When the trampolines (in this library)
- * are out of that range of an object, a page of veneers is mapped in a free
- * gap near the object; each veneer is an indirect jump to one trampoline.
+ * A site's direct call reaches ARCH_CALL_REACH either way (x86_64: +-2 GiB).
+ * When the trampolines (in this library) are out of that range of an object,
+ * a page of veneers is mapped in a free gap near the object; each veneer
+ * (arch_veneer) jumps to one trampoline.
  * Veneers are unmapped only after the object is gone and a grace period.
  */
 #include <errno.h>
@@ -14,7 +15,7 @@
 #include "log.h"
 #include "runtime.h"
 
-#define REACH  ((uintptr_t)1 << 31)
+#define REACH  ARCH_CALL_REACH
 #define MARGIN ((uintptr_t)1 << 20)
 
 static bool near(uintptr_t x, uintptr_t y)
@@ -22,10 +23,10 @@ static bool near(uintptr_t x, uintptr_t y)
 	return (x > y ? x - y : y - x) < REACH - MARGIN;
 }
 
-/* rel32 counts from the end of the call: check the nearest and farthest sites */
+/* a call counts from site + ARCH_CALL_BASE: check the nearest and farthest sites */
 static bool reachable(const struct frt_object *o, uintptr_t target, size_t len)
 {
-	uintptr_t a = o->lo + ARCH_SITE_SIZE, b = o->hi;
+	uintptr_t a = o->lo + ARCH_CALL_BASE, b = o->hi - ARCH_SITE_SIZE + ARCH_CALL_BASE;
 
 	return near(target, a) && near(target, b) && near(target + len, a) && near(target + len, b);
 }
@@ -92,7 +93,7 @@ int frt_veneer_setup(struct frt_object *o)
 		g.best = 0;
 		if (frt_maps_foreach(gap_cb, &g) < 0)
 			return -EIO;
-		consider(&g, g.prev_end, (uintptr_t)1 << 47);
+		consider(&g, g.prev_end, ARCH_USER_VA_END);
 		if (!g.best)
 			return -ENOSPC;
 		p = mmap((void *)g.best, g.psz, PROT_READ | PROT_WRITE,
@@ -104,7 +105,9 @@ int frt_veneer_setup(struct frt_object *o)
 			continue;
 		}
 		for (int k = 0; k < FRT_CALL_KINDS; k++)
-			arch_write_veneer(p + k * ARCH_VENEER_SIZE, targets[k]);
+			arch_veneer(p + k * ARCH_VENEER_SIZE,
+				    (uintptr_t)p + (uintptr_t)k * ARCH_VENEER_SIZE, targets[k]);
+		arch_flush((uintptr_t)p, FRT_CALL_KINDS * ARCH_VENEER_SIZE);
 		if (mprotect(p, g.psz, PROT_READ | PROT_EXEC)) {
 			munmap(p, g.psz);
 			return -errno;

@@ -55,11 +55,11 @@ static int list_file(const char *file, const struct frt_patterns *pats)
 		if (!line_matches(pats, base, name))
 			continue;
 		printf("%s %s %#llx %s %s%s\n", base, name, (unsigned long long)s->entry,
-		       frt_layout_name(s->layout),
+		       arch_layout_name(s->layout),
 		       (s->flags & FRT_SITE_F_SLOT)	   ? "slot"
 		       : (s->flags & FRT_SITE_F_SLOT_UNAL) ? "slot-unaligned"
 							   : "noslot",
-		       (s->flags & FRT_SITE_F_ENDBR) ? " endbr" : "");
+		       (s->flags & FRT_SITE_F_PAD) ? " " ARCH_PAD_NAME : "");
 	}
 	for (int i = 0; i < FRT_SKIP_NR; i++)
 		if (sc.skipped[i])
@@ -153,7 +153,8 @@ static void list_usage(FILE *f)
 		"       %s list [OPTIONS] -- PROGRAM [ARGS...]\n"
 		"The traceable functions of an ELF file, or of PROGRAM and every object it\n"
 		"loads while it runs (untraced). One line each: MODULE FUNCTION ENTRY LAYOUT\n"
-		"SLOT [endbr]. Exit status 1 when nothing is traceable (and why on stderr).\n"
+		"SLOT [" ARCH_PAD_NAME
+		"]. Exit status 1 when nothing is traceable (and why on stderr).\n"
 		"\n"
 		"  -F, --filter=PATTERNS  only these functions: globs (* ? [...]) separated by\n"
 		"                         commas or spaces, each optionally GLOB@MODULE\n"

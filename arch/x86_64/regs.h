@@ -59,6 +59,30 @@ static inline unsigned long arch_regs_arg(const struct ftrace_rt_regs *r, unsign
 		return ((const unsigned long *)r->sp)[1 + (n - 6)];
 	}
 }
+
+/* The traced function's stack pointer at its entry: the address of its return address. */
+static inline uintptr_t arch_regs_sp(const struct ftrace_rt_regs *r)
+{
+	return r->sp;
+}
+
+/* Where function_graph finds and replaces the return address: the stack slot at sp. */
+static inline uintptr_t *arch_regs_ret(struct ftrace_rt_regs *r)
+{
+	return (uintptr_t *)r->sp;
+}
+
+/* The return hook's stack pointer just after the hooked return: the slot is below it. */
+static inline uintptr_t arch_graph_ret_key(uintptr_t sp)
+{
+	return sp - sizeof(uintptr_t);
+}
+
+/* The real return address back into its slot, where the hook's CFI reads it. */
+static inline void arch_graph_ret_restore(uintptr_t key, uintptr_t ret)
+{
+	*(volatile uintptr_t *)key = ret;
+}
 #endif
 
 #endif

@@ -38,7 +38,7 @@ static int64_t jitter(unsigned int *seed)
 
 static void reset(void)
 {
-	frt_clock_tsc = true;
+	frt_clock_cycles = true;
 	frt_clock_nsegs = 0;
 	/* 200 us measured as 200.02 us: the rate is 100 ppm fast */
 	frt_clock_init_at(raw_at(0), T0, raw_at(200000), T0 + 200020);

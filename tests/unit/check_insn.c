@@ -1,16 +1,225 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests: x86_64 encoders and the patch steps. Every intermediate state
- * of a step list is decoded as the instruction stream a thread would run
- * from the site: it must be the old instruction, a jump over the site, or the
- * new one.
+ * Unit tests of the architectures' pure verbs (arch/arch.h).
+ *
+ * The walker is generic: for every architecture in arches[] it asks for the
+ * plans that move a site off -> on(A), on(A) -> off, on(A) -> on(B), and for
+ * the init once of what the compiler left, then applies them store by store
+ * (byte by byte where a store is not atomic) to an image of the site. After
+ * every store, a thread stopped at any instruction boundary it could have
+ * reached in any earlier image (outside the init's quiet range) runs the
+ * image with the arch's simulator: it must skip the site or call the old or
+ * the new target, never execute anything else; the last image must be the
+ * new state, and a target out of reach must give -ERANGE. A new port adds
+ * its struct arch_desc to arches[] (and its insn.c to tests/unit/meson.build).
+ *
+ * The x86_64-specific tests below check its decoders, scan and veneers.
  */
 #include <check.h>
 #include "run_suite.h"
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define ARCH_PURE 1
 #include "arch.h"
+#include "x86_64/x86_64.h"
+
+static const struct arch_desc *const arches[] = {
+	&arch_desc_x86_64,
+};
+
+#define IMG_MAX 63
+
+struct walk {
+	const struct arch_desc *a;
+	uint64_t site, ta, tb; /* the targets a thread may call: old and new */
+	uint64_t reach;	       /* boundaries a thread may be stopped at */
+	uint64_t quiet;	       /* offsets no thread is in (init's quiet range) */
+	uint8_t img[IMG_MAX];
+	const char *what;
+};
+
+/*
+ * Every thread that may be stopped somewhere runs the current image: false
+ * (and why in w->why) if one runs garbage or calls a third target.
+ */
+static char why[256];
+
+static bool check_threads(struct walk *w, const char *when)
+{
+	uint64_t done = 0;
+
+	w->reach &= ~w->quiet;
+	while (w->reach & ~done) {
+		unsigned int pc = (unsigned int)__builtin_ctzll(w->reach & ~done);
+		uint64_t seen = 0, t = 0;
+		int r = w->a->run(w->img, pc, w->site, &t, &seen);
+
+		done |= 1ull << pc;
+		if (r == ARCH_RUN_INVALID) {
+			snprintf(why, sizeof(why), "%s %s: %s: a thread at +%u runs garbage",
+				 w->a->name, w->what, when, pc);
+			return false;
+		}
+		if (r == ARCH_RUN_CALL && t != w->ta && t != w->tb) {
+			snprintf(why, sizeof(why), "%s %s: %s: a thread at +%u calls %#llx",
+				 w->a->name, w->what, when, pc, (unsigned long long)t);
+			return false;
+		}
+		w->reach |= seen & ~w->quiet;
+	}
+	return true;
+}
+
+static bool apply_step(struct walk *w, const struct arch_step *s, int k, bool check_each)
+{
+	char when[64];
+
+	for (unsigned int i = 0; i < s->n; i++) {
+		const struct arch_store *st = &s->st[i];
+
+		ck_assert_uint_le(st->off + st->len, w->a->site_size);
+		if (st->flags & ARCH_STORE_ATOMIC) {
+			ck_assert(st->len == 2 || st->len == 4 || st->len == 8);
+			memcpy(w->img + st->off, st->b, st->len);
+			snprintf(when, sizeof(when), "step %d store %u", k, i);
+			if (check_each && !check_threads(w, when))
+				return false;
+			continue;
+		}
+		for (unsigned int b = 0; b < st->len; b++) {
+			w->img[st->off + b] = st->b[b];
+			snprintf(when, sizeof(when), "step %d store %u byte %u", k, i, b);
+			if (check_each && !check_threads(w, when))
+				return false;
+		}
+	}
+	return true;
+}
+
+static void start(struct walk *w, const struct arch_desc *a, uint64_t site, int state,
+		  uint64_t target, const char *what)
+{
+	memset(w, 0, sizeof(*w));
+	w->a = a;
+	w->site = site;
+	w->what = what;
+	ck_assert_uint_le(a->site_size, IMG_MAX);
+	ck_assert_int_eq(a->encode(w->img, site, state, target), 0);
+	w->reach = 1; /* a thread entering the site */
+}
+
+static void expect(struct walk *w, int state, uint64_t target)
+{
+	uint8_t want[IMG_MAX];
+	uint64_t t = 0;
+
+	ck_assert_int_eq(w->a->encode(want, w->site, state, target), 0);
+	ck_assert_msg(!memcmp(w->img, want, w->a->site_size), "%s %s: wrong final bytes",
+		      w->a->name, w->what);
+	ck_assert_int_eq(w->a->site_state(w->img, w->a->site_size, w->site, &t), state);
+	if (state == ARCH_ST_ON)
+		ck_assert_uint_eq(t, target);
+}
+
+static void walk_plan(const struct arch_desc *a, uint64_t site, int from, uint64_t ft, int to,
+		      uint64_t tt, const char *what)
+{
+	struct arch_plan p;
+	struct walk w;
+
+	start(&w, a, site, from, ft, what);
+	w.ta = from == ARCH_ST_ON ? ft : (uint64_t)-1;
+	w.tb = to == ARCH_ST_ON ? tt : (uint64_t)-1;
+	ck_assert_msg(check_threads(&w, "before"), "%s", why);
+	ck_assert_int_eq(a->plan_site(&p, site, from, ft, to, tt), 0);
+	ck_assert_uint_ge(p.n, 1);
+	ck_assert_uint_le(p.n, ARCH_PLAN_STEPS);
+	for (int k = 0; k < p.n; k++)
+		ck_assert_msg(apply_step(&w, &p.step[k], k, true), "%s", why);
+	expect(&w, to, tt);
+	ck_assert_msg(check_threads(&w, "after"), "%s", why);
+}
+
+static void walk_init(const struct arch_desc *a, uint64_t site)
+{
+	struct arch_init in;
+	struct walk w;
+
+	start(&w, a, site, ARCH_ST_RAW, 0, "init");
+	ck_assert_msg(check_threads(&w, "before"), "%s", why);
+	ck_assert_int_eq(a->init_site(site, w.img, &in), 0);
+	ck_assert_uint_le(in.quiet_lo, in.quiet_hi);
+	ck_assert_uint_le(in.quiet_hi, a->site_size);
+	/* threads stopped in the quiet range are moved to its end (all NOPs there) */
+	for (unsigned int pc = in.quiet_lo; pc < in.quiet_hi; pc++)
+		w.quiet |= 1ull << pc;
+	w.ta = w.tb = (uint64_t)-1;
+	/* with ARCH_INIT_STOPPED no thread runs during the stores: only the end counts */
+	ck_assert_msg(apply_step(&w, &in.step, 0, !(in.flags & ARCH_INIT_STOPPED)), "%s", why);
+	expect(&w, ARCH_ST_OFF, 0);
+	ck_assert_msg(check_threads(&w, "after"), "%s", why);
+	/* the init refuses what is not RAW */
+	ck_assert_int_eq(a->init_site(site, w.img, &in), -EINVAL);
+}
+
+START_TEST(test_walk_plans)
+{
+	const struct arch_desc *a = arches[_i];
+	const uint64_t site = 0x401000, far = site + (1ull << 40);
+	/* targets on both sides of the site, near its reach's ends */
+	const uint64_t ta = 0x402000, tb = 0x400000, tc = site + 0x7000000, td = site - 0x7000000;
+	struct arch_plan p;
+
+	walk_plan(a, site, ARCH_ST_OFF, 0, ARCH_ST_ON, ta, "off->on(A)");
+	walk_plan(a, site, ARCH_ST_ON, ta, ARCH_ST_OFF, 0, "on(A)->off");
+	walk_plan(a, site, ARCH_ST_ON, ta, ARCH_ST_ON, tb, "on(A)->on(B)");
+	walk_plan(a, site, ARCH_ST_ON, tc, ARCH_ST_ON, td, "on(C)->on(D)");
+	walk_plan(a, site, ARCH_ST_ON, ta, ARCH_ST_ON, ta, "on(A)->on(A)");
+	walk_plan(a, site, ARCH_ST_OFF, 0, ARCH_ST_OFF, 0, "off->off");
+	/* out of reach: no plan, the runtime calls a veneer instead */
+	ck_assert_int_eq(a->plan_site(&p, site, ARCH_ST_OFF, 0, ARCH_ST_ON, far), -ERANGE);
+	ck_assert_int_eq(a->plan_site(&p, site, ARCH_ST_ON, ta, ARCH_ST_ON, far), -ERANGE);
+	/* nothing is planned from what init must handle first */
+	ck_assert_int_eq(a->plan_site(&p, site, ARCH_ST_RAW, 0, ARCH_ST_ON, ta), -EINVAL);
+	walk_init(a, site);
+}
+END_TEST
+
+/* The walker itself catches bad plans: a torn CALL, an init under a thread. */
+START_TEST(test_walker_catches)
+{
+	struct arch_step st = {0};
+	struct walk w;
+	uint8_t call[5];
+
+	ck_assert_int_eq(arch_desc_x86_64.encode(call, 0x401000, ARCH_ST_ON, 0x402000), 0);
+	/* the head first, then the tail: a thread entering in between runs e8 + old bytes */
+	st.n = 2;
+	st.st[0] = (struct arch_store){0, 2, ARCH_STORE_ATOMIC, {call[0], call[1]}};
+	st.st[1] = (struct arch_store){2, 3, 0, {call[2], call[3], call[4]}};
+	start(&w, &arch_desc_x86_64, 0x401000, ARCH_ST_OFF, 0, "torn");
+	w.tb = 0x402000;
+	ck_assert(!apply_step(&w, &st, 0, true));
+	/* x86's init with a thread free to run through the run: caught */
+	{
+		struct arch_init in;
+
+		start(&w, &arch_desc_x86_64, 0x401000, ARCH_ST_RAW, 0, "init");
+		ck_assert_int_eq(arch_desc_x86_64.init_site(0x401000, w.img, &in), 0);
+		ck_assert(in.flags & ARCH_INIT_STOPPED);
+		ck_assert(!apply_step(&w, &in.step, 0, true));
+	}
+	/* a thread left at +2 of the run meets the NOP5's tail */
+	start(&w, &arch_desc_x86_64, 0x401000, ARCH_ST_RAW, 0, "init");
+	ck_assert(check_threads(&w, "before"));
+	ck_assert(w.reach & (1u << 2));
+	arch_desc_x86_64.encode(w.img, 0x401000, ARCH_ST_OFF, 0);
+	ck_assert(!check_threads(&w, "after"));
+}
+END_TEST
 
 START_TEST(test_nop_len)
 {
@@ -32,104 +241,134 @@ START_TEST(test_nop_len)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
-		ck_assert_uint_eq(arch_nop_len(cases[i].b, sizeof(cases[i].b)), cases[i].len);
-	ck_assert_uint_eq(arch_nop_len((const unsigned char[]){0x0f, 0x1f, 0x44}, 3), 0);
+		ck_assert_uint_eq(x86_64_nop_len(cases[i].b, sizeof(cases[i].b)), cases[i].len);
+	ck_assert_uint_eq(x86_64_nop_len((const unsigned char[]){0x0f, 0x1f, 0x44}, 3), 0);
 }
 END_TEST
 
-START_TEST(test_site_insn)
+START_TEST(test_site_state)
 {
+	const struct arch_desc *a = &arch_desc_x86_64;
 	unsigned char b[5];
-	uintptr_t t = 0;
+	uint64_t t = 0;
 
 	memset(b, 0x90, 5);
-	ck_assert_int_eq(arch_site_insn(b, 5, 0x1000, NULL), ARCH_INSN_NOP1RUN);
-	arch_encode_nop(b);
-	ck_assert_int_eq(arch_site_insn(b, 5, 0x1000, NULL), ARCH_INSN_NOP5);
+	ck_assert_int_eq(x86_64_site_state(b, 5, 0x1000, NULL), ARCH_ST_RAW);
+	a->encode(b, 0x1000, ARCH_ST_OFF, 0);
+	ck_assert_int_eq(x86_64_site_state(b, 5, 0x1000, NULL), ARCH_ST_OFF);
 	memcpy(b, (unsigned char[]){0x0f, 0x1f, 0x44, 0x00, 0x08}, 5); /* clang's */
-	ck_assert_int_eq(arch_site_insn(b, 5, 0x1000, NULL), ARCH_INSN_NOP5);
-	ck_assert(arch_encode_call(b, 0x1000, 0x2000));
-	ck_assert_int_eq(arch_site_insn(b, 5, 0x1000, &t), ARCH_INSN_CALL);
+	ck_assert_int_eq(x86_64_site_state(b, 5, 0x1000, NULL), ARCH_ST_OFF);
+	ck_assert_int_eq(a->encode(b, 0x1000, ARCH_ST_ON, 0x2000), 0);
+	ck_assert_int_eq(x86_64_site_state(b, 5, 0x1000, &t), ARCH_ST_ON);
 	ck_assert_uint_eq(t, 0x2000);
-	ck_assert(arch_encode_call(b, 0x7f0000001000, 0x7f0000000000));
-	ck_assert_int_eq(arch_site_insn(b, 5, 0x7f0000001000, &t), ARCH_INSN_CALL);
+	ck_assert_int_eq(a->encode(b, 0x7f0000001000, ARCH_ST_ON, 0x7f0000000000), 0);
+	ck_assert_int_eq(x86_64_site_state(b, 5, 0x7f0000001000, &t), ARCH_ST_ON);
 	ck_assert_uint_eq(t, 0x7f0000000000);
-	/* out of rel32 range */
-	ck_assert(!arch_encode_call(b, 0x1000, 0x7f0000000000));
-	ck_assert_int_eq(
-		arch_site_insn((const unsigned char[]){0x55, 0x48, 0x89, 0xe5, 0x90}, 5, 0, NULL),
-		ARCH_INSN_OTHER);
-	ck_assert(arch_is_endbr((const unsigned char[]){0xf3, 0x0f, 0x1e, 0xfa}, 4));
-	ck_assert(!arch_is_endbr((const unsigned char[]){0xf3, 0x0f, 0x1e, 0xfb}, 4));
+	ck_assert_int_eq(a->encode(b, 0x1000, ARCH_ST_ON, 0x7f0000000000), -ERANGE);
+	ck_assert_int_eq(x86_64_site_state((const unsigned char[]){0x55, 0x48, 0x89, 0xe5, 0x90}, 5,
+					   0, NULL),
+			 ARCH_ST_OTHER);
 }
 END_TEST
 
-/* What a thread entering at the site executes: "old", "skip" or "new"; NULL if invalid. */
-static const char *classify(const unsigned char *b, const unsigned char *old,
-			    const unsigned char *new)
+/* scan over an image of a few functions' bytes at link-time addresses */
+struct img {
+	uint64_t base;
+	uint8_t b[256];
+	const uint8_t *file; /* the file's bytes, if different */
+};
+
+static bool img_read(void *ctx, uint64_t va, void *buf, size_t len)
 {
-	if (!memcmp(b, old, 5))
-		return "old";
-	if (!memcmp(b, new, 5))
-		return "new";
-	if (b[0] == 0xeb && b[1] == 0x03)
-		return "skip";
-	return NULL;
+	struct img *m = ctx;
+
+	if (va < m->base || va + len > m->base + sizeof(m->b))
+		return false;
+	memcpy(buf, m->b + (va - m->base), len);
+	return true;
 }
 
-static void walk_steps(const unsigned char *old, const unsigned char *new)
+static bool img_read_file(void *ctx, uint64_t va, void *buf, size_t len)
 {
-	unsigned char b[5];
+	struct img *m = ctx;
 
-	memcpy(b, old, 5);
-	for (int step = 0; step < ARCH_PATCH_STEPS; step++) {
-		arch_patch_step(step, b, new);
-		ck_assert_msg(classify(b, old, new), "invalid state after step %d", step);
+	if (va < m->base || va + len > m->base + sizeof(m->b))
+		return false;
+	memcpy(buf, m->file + (va - m->base), len);
+	return true;
+}
+
+START_TEST(test_scan)
+{
+	static const uint8_t endbr[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+	struct img m = {.base = 0x1000};
+	struct arch_scan_src src = {img_read, NULL, &m};
+	struct arch_site_desc d;
+
+	memset(m.b, 0xcc, sizeof(m.b));
+	/* GCC 13,8 at 0x1000: 8 + 5 NOPs, entry 0x1008 */
+	memset(m.b, 0x90, 13);
+	ck_assert_int_eq(x86_64_scan_site(&src, 0x1000, 0x1008, ARCH_REC_PFE, &d), ARCH_SKIP_NONE);
+	ck_assert_uint_eq(d.entry, 0x1008);
+	ck_assert_uint_eq(d.site_off, 0);
+	ck_assert_int_eq(d.state, ARCH_ST_RAW);
+	ck_assert_str_eq(x86_64_layout_name(d.layout), "pfe-nop1");
+	ck_assert_uint_eq(d.flags, ARCH_SCAN_F_SLOT | ARCH_SCAN_F_RAW);
+	ck_assert_uint_eq(d.m, 8);
+	ck_assert_uint_eq(d.n, 13);
+	/* no symbol: the entry is guessed */
+	ck_assert_int_eq(x86_64_scan_site(&src, 0x1000, 0, ARCH_REC_PFE, &d), ARCH_SKIP_NONE);
+	ck_assert_uint_eq(d.entry, 0x1008);
+	ck_assert(d.flags & ARCH_SCAN_F_ENTRY_HEUR);
+	/* clang with CET at 0x1040: 8 NOPs, endbr64, NOP5 */
+	memset(m.b + 0x40, 0x90, 8);
+	memcpy(m.b + 0x48, endbr, 4);
+	memcpy(m.b + 0x4c, (uint8_t[]){0x0f, 0x1f, 0x44, 0x00, 0x08}, 5);
+	ck_assert_int_eq(x86_64_scan_site(&src, 0x1040, 0x1048, ARCH_REC_PFE, &d), ARCH_SKIP_NONE);
+	ck_assert_uint_eq(d.site_off, 4);
+	ck_assert_int_eq(d.state, ARCH_ST_OFF);
+	ck_assert_str_eq(x86_64_layout_name(d.layout), "pfe-nop5");
+	ck_assert_uint_eq(d.flags, ARCH_SCAN_F_SLOT | ARCH_SCAN_F_PAD);
+	/* a GCC run already initialised in memory: the file says RAW */
+	{
+		uint8_t file[256];
+
+		memcpy(file, m.b, sizeof(file));
+		memcpy(m.b + 8, (uint8_t[]){0x0f, 0x1f, 0x44, 0x00, 0x00}, 5);
+		m.file = file;
+		src.read_file = img_read_file;
+		ck_assert_int_eq(x86_64_scan_site(&src, 0x1000, 0x1008, ARCH_REC_PFE, &d),
+				 ARCH_SKIP_NONE);
+		ck_assert_int_eq(d.state, ARCH_ST_OFF);
+		ck_assert_str_eq(x86_64_layout_name(d.layout), "pfe-nop1");
+		ck_assert(d.flags & ARCH_SCAN_F_RAW);
+		src.read_file = NULL;
 	}
-	ck_assert_mem_eq(b, new, 5);
-}
-
-START_TEST(test_steps)
-{
-	unsigned char nop[5], call[5], call2[5];
-
-	arch_encode_nop(nop);
-	ck_assert(arch_encode_call(call, 0x401000, 0x402000));
-	ck_assert(arch_encode_call(call2, 0x401000, 0x400000));
-	walk_steps(nop, call);
-	walk_steps(call, nop);
-	walk_steps(call, call2);
-}
-END_TEST
-
-START_TEST(test_convert_run)
-{
-	unsigned char b[5], nop[5];
-
-	memset(b, 0x90, 5);
-	arch_convert_nop_run(b);
-	arch_encode_nop(nop);
-	ck_assert_mem_eq(b, nop, 5);
-}
-END_TEST
-
-START_TEST(test_steppable_and_slot)
-{
-	ck_assert(arch_site_steppable(0x1000));
-	ck_assert(arch_site_steppable(0x103e));
-	ck_assert(!arch_site_steppable(0x103f));
-	/* slot from the trampoline's return address, with and without endbr64 */
-	ck_assert_uint_eq(arch_slot_from_ret(0x1008 + 5), 0x1000);
-	ck_assert_uint_eq(arch_slot_from_ret(0x1008 + 4 + 5), 0x1000);
+	/* a head that would straddle a cache line (site at 0x107f) */
+	memset(m.b + 0x77, 0x90, 13);
+	ck_assert_int_eq(x86_64_scan_site(&src, 0x1077, 0x107f, ARCH_REC_PFE, &d),
+			 ARCH_SKIP_UNSTEPPABLE);
+	/* not NOPs */
+	ck_assert_int_eq(x86_64_scan_site(&src, 0x10a0, 0x10a8, ARCH_REC_PFE, &d), ARCH_SKIP_BYTES);
+	/* outside */
+	ck_assert_int_eq(x86_64_scan_site(&src, 0x9000, 0x9008, ARCH_REC_PFE, &d),
+			 ARCH_SKIP_OUTSIDE);
+	/* mcount: a NOP5 after endbr64 */
+	memcpy(m.b + 0xc0, endbr, 4);
+	memcpy(m.b + 0xc4, (uint8_t[]){0x0f, 0x1f, 0x44, 0x00, 0x00}, 5);
+	ck_assert_int_eq(x86_64_scan_site(&src, 0x10c4, 0, ARCH_REC_MCOUNT, &d), ARCH_SKIP_NONE);
+	ck_assert_uint_eq(d.entry, 0x10c0);
+	ck_assert_str_eq(x86_64_layout_name(d.layout), "mcount-nop5");
+	ck_assert_uint_eq(d.flags & (ARCH_SCAN_F_SLOT | ARCH_SCAN_F_SLOT_UNAL), 0);
 }
 END_TEST
 
 START_TEST(test_veneer)
 {
-	unsigned char v[ARCH_VENEER_SIZE];
-	uintptr_t target;
+	unsigned char v[16];
+	uint64_t target;
 
-	arch_write_veneer(v, 0x1122334455667788);
+	x86_64_veneer(v, 0x10000, 0x1122334455667788);
 	ck_assert_uint_eq(v[0], 0x3e); /* notrack */
 	ck_assert_uint_eq(v[1], 0xff);
 	ck_assert_uint_eq(v[2], 0x25);
@@ -145,11 +384,11 @@ int main(void)
 	Suite *s = suite_create("insn");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_loop_test(tc, test_walk_plans, 0, (int)(sizeof(arches) / sizeof(*arches)));
+	tcase_add_test(tc, test_walker_catches);
 	tcase_add_test(tc, test_nop_len);
-	tcase_add_test(tc, test_site_insn);
-	tcase_add_test(tc, test_steps);
-	tcase_add_test(tc, test_convert_run);
-	tcase_add_test(tc, test_steppable_and_slot);
+	tcase_add_test(tc, test_site_state);
+	tcase_add_test(tc, test_scan);
 	tcase_add_test(tc, test_veneer);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
