@@ -161,13 +161,16 @@ int aarch64_scan_site(const struct arch_scan_src *src, uint64_t rec, uint64_t en
 			flags |= ARCH_SCAN_F_ENTRY_HEUR;
 		}
 	}
-	if (entry < rec || entry - rec > 64)
+	/* the record is at or before the entry, or right after its BTI c (M = 0) */
+	if ((entry < rec && entry + 4 != rec) || (entry > rec && entry - rec > 64))
 		return ARCH_SKIP_BYTES;
 	if (!src->read(src->ctx, entry, b, 4))
 		return ARCH_SKIP_OUTSIDE;
 	if (rd32(b) == A64_BTI_C) {
 		flags |= ARCH_SCAN_F_PAD;
 		site_off = 4;
+	} else if (entry < rec) {
+		return ARCH_SKIP_BYTES;
 	}
 	site = entry + site_off;
 	if (!src->read(src->ctx, site, b, A64_SITE_SIZE))
@@ -180,9 +183,9 @@ int aarch64_scan_site(const struct arch_scan_src *src, uint64_t rec, uint64_t en
 	out->state = (uint8_t)st;
 	out->layout = AARCH64_LAYOUT_PFE;
 	/* M: the prefix, N: the prefix and the site's two instructions */
-	out->m = (uint8_t)((entry - rec) / 4);
+	out->m = entry > rec ? (uint8_t)((entry - rec) / 4) : 0;
 	out->n = (uint8_t)(out->m + 2);
-	if (entry - rec >= 8)
+	if (out->m >= 2)
 		flags |= (entry & 7) ? ARCH_SCAN_F_SLOT_UNAL : ARCH_SCAN_F_SLOT;
 	/* every compiler leaves NOP, NOP: RAW, unless an init already ran in memory */
 	if (st == ARCH_ST_RAW ||
@@ -206,7 +209,12 @@ int aarch64_init_site(uint64_t site, const uint8_t *cur, struct arch_init *out)
 	wr32(out->step.st[0].b, A64_MOV_X9_X30);
 	out->quiet_lo = 4; /* NOP#2: see the comment at the top */
 	out->quiet_hi = 8;
-	out->flags = ARCH_INIT_SYNC;
+	/*
+	 * NOP -> MOV is not one of the pairs the Arm ARM allows to change under
+	 * a thread executing it (B2.2.5): no thread may run the site during the
+	 * store, so lib/ initialises only when none can run the object's code.
+	 */
+	out->flags = ARCH_INIT_SYNC | ARCH_INIT_STOPPED;
 	return 0;
 }
 
