@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "regs.h"
 #include "trace.h"
 #include "unwind.h"
 
@@ -80,7 +81,7 @@ void frt_walk_end(bool rehook)
 void frt_before_switch(const ucontext_t *ucp)
 {
 	uintptr_t lo = (uintptr_t)ucp->uc_stack.ss_sp, size = ucp->uc_stack.ss_size;
-	uintptr_t sp = (uintptr_t)ucp->uc_mcontext.gregs[REG_RSP];
+	uintptr_t sp = arch_ucontext_sp(ucp);
 
 	if (size >= 4096 && size <= ((uintptr_t)1 << 32) && sp - lo <= size)
 		frt_fgraph_declare_stack(lo, size);

@@ -13,7 +13,7 @@ arm64=""
 for a in "$@"; do
 	case "$a" in
 	aarch64 | arm64)
-		pkgs="$pkgs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+		pkgs="$pkgs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libc6:arm64
 		      liburcu-dev:arm64 libelf-dev:arm64 check:arm64
 		      libsubunit-dev:arm64 zlib1g-dev:arm64"
 		arm64=1

@@ -91,6 +91,9 @@ static inline void arch_graph_ret_restore(uintptr_t key, uintptr_t ret)
 {
 	*(volatile uintptr_t *)(key - sizeof(uintptr_t)) = ret;
 }
+
+/* The stack pointer a ucontext_t holds (a macro: no <ucontext.h> here). */
+#define arch_ucontext_sp(ucp) ((uintptr_t)(ucp)->uc_mcontext.sp)
 #endif
 
 #endif

@@ -83,6 +83,9 @@ static inline void arch_graph_ret_restore(uintptr_t key, uintptr_t ret)
 {
 	*(volatile uintptr_t *)key = ret;
 }
+
+/* The stack pointer a ucontext_t holds (a macro: no <ucontext.h> here). */
+#define arch_ucontext_sp(ucp) ((uintptr_t)(ucp)->uc_mcontext.gregs[REG_RSP])
 #endif
 
 #endif

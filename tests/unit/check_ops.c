@@ -324,12 +324,19 @@ static void clobber(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_
 {
 	(void)ip, (void)parent_ip, (void)op, (void)regs;
 	__atomic_add_fetch(&light_hits, 1, __ATOMIC_RELAXED);
+#if defined(__x86_64__)
 	if (__builtin_cpu_supports("avx"))
 		__asm__ volatile("vzeroall" ::: "memory");
 	else
 		__asm__ volatile("pxor %%xmm0, %%xmm0\n pxor %%xmm1, %%xmm1\n pxor %%xmm2, %%xmm2"
 				 "\n pxor %%xmm3, %%xmm3" ::
 					 : "memory");
+#elif defined(__aarch64__)
+	__asm__ volatile(
+		"movi v0.16b, #0\n movi v1.16b, #0\n movi v2.16b, #0\n movi v3.16b, #0"
+		"\n movi v4.16b, #0\n movi v5.16b, #0\n movi v6.16b, #0\n movi v7.16b, #0" ::
+			: "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "memory");
+#endif
 }
 
 /* vector arguments survive the trampoline that saves none, and the switches to and from it */
