@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import frt_test  # noqa: F401  (runs the build's programs through its exe wrapper)
+
 d, cc = sys.argv[1], sys.argv[2]
 iterations = sys.argv[3] if len(sys.argv) > 3 else "2000"
 cycles = sys.argv[4] if len(sys.argv) > 4 else "200"
