@@ -127,8 +127,8 @@ int aarch64_encode(uint8_t *out, uint64_t site, int state, uint64_t target)
  * first site NOP (M = 0; after BTI c when there is one: GCC and clang record
  * entry + 4 then). @entry is lib/scan's, from symbols or FDEs, or 0.
  */
-int aarch64_scan_site(const struct arch_scan_src *src, uint64_t rec, uint64_t entry, int kind,
-		      struct arch_site_desc *out)
+static int scan_at(const struct arch_scan_src *src, uint64_t rec, uint64_t entry, int kind,
+		   struct arch_site_desc *out)
 {
 	uint8_t b[A64_SITE_SIZE + 4];
 	uint8_t flags = 0, site_off = 0;
@@ -194,6 +194,22 @@ int aarch64_scan_site(const struct arch_scan_src *src, uint64_t rec, uint64_t en
 		flags |= ARCH_SCAN_F_RAW;
 	out->flags = flags;
 	return ARCH_SKIP_NONE;
+}
+
+/*
+ * lib/scan's entry comes from a symbol, or from an FDE when there is none
+ * (stripped objects). GCC and clang start a function's FDE after its
+ * patchable NOPs, at the body: when the bytes there are not a site, the
+ * entry is guessed from the record instead.
+ */
+int aarch64_scan_site(const struct arch_scan_src *src, uint64_t rec, uint64_t entry, int kind,
+		      struct arch_site_desc *out)
+{
+	int r = scan_at(src, rec, entry, kind, out);
+
+	if (r == ARCH_SKIP_BYTES && entry && kind == ARCH_REC_PFE)
+		r = scan_at(src, rec, 0, kind, out);
+	return r;
 }
 
 int aarch64_init_site(uint64_t site, const uint8_t *cur, struct arch_init *out)
