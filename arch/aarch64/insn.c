@@ -142,22 +142,28 @@ static int scan_at(const struct arch_scan_src *src, uint64_t rec, uint64_t entry
 		return ARCH_SKIP_UNSTEPPABLE;
 	if (!entry) {
 		uint8_t p[16];
-		size_t n = 0;
 
 		/* BTI c just before the record: M = 0, the entry is the pad */
 		if (rec >= 4 && src->read(src->ctx, rec - 4, p, 4) && rd32(p) == A64_BTI_C) {
 			entry = rec - 4;
 		} else {
-			/* NOPs from the record: 4 or more (or 2, then BTI c) is the
-			 * recommended 4,2; fewer is a slot-less N,0 */
-			while (n < 4 && src->read(src->ctx, rec + 4 * n, p, 4) &&
-			       rd32(p) == A64_NOP)
-				n++;
-			if (n >= 4 ||
-			    (n == 2 && src->read(src->ctx, rec + 8, p, 4) && rd32(p) == A64_BTI_C))
-				entry = rec + 8;
-			else
+			/* the recommended 4,2: two prefix NOPs, then [BTI c] and a
+			 * site (RAW, or OFF/ON where an init already ran in memory);
+			 * else a slot-less N,0 whose site is the record */
+			uint64_t at = rec + 8;
+
+			if (src->read(src->ctx, rec, p, 12) && rd32(p) == A64_NOP &&
+			    rd32(p + 4) == A64_NOP) {
+				if (rd32(p + 8) == A64_BTI_C)
+					at += 4;
+				entry = src->read(src->ctx, at, p, 8) &&
+							aarch64_site_state(p, 8, at, NULL) !=
+								ARCH_ST_OTHER
+						? rec + 8
+						: rec;
+			} else {
 				entry = rec;
+			}
 			flags |= ARCH_SCAN_F_ENTRY_HEUR;
 		}
 	}

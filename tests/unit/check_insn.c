@@ -546,6 +546,12 @@ START_TEST(test_a64_scan)
 				 ARCH_SKIP_NONE);
 		ck_assert_int_eq(d.state, ARCH_ST_OFF);
 		ck_assert(d.flags & ARCH_SCAN_F_RAW);
+		/* no symbol (stripped), an FDE past the NOPs: the guess sees the MOV */
+		ck_assert_int_eq(aarch64_scan_site(&src, 0x1000, 0x1010, ARCH_REC_PFE, &d),
+				 ARCH_SKIP_NONE);
+		ck_assert_uint_eq(d.entry, 0x1008);
+		ck_assert(d.flags & ARCH_SCAN_F_ENTRY_HEUR);
+		ck_assert(d.flags & ARCH_SCAN_F_SLOT);
 		src.read_file = NULL;
 	}
 	/* not NOPs, outside, misaligned, mcount (none on aarch64) */
