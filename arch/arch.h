@@ -333,6 +333,8 @@ void arch_veneer(uint8_t *out, uint64_t at, uint64_t target);
  * void arch_graph_ret_restore(uintptr_t key, uintptr_t ret)
  *	put the real return address back where unwinders look for it while
  *	the hook runs (x86: the stack slot), or nothing
+ * uintptr_t arch_ucontext_sp(const ucontext_t *uc)
+ *	the stack pointer of a saved context (a coroutine switched to)
  * uintptr_t arch_slot_from_ret(uintptr_t ret) (arch_impl.h)
  *	the slot, from the return address a slot trampoline sees
  */

@@ -21,6 +21,14 @@ done
 gcc -O2 -pthread -pg -mfentry -mnop-mcount -mrecord-mcount -fno-pie -no-pie $API \
 	-o percall-gcc-mcount "$src/percall.c" $LIBS
 
+# peers for run.sh's dependent-chain rows (bench/peers/ builds its own for its rows):
+# uftrace 0.13 patches the =5 layout (see bench/peers/README.md); XRay if clang has it
+gcc -O2 -pthread -fpatchable-function-entry=5 -o percall-uftrace "$src/percall.c"
+if ! clang -O2 -fxray-instrument -fxray-instruction-threshold=1 -o xray "$src/peers/xray.c" \
+	2>xray.build.log; then
+	rm -f xray
+fi
+
 # patchtime: N generated functions each
 for n in 1000 10000 100000; do
 	d="sites-$n"

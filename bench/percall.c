@@ -7,9 +7,11 @@
  *   empty2     two ops on tiny(): dispatch through the list ops
  *   emptynv    one ops with an empty callback that promised FTRACE_RT_OPS_F_NO_VECTOR
  *   threads    -t N threads calling concurrently (calls per second)
+ * -c: a dependent chain, x = tiny(x): each call waits for the previous one's
+ * result, so calls cannot overlap (without -c, s += tiny(i): they can)
  * Prints: ns_per_call calls lost
  *
- * usage: percall MODE [-n CALLS] [-r REPEATS] [-t THREADS]
+ * usage: percall MODE [-c] [-n CALLS] [-r REPEATS] [-t THREADS]
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@ __attribute__((noinline)) int tiny(int x)
 }
 
 static long calls = 10000000;
+static int chain; /* -c: each call's result is the next call's argument */
 static volatile long sink;
 
 static double now(void)
@@ -44,8 +47,17 @@ static void *loop(void *arg)
 	long s = 0;
 	(void)arg;
 
-	for (long i = 0; i < calls; i++)
-		s += tiny((int)i);
+	if (chain) {
+		int x = 0;
+
+		/* a dependent chain: no call can start before the previous returns */
+		for (long i = 0; i < calls; i++)
+			x = tiny(x);
+		s = x;
+	} else {
+		for (long i = 0; i < calls; i++)
+			s += tiny((int)i);
+	}
 	sink += s;
 	return NULL;
 }
@@ -73,8 +85,11 @@ int main(int argc, char **argv)
 	double t[64];
 
 	optind = 2;
-	while ((c = getopt(argc, argv, "n:r:t:")) != -1) {
+	while ((c = getopt(argc, argv, "cn:r:t:")) != -1) {
 		switch (c) {
+		case 'c':
+			chain = 1;
+			break;
 		case 'n':
 			calls = atol(optarg);
 			break;

@@ -2,16 +2,28 @@
 # Build and run every benchmark, print a markdown table, and write it to
 # bench/RESULTS.md with the date and the machine.
 #
-#   bench/run.sh [--quick]
+#   bench/run.sh [--quick] [--only=GROUP]
+#
+# --only=percall|chain|patch|peers|real runs one group and prints its rows
+# without writing bench/RESULTS.md.
 #
 # Figures are medians of repeated runs (ns per call of a tiny function, or ms;
 # per-call rows: the median of 3 processes each taking the median of R runs),
 # with ratios to an uninstrumented build measured in the same run. Peers
-# (LLVM XRay, uftrace, uprobes) come from bench/peers/run.sh, the real program
-# (redis from its Debian source package) from bench/realprog/.
+# (LLVM XRay, uftrace, uprobes) come from bench/peers/run.sh, the real programs
+# (redis, SQLite's speedtest1, Lua, from their Debian source packages) from
+# bench/realprog/; "chain" rows: a dependent chain of calls (percall -c).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-quick=${1:-}
+quick= only=
+for a; do
+	case $a in
+	--quick) quick=--quick ;;
+	--only=*) only=${a#--only=} ;;
+	*) echo "usage: $0 [--quick] [--only=percall|chain|patch|peers|real]" >&2; exit 2 ;;
+	esac
+done
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 cd "$top"
 scripts/deps.sh
 [ -d build ] || meson setup build >/dev/null
@@ -33,17 +45,18 @@ row() { rows+=("$1|$2|$3|$4|$5"); printf '%-10s %-58s %12s %8s  %s\n' "$1" "$2" 
 
 # ns/call of percall: the median of 3 processes, each printing the median of
 # its R repeats (this VM has noisy spells that a single process can sit in);
-# extra args: env assignments before the program
+# extra args go to the program
 percall() {
 	local prog=$1 mode=$2
 	shift 2
 	for _ in 1 2 3; do
-		env "$@" "$out/$prog" "$mode" -n "$N" -r "$R" | awk '{print $1}'
+		"$out/$prog" "$mode" -n "$N" -r "$R" "$@" | awk '{print $1}'
 	done | sort -g | sed -n 2p
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2f", a / b; else print "-" }'; }
 
+if want percall; then
 for cc in gcc clang; do
 	v=$(percall "percall-plain-$cc" plain)
 	base[$cc]=$v
@@ -83,7 +96,89 @@ for t in function function_graph profile; do
 	row percall "$t tracer: gcc layout" "$v" "$(ratio "$v" "${base[gcc]}")" \
 		"entry$([ $t = function ] || echo ' + exit'), ${lost:-?} lost, data in tmpfs"
 done
+fi
 
+if want chain; then
+# a dependent chain of calls, x = tiny(x) (percall -c): no call overlaps the
+# next, so each row is the latency a call adds. Side by side in this run, the
+# sides interleaved (3 rounds, each running every side once; a row is the
+# median of the 3 processes): uninstrumented, ftrace_rt's empty callback, XRay's
+# empty handler, ftrace_rt function_graph with default settings (2M buffer,
+# BUFFER_FULL=wait, data on disk) and with BUFFER_FULL=drop, uftrace record.
+disk=$(mktemp -d "$out/chain-data.XXXXXX")
+trap 'rm -rf "$shm" "$disk"' EXIT
+gcc -O2 -o "$out/ufcount" bench/realprog/ufcount.c
+# chain_one SIDE ROUND: one process of SIDE; prints "ns records lost" (records:
+# entries + exits on disk; "- -" for the sides that record nothing)
+chain_one() {
+	local d=$disk/$1.$2 v lost full=()
+	case $1 in
+	plain-gcc | plain-clang) "$out/percall-$1" plain -c -n "$N" -r "$R" | awk '{print $1, "- -"}' ;;
+	empty-gcc | empty-clang) "$out/percall-${1#empty-}" empty -c -n "$N" -r "$R" | awk '{print $1, "- -"}' ;;
+	xray) "$out/xray" empty -c -n "$N" -r "$R" | awk '{print $1, "- -"}' ;;
+	uftrace)
+		v=$(uftrace record --no-libcall -d "$d" -P tiny "$out/percall-uftrace" plain -c -n "$TN" \
+			-r "$R" 2>/dev/null | awk '{print $1}')
+		"$out/ufcount" "$d"/[0-9]*.dat | awk -v v="$v" '{print v, $1 + $2, $4}' ;;
+	graph | drop)
+		[ "$1" = drop ] && full=(FTRACE_RT_BUFFER_FULL=drop) # else the default (wait)
+		v=$(env FTRACE_RT_TRACER=function_graph FTRACE_RT_FILTER=tiny FTRACE_RT_OUTPUT="$d" \
+			"${full[@]}" "$out/percall-gcc" plain -c -n "$TN" -r "$R" 2>"$disk/log" | awk '{print $1}')
+		lost=$(sed -n 's/.* \([0-9]*\) lost.*/\1/p' "$disk/log" | tail -1)
+		"$out/ufcount" "$d"/[0-9]*.dat | awk -v v="$v" -v l="${lost:-?}" '{print v, $1 + $2, l}' ;;
+	esac
+	rm -rf "$d"
+}
+sides="plain-gcc plain-clang empty-gcc empty-clang graph drop"
+[ -x "$out/xray" ] && sides="$sides xray"
+command -v uftrace >/dev/null && sides="$sides uftrace"
+for round in 1 2 3; do
+	for s in $sides; do chain_one "$s" "$round" >>"$disk/$s.res"; done
+done
+declare -A chain crec clost
+for s in $sides; do
+	read -r chain[$s] crec[$s] clost[$s] <<<"$(sort -g "$disk/$s.res" | sed -n 2p)"
+done
+added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
+for cc in gcc clang; do
+	row chain "uninstrumented $cc -O2, x = tiny(x)" "${chain[plain-$cc]}" 1.00 \
+		"dependent chain: calls cannot overlap"
+done
+for cc in gcc clang; do
+	row chain "ftrace_rt empty callback, one ops: $cc layout" "${chain[empty-$cc]}" \
+		"$(ratio "${chain[empty-$cc]}" "${chain[plain-$cc]}")" \
+		"+$(added "${chain[empty-$cc]}" "${chain[plain-$cc]}") ns per call"
+done
+if [ -n "${chain[xray]:-}" ]; then
+	row chain "XRay empty handler (clang -fxray-instrument)" "${chain[xray]}" \
+		"$(ratio "${chain[xray]}" "${chain[plain-clang]}")" \
+		"+$(added "${chain[xray]}" "${chain[plain-clang]}") ns per call; entry and exit sleds"
+	row chain "time added: ftrace_rt empty callback / XRay empty handler (clang)" \
+		"$(ratio "$(added "${chain[empty-clang]}" "${chain[plain-clang]}")" \
+			"$(added "${chain[xray]}" "${chain[plain-clang]}")")" "" "target <= 0.5x"
+else
+	row chain "XRay empty handler" - "" "clang -fxray-instrument does not build here: $(tail -1 "$out/xray.build.log")"
+fi
+row chain "ftrace_rt function_graph on tiny, default settings: gcc layout" "${chain[graph]}" \
+	"$(ratio "${chain[graph]}" "${chain[plain-gcc]}")" \
+	"+$(added "${chain[graph]}" "${chain[plain-gcc]}") ns per call; 2M buffer, BUFFER_FULL=wait, data on disk; ${crec[graph]} records, ${clost[graph]} lost"
+row chain "ftrace_rt function_graph on tiny, BUFFER_FULL=drop: gcc layout" "${chain[drop]}" \
+	"$(ratio "${chain[drop]}" "${chain[plain-gcc]}")" \
+	"+$(added "${chain[drop]}" "${chain[plain-gcc]}") ns per call; data on disk; ${crec[drop]} records, ${clost[drop]} lost"
+if [ -n "${chain[uftrace]:-}" ]; then
+	row chain "uftrace record --no-libcall -P tiny: gcc -fpatchable-function-entry=5" "${chain[uftrace]}" \
+		"$(ratio "${chain[uftrace]}" "${chain[plain-gcc]}")" \
+		"+$(added "${chain[uftrace]}" "${chain[plain-gcc]}") ns per call; data on disk; ${crec[uftrace]} records, ${clost[uftrace]} lost"
+	note="target <= 0.25x"
+	[ "${crec[uftrace]}" = "${crec[graph]}" ] ||
+		note="$note; NOT COMPARABLE: records differ: ftrace_rt ${crec[graph]}, uftrace ${crec[uftrace]}"
+	row chain "time added: ftrace_rt function_graph (default) / uftrace" \
+		"$(ratio "$(added "${chain[graph]}" "${chain[plain-gcc]}")" \
+			"$(added "${chain[uftrace]}" "${chain[plain-gcc]}")")" "" "$note"
+fi
+fi
+
+if want percall; then
 # multithreaded scaling: wall ns per call of each thread, 1 and 2 threads
 for t in 1 2; do
 	v=$("$out/percall-gcc" plain -n "$N" -r "$R" -t "$t" | awk '{print $1}')
@@ -99,7 +194,9 @@ for t in 1 2; do
 		"$(awk -v v="$v" -v t="$t" 'BEGIN{printf "%.0f M calls/s", t*1000/v}')"
 	rm -rf "$shm/mt.data"
 done
+fi
 
+if want patch; then
 # enable/disable every site of generated programs
 for n in 1000 10000 100000; do
 	for cc in gcc clang; do
@@ -115,7 +212,9 @@ for n in 1000 10000 100000; do
 			"$ens syncs, $enm mprotect; disable $dis ms, $diss syncs, $dism mprotect; text made private: ${d0} kB at start-up, ${d1} kB enabled; ${meta} bytes of metadata per site (24-byte record + name)"
 	done
 done
+fi
 
+if want peers; then
 # peers, side by side
 if [ -x bench/peers/run.sh ]; then
 	while IFS=$'\t' read -r tag group name value unit note; do
@@ -128,15 +227,28 @@ if [ -x bench/peers/run.sh ]; then
 		row "peer:$group" "$name" "$value${unit:+ $unit}" "$r" "$note"
 	done < <(bench/peers/run.sh "$out/peers" 2>/dev/null || true)
 fi
+fi
 
-# a real program with its own benchmark
-if [ -x bench/realprog/run.sh ]; then
+# real programs from Debian's source packages: redis under redis-benchmark,
+# SQLite's speedtest1, the Lua interpreter (an error-heavy and a compute script)
+realrows() {
 	while IFS=$'\t' read -r tag group name value unit note; do
 		[ "$tag" = row ] || continue
 		row "$group" "$name" "$value${unit:+ $unit}" "" "$note"
-	done < <(bench/realprog/run.sh "$out/realprog" 2>/dev/null || true)
+	done
+}
+real_runs=5 sq_size=10 lua_err=20000 lua_scale=2
+[ "$quick" = --quick ] && real_runs=3 sq_size=5 lua_err=5000 lua_scale=1
+if want real; then
+	realrows < <(bench/realprog/run.sh "$out/realprog" 2>/dev/null || true)
+	realrows < <(bench/realprog/run-sqlite.sh "$out/realprog-sqlite" "$real_runs" "$sq_size" 2>/dev/null || true)
+	realrows < <(bench/realprog/run-lua.sh "$out/realprog-lua" "$real_runs" "$lua_err" "$lua_scale" 2>/dev/null || true)
 fi
 
+if [ -n "$only" ]; then
+	for r in "${rows[@]}"; do echo "| ${r//|/ | } |"; done
+	exit 0
+fi
 {
 	echo "# Benchmark results"
 	echo

@@ -3,7 +3,7 @@
  * libftrace_rt_audit.so: an rtld-audit module (LD_AUDIT, see rtld-audit(7))
  * that hands every object the loader maps to the runtime before any of its
  * code can run, so GCC's 1-byte NOP runs become NOP5s while no thread can be
- * inside one (lib/nopconv.c says why that matters). `ftrace-rt record` sets
+ * inside one (lib/core/siteinit.c says why that matters). `ftrace-rt record` sets
  * LD_AUDIT to it.
  *
  * The loader runs audit modules in a namespace of their own, with their own

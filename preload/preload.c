@@ -4,9 +4,10 @@
  * exported symbols: the dynamic loader's dlopen/dlclose (keep the site table
  * in step), exec (write the data before the image goes), and the unwinder
  * entry points and what every unwinder calls first (function_graph's hooked
- * return addresses must not be seen by an unwinder, see lib/unwind.c), and
- * the context switches (which stacks the program uses, see lib/fgraph.c). The same library serves
- * programs that link it for the API; everything here only calls into lib/.
+ * return addresses must not be seen by an unwinder, see lib/trace/unwind.c),
+ * and the context switches (which stacks the program uses, see
+ * lib/trace/fgraph.c). The same library serves programs that link it for the
+ * API; everything here only calls into lib/.
  */
 #include <dlfcn.h>
 #include <elf.h>
@@ -51,7 +52,7 @@ EXPORT int dlclose(void *handle)
 	return frt_hook_dlclose(handle);
 }
 
-/* a program changing its own text's protection while a transaction runs (lib/text.c) */
+/* a program changing its own text's protection while a transaction runs (lib/core/text.c) */
 EXPORT int mprotect(void *addr, size_t len, int prot)
 {
 	return frt_hook_mprotect(addr, len, prot);
@@ -59,7 +60,7 @@ EXPORT int mprotect(void *addr, size_t len, int prot)
 
 /*
  * exec: the data recorded so far is written before the image is replaced,
- * and the new image learns when this one stopped (see lib/output.c). Every
+ * and the new image learns when this one stopped (see lib/trace/output.c). Every
  * form goes through the one with an explicit environment.
  */
 extern char **environ;
@@ -156,7 +157,7 @@ EXPORT int execle(const char *path, const char *arg, ...)
 
 /*
  * Signal dispositions: a fatal signal left at its default writes the trace
- * before the process dies, invisibly to the program (lib/fatal.c).
+ * before the process dies, invisibly to the program (lib/trace/fatal.c).
  */
 EXPORT FRT_NO_TSAN int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
@@ -259,7 +260,7 @@ EXPORT _Unwind_Reason_Code_ _Unwind_ForcedUnwind(struct _Unwind_Exception *e, vo
 }
 
 /*
- * What any unwinder calls before it reads a return address (lib/unwind.c):
+ * What any unwinder calls before it reads a return address (lib/trace/unwind.c):
  * glibc's own calls into libgcc_s (thread cancellation) come through here.
  * A sanitizer runtime calls them while it starts, before it can follow any
  * instrumented code: nothing is done (or instrumented) for a thread the
@@ -364,7 +365,7 @@ EXPORT _Unwind_Reason_Code_ _Unwind_Backtrace(_Unwind_Reason_Code_ (*fn)(struct 
 	return r;
 }
 
-/* context switches: the stack a made context runs on (lib/fgraph.c) */
+/* context switches: the stack a made context runs on (lib/trace/fgraph.c) */
 EXPORT int swapcontext(ucontext_t *oucp, const ucontext_t *ucp)
 {
 	REAL(int, swapcontext, (ucontext_t *, const ucontext_t *));

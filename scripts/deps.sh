@@ -37,3 +37,16 @@ if [ -n "$missing" ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends --no-remove $missing >/dev/null
 fi
+# Debian's lua5.4 source package (370 KB), kept for tests/test_lua_counts.py, which builds
+# the interpreter with patchable entries (bench/realprog/build-lua.sh) and needs no network
+cache=/var/cache/ftrace-rt/src
+if ! ls "$cache"/lua5.4_*.dsc >/dev/null 2>&1; then
+	NAME=deps.sh
+	. "$(dirname "$0")/../bench/realprog/debsrc.sh"
+	if (ensure_deb_src lua5.4) && mkdir -p "$cache" &&
+		(cd "$cache" && apt-get source -qq --download-only lua5.4 >/dev/null 2>&1); then
+		:
+	else
+		echo "deps.sh: could not fetch lua5.4's source package: the lua-counts test will be skipped" >&2
+	fi
+fi

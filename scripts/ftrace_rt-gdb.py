@@ -4,7 +4,7 @@
 A hooked function's return address is the return hook (frt_rethook_*); the
 real one is on the thread's shadow stack, found from the thread pointer, which
 no CFI can reach. An in-process unwinder gets the real addresses put back
-before it walks (lib/unwind.c); gdb reads the stack from outside, so this
+before it walks (lib/trace/unwind.c); gdb reads the stack from outside, so this
 unwinder looks the address up in the shadow stack instead.
 
     (gdb) source scripts/ftrace_rt-gdb.py

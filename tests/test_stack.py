@@ -58,7 +58,7 @@ if not base:
     fail("measure untraced: no result")
 else:
     for tracer in tracers:
-        # a 4 KiB buffer: chunks are handed over (and records lost) during the run
+        # a 4 KiB buffer: chunks are handed over, and written by the thread itself, during the run
         p = traced("measure", tracer, {"FTRACE_RT_BUFSIZE": "4K"})
         got = measure(p)
         if not got:
@@ -69,8 +69,11 @@ else:
         if use[0] <= 0 or use[1] <= 0:
             fail(f"measure under {tracer}: the runtime's frames not seen: {got} against "
                  f"untraced {base}")
-        if not sanitized and use[0] > RUNTIME_MAX:
-            fail(f"{tracer}: the runtime used {use[0]} bytes of stack, "
-                 f"more than the {RUNTIME_MAX} stated")
+        # later calls include a thread writing its own full chunks (the 4 KiB buffer
+        # keeps the flusher behind): that path must fit the same budget
+        for which, u in (("first call", use[0]), ("later calls", use[1])):
+            if not sanitized and u > RUNTIME_MAX:
+                fail(f"{tracer}: the runtime used {u} bytes of stack ({which}), "
+                     f"more than the {RUNTIME_MAX} stated")
 
 finish(tmp)

@@ -21,6 +21,9 @@
 #include "pattern.h"
 #include "tool.h"
 
+#ifndef FRT_LIBDIR_REL
+#define FRT_LIBDIR_REL "lib"
+#endif
 #ifndef FRT_LIBDIR
 #define FRT_LIBDIR "/usr/local/lib"
 #endif
@@ -101,8 +104,9 @@ const char *tool_find_lib(void)
 	char exe[PATH_MAX];
 	const char *env = getenv("FTRACE_RT_LIB");
 	ssize_t n;
+	/* the build's libdir relative to the prefix (Debian: lib/<multiarch triplet>) */
 	const char *cands[] = {"%s/../libftrace_rt.so", "%s/../lib/libftrace_rt.so",
-			       "%s/../lib/x86_64-linux-gnu/libftrace_rt.so",
+			       "%s/../" FRT_LIBDIR_REL "/libftrace_rt.so",
 			       "%s/../lib64/libftrace_rt.so"};
 
 	if (env && *env)
@@ -181,7 +185,7 @@ int tool_setenv_preload(void)
 /*
  * LD_AUDIT with the runtime's rtld-audit module (next to the runtime), which
  * lets GCC-built objects that are dlopen'ed while threads run be traced: see
- * lib/nopconv.c. Without it those objects are reported as not traceable.
+ * lib/core/siteinit.c. Without it those objects are reported as not traceable.
  * Not with ThreadSanitizer: with an audit module, its runtime does not fit in
  * the static TLS the loader has left for start-up libraries.
  */

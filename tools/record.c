@@ -80,7 +80,7 @@ static int check_patterns(const char *opt, const char *v)
 	return 0;
 }
 
-/* A directory the runtime will accept: as lib/output.c's fresh_dir() decides. */
+/* A directory the runtime will accept: as lib/trace/output.c's fresh_dir() decides. */
 static bool data_dir_replaceable(const char *d)
 {
 	DIR *dd = opendir(d);

@@ -21,6 +21,7 @@
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+#include <ucontext.h>
 
 struct ftrace_rt_regs {
 	unsigned long di, si, dx, cx, r8, r9, ax, r10, r11;
@@ -76,6 +77,12 @@ static inline uintptr_t *arch_regs_ret(struct ftrace_rt_regs *r)
 static inline uintptr_t arch_graph_ret_key(uintptr_t sp)
 {
 	return sp - sizeof(uintptr_t);
+}
+
+/* The stack pointer of a saved context (swapcontext's target). */
+static inline uintptr_t arch_ucontext_sp(const ucontext_t *uc)
+{
+	return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
 }
 
 /* The real return address back into its slot, where the hook's CFI reads it. */

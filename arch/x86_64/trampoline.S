@@ -255,7 +255,7 @@
  * Unwinding. The hook reuses the slot it was hijacked from (rsp - 8 on
  * entry) for the real return address, and frt_graph_return() stores it there
  * before it pops the entry; while the entry is still on the shadow stack, an
- * unwinder that starts on this thread has it put there too (lib/unwind.c).
+ * unwinder that starts on this thread has it put there too (lib/trace/unwind.c).
  * So the CFI says what is true at every instruction: CFA = rsp at entry (the
  * caller's stack pointer after the return), return address at CFA - 8, %rbp
  * the caller's until pushed. A signal handler's backtrace, or a debugger

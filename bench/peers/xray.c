@@ -18,6 +18,7 @@
  *           (With only XRAY_OPTIONS=xray_mode=xray-fdr, compiler-rt 14 selects
  *           FDR mode but never initializes it: the handler runs and records
  *           nothing. Basic mode does initialize itself from XRAY_OPTIONS.)
+ * -c: a dependent chain, x = tiny(x), as in bench/percall.c -c.
  * Prints: ns_per_call calls
  *
  * usage: xray MODE [-n CALLS] [-r REPEATS]
@@ -81,6 +82,7 @@ __attribute__((noinline)) int tiny(int x)
 }
 
 static long calls = 10000000;
+static int chain; /* -c: each call's result is the next call's argument */
 static volatile long sink;
 
 static double now(void)
@@ -96,8 +98,17 @@ static void *loop(void *arg)
 	long s = 0;
 	(void)arg;
 
-	for (long i = 0; i < calls; i++)
-		s += tiny((int)i);
+	if (chain) {
+		int x = 0;
+
+		/* a dependent chain: no call can start before the previous returns */
+		for (long i = 0; i < calls; i++)
+			x = tiny(x);
+		s = x;
+	} else {
+		for (long i = 0; i < calls; i++)
+			s += tiny((int)i);
+	}
 	sink += s;
 	return NULL;
 }
@@ -126,8 +137,11 @@ int main(int argc, char **argv)
 #endif
 
 	optind = argc > 1 ? 2 : 1;
-	while ((c = getopt(argc, argv, "n:r:")) != -1) {
+	while ((c = getopt(argc, argv, "cn:r:")) != -1) {
 		switch (c) {
+		case 'c':
+			chain = 1;
+			break;
 		case 'n':
 			calls = atol(optarg);
 			break;

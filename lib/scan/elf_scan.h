@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * lib/scan/: ELF sections and symbols (here), filter patterns (pattern.h), the
+ * demangler (demangle.h). Which bytes make a site is asked of arch/
+ * (arch_scan_site); this layer owns only the ELF side.
+ *
  * Finding patch sites in one ELF object, either a file on disk or an object
  * mapped in this process (then section contents and code are read from memory,
  * already relocated by the dynamic loader).

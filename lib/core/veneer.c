@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * A site's direct call reaches ARCH_CALL_REACH either way (x86_64: +-2 GiB).
+ * A site's direct call reaches ARCH_CALL_REACH either way.
  * When the trampolines (in this library) are out of that range of an object,
  * a page of veneers is mapped in a free gap near the object; each veneer
  * (arch_veneer) jumps to one trampoline.

@@ -386,6 +386,15 @@ static void summary(int kind, unsigned long sites, bool fatal, const char *end)
 		snprintf(extra + n, sizeof(extra) - n,
 			 "; %lu calls made inside the runtime not recorded", u.recursion);
 	nthr += u.threads_without_buffers;
+	if (!fatal && frt_verbose >= 1) {
+		unsigned long w = frt_recording_waits();
+
+		if (w)
+			frt_info(1,
+				 "threads wrote their own full buffers %lu times: the flusher "
+				 "fell behind and the program waited for the output",
+				 w);
+	}
 	frt_msg("%s: %lu function%s traced, %lu thread%s, %lu event%s, %lu lost%s; data in %s%s",
 		names[kind], sites, sites == 1 ? "" : "s", nthr, nthr == 1 ? "" : "s", events,
 		events == 1 ? "" : "s", lost + overflow, extra, frt_output_dir(), end);

@@ -161,11 +161,12 @@ static void cmd_stats(struct out *o)
 		"sites_skipped %lu\nsites_lookup %lu\nthreads %lu\nevents %lu\nlost %lu\n"
 		"not_hooked %lu\nrecursion_misses %lu\ntransactions %lu\nsyncs %lu\nmprotects %lu\n"
 		"nop_runs_converted %lu\nnop_runs_refused %lu\nclients_served %lu\nclients_refused "
-		"%lu\n",
+		"%lu\nbuffer_waits %lu\n",
 		frt_tracer_name(frt_tracer_kind), frt_tracer_enabled() ? "yes" : "no", st.objects,
 		st.sites, st.sites_enabled, st.sites_skipped, st.sites_unaligned, nthr, events,
 		lost, overflow, st.recursion_misses, st.transactions, st.syncs, st.mprotects,
-		st.nop_runs_converted, st.nop_runs_refused, served, refused);
+		st.nop_runs_converted, st.nop_runs_refused, served, refused,
+		frt_recording_on || frt_output_active ? frt_recording_waits() : 0UL);
 	out_printf(o, "OK\n");
 }
 

@@ -212,7 +212,7 @@ static void rescan(void)
 	if (frt_api_refused_here())
 		return; /* picked up by the next transaction */
 	frt_lock();
-	frt_convert_allow(true); /* see lib/nopconv.c, case 2 */
+	frt_convert_allow(true); /* see lib/core/siteinit.c, case 2 */
 	if (!frt_objects_sync() && frt_ops_need_update())
 		frt_update_sites();
 	frt_convert_allow(false);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * lib/base/: what every layer uses: the private heap and allocation helpers
+ * (here), logging (log.h), value parsing (parse.h), TSan annotations (tsan.h).
+ *
  * The runtime's own allocator. In libftrace_rt.so these resolve to the
- * private heap of lib/heap.c, so the application's malloc is never called by
+ * private heap of lib/base/heap.c, so the application's malloc is never called by
  * the runtime. Never free memory returned by libc
  * functions that allocate (strdup, getline, realpath(NULL)...) with frt_free:
  * they come from the application's allocator. tests/banned_calls checks this.
@@ -18,7 +21,7 @@ void frt_free(void *p);
 char *frt_strdup(const char *s);
 char *frt_strndup(const char *s, size_t n);
 
-/* lib/heap.c: keep the heap consistent across fork (from the runtime's atfork handlers) */
+/* lib/base/heap.c: keep the heap consistent across fork (from the runtime's atfork handlers) */
 void frt_heap_fork_prepare(void);
 void frt_heap_fork_parent(void);
 void frt_heap_fork_child(void);

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * lib/control/: configuration from the environment (config.c), the control
+ * socket (control.c, and where it lives: here), process start and exit
+ * (start.c). The top layer: it calls every other.
+ */
 #ifndef FRT_CTLPATH_H
 #define FRT_CTLPATH_H
 

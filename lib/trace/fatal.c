@@ -17,11 +17,11 @@
  *   - SIG_DFL the program installs (typically a crash handler's "restore the
  *     default, then raise again") puts the runtime's handler back, so that
  *     death flushes too.
- * The handler writes the buffers (lib/thread.c: bounded waits, no
+ * The handler writes the buffers (lib/trace/thread.c: bounded waits, no
  * allocation), restores SIG_DFL for real, unblocks the signal and raises it
  * again in the same thread; a fault of the interrupted instruction instead
  * returns to it, which faults again under SIG_DFL. Signals that ignore, stop or continue by
- * default, SIGKILL and SIGSTOP, and the real-time signals (lib/nopconv.c
+ * default, SIGKILL and SIGSTOP, and the real-time signals (lib/core/siteinit.c
  * borrows one of those left at SIG_DFL) are not touched. A program that
  * changes dispositions with a raw rt_sigaction system call is not seen: a
  * query that way shows the runtime's handler, and a handler installed that

@@ -19,10 +19,15 @@
 #include "alloc.h"
 #include "log.h"
 #include "runtime.h"
-#include "trace.h"
 
 struct cds_list_head frt_objects = CDS_LIST_HEAD_INIT(frt_objects);
 int frt_list_fd = -1;
+static frt_object_notifier notifier;
+
+void frt_objects_notify(frt_object_notifier fn)
+{
+	__atomic_store_n(&notifier, fn, __ATOMIC_RELEASE);
+}
 /* sites that were calling the trampoline when their object was unloaded */
 unsigned long frt_sites_enabled_unloaded;
 
@@ -339,7 +344,10 @@ int frt_objects_sync(void)
 			}
 		}
 		cds_list_add_tail_rcu(&o->node, &frt_objects);
-		frt_output_object(o); /* before any record of its functions */
+		frt_object_notifier fn = __atomic_load_n(&notifier, __ATOMIC_ACQUIRE);
+
+		if (fn)
+			fn(o); /* before any record of its functions */
 		frt_ops_object_added(o);
 		if (frt_list_fd >= 0)
 			frt_list_object(frt_list_fd, o);

@@ -16,7 +16,7 @@
  * walk of this thread puts the real return addresses back first
  * (frt_before_walk). Its end is not seen, so those frames stay unhooked and
  * return without the hook; the shadow stack's mismatch rules end their
- * entries later (lib/fgraph.c). Where the end is seen the frames are hooked
+ * entries later (lib/trace/fgraph.c). Where the end is seen the frames are hooked
  * again: after a catch (frt_after_catch), and around backtrace() and
  * _Unwind_Backtrace (frt_walk_begin/end), as uftrace does for backtrace().
  *
@@ -76,7 +76,7 @@ void frt_walk_end(bool rehook)
 /*
  * The program switches to @ucp (swapcontext, setcontext): a context made by
  * makecontext names its stack, and its stack pointer lies there. That stack
- * is then told apart from the others (see lib/fgraph.c).
+ * is then told apart from the others (see lib/trace/fgraph.c).
  */
 void frt_before_switch(const ucontext_t *ucp)
 {

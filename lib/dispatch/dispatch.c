@@ -9,8 +9,7 @@
  */
 #include <errno.h>
 
-#include "regs.h"
-#include "runtime.h"
+#include "dispatch.h"
 #include "tsan.h"
 
 __thread int frt_in_callback FRT_TLS;

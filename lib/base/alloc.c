@@ -7,7 +7,7 @@
 
 /*
  * libc's allocator, for the command-line tool and the tests that link the
- * scanner alone. libftrace_rt.so links lib/heap.c, whose definitions win.
+ * scanner alone. libftrace_rt.so links lib/base/heap.c, whose definitions win.
  */
 __attribute__((weak)) void *frt_malloc(size_t size)
 {

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * lib/trace/: recording. Threads and buffers (thread.c), tracers (tracers.c,
+ * tracer.h), function_graph (fgraph.c), the unwinder interplay (unwind.h),
+ * output (output.c, uftrace_info.h), the clock (clock.h). It hears of new
+ * objects from lib/core through frt_objects_notify().
+ *
  * Recording: per-thread single-writer buffers of uftrace records, the
  * per-thread shadow stack of function_graph, and the data directory.
  */
@@ -97,6 +102,8 @@ struct frt_thread {
 	unsigned long events;	    /* records written */
 	unsigned long lost;	    /* records dropped, total */
 	unsigned long lost_pending; /* dropped since the last LOST record */
+	unsigned long waits;	    /* times it wrote its own full chunks (flusher behind) */
+	bool wait_gave_up;	    /* a wait timed out: drop until the flusher catches up */
 
 	/* function_graph */
 	unsigned int depth;
@@ -128,6 +135,13 @@ struct frt_thread *frt_thread_create(void) FRT_HIDDEN;
 void frt_threads_flush_all(bool final) FRT_HIDDEN;
 void frt_thread_exit(struct frt_thread *t) FRT_HIDDEN;
 int frt_recording_start(size_t bufsize) FRT_HIDDEN;
+/*
+ * What a thread does when its ring is full: true (the default), it writes its
+ * own full chunks out and goes on, so nothing is lost; false, it drops
+ * records and counts them (FTRACE_RT_BUFFER_FULL=drop).
+ */
+extern bool frt_buffer_wait FRT_HIDDEN;
+unsigned long frt_recording_waits(void) FRT_HIDDEN;
 void frt_recording_stop(void) FRT_HIDDEN;
 void frt_recording_totals(unsigned long *threads, unsigned long *events, unsigned long *lost,
 			  unsigned long *overflow, bool nowait) FRT_HIDDEN;

@@ -2,7 +2,7 @@
 /*
  * Configuration from the environment (names fixed by the design):
  * FTRACE_RT_TRACER, FTRACE_RT_FILTER, FTRACE_RT_NOTRACE, FTRACE_RT_OUTPUT,
- * FTRACE_RT_BUFSIZE (FTRACE_RT_VERBOSE is read at init). A bad value gives
+ * FTRACE_RT_BUFSIZE, FTRACE_RT_BUFFER_FULL (FTRACE_RT_VERBOSE is read at init). A bad value gives
  * one line naming the variable and the value, and the program runs on
  * untraced.
  */
@@ -44,6 +44,7 @@ int frt_config_start(void)
 	const char *tr = secure_getenv("FTRACE_RT_TRACER");
 	const char *bs = secure_getenv("FTRACE_RT_BUFSIZE");
 	const char *out = secure_getenv("FTRACE_RT_OUTPUT");
+	const char *full = secure_getenv("FTRACE_RT_BUFFER_FULL");
 	size_t bufsize = DEFAULT_BUFSIZE;
 	char msg[1200];
 	int kind, ret;
@@ -62,6 +63,14 @@ int frt_config_start(void)
 		frt_msg("FTRACE_RT_BUFSIZE='%s' is not a size from 4K to 4G; not tracing", bs);
 		return -EINVAL;
 	}
+	if (full && strcmp(full, "wait") && strcmp(full, "drop")) {
+		frt_msg("FTRACE_RT_BUFFER_FULL='%s' is not 'wait' (a thread whose buffer is full "
+			"writes it out itself: nothing lost) or 'drop' (records dropped and "
+			"counted: the program never waits); not tracing",
+			full);
+		return -EINVAL;
+	}
+	frt_buffer_wait = !full || !strcmp(full, "wait");
 	if (!check_patterns("FTRACE_RT_FILTER") || !check_patterns("FTRACE_RT_NOTRACE"))
 		return -EINVAL;
 	if (out && !*out) {

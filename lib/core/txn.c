@@ -4,7 +4,7 @@
  *
  *   1. make the touched pages writable (only them; execute stays on)
  *   2. store every new ops pointer (slot, or the site record for lookup sites)
- *   3. for each step k of the sites' plans (arch_plan_site: x86 has 3):
+ *   3. for each step k of the sites' plans (arch_plan_site: one or more):
  *      apply step k to every changing site, flush each (arch_flush), then
  *      sync_core once
  *   4. restore the page protections exactly

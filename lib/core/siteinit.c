@@ -2,13 +2,12 @@
 /*
  * Init once: a site the compiler left RAW becomes the canonical OFF state
  * (arch_init_site, arch/arch.h). The arch says which PC range of the site no
- * thread may be in while that happens. On x86, GCC emits
- * -fpatchable-function-entry NOPs as 1-byte 0x90s: five instructions. A
- * thread stopped between two of them resumes at byte 1..4 of the run, and if
- * the run has meanwhile become one NOP5 (or a CALL), it executes the tail of
- * that instruction; on aarch64 a thread stopped at the second NOP executed
- * the first before it became MOV X9, X30, and must not meet the BL that
- * enabling writes there. A thread can be stopped there by
+ * thread may be stopped in while that happens (its quiet range), and whether
+ * its stores are safe for a thread running through the site at all; its
+ * examples are a thread stopped inside a run of 1-byte NOPs, which would
+ * resume in the middle of the one instruction they become, and a thread
+ * that passed the first of two NOPs before it became the instruction the
+ * call needs. A thread can be stopped there by
  * preemption, by a signal whose handler is still running (or a signal frame
  * further out), in a saved context (a swapcontext coroutine stopped by a
  * signal), or be a CLONE_VM child the runtime does not know of. No
@@ -158,7 +157,7 @@ void frt_convert_allow(bool on)
  * (arch_init_site). Only pages holding a site become writable, and get their
  * exact protection back. The caller made sure no thread can be in a site's
  * quiet range (see above); the I-cache is flushed for each site, and every
- * core synced when the arch asks for it (x86 does not).
+ * core synced when the arch asks for it (ARCH_INIT_SYNC).
  */
 static int rewrite(const uintptr_t *sites, size_t n, size_t *done)
 {

@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal interfaces of the runtime core (not installed). */
+/*
+ * lib/core/: objects and sites, ops and per-site state, transactions, text
+ * pages, cross-core sync, veneers, init once of RAW sites, the loader's
+ * hooks. This is its internal header (not installed): what a site SHOULD be
+ * is decided here; how its bytes look is arch/ (arch/arch.h). Calls go
+ * down (core -> scan, base, arch); an upper layer learns of new objects
+ * through frt_objects_notify().
+ */
 #ifndef FRT_RUNTIME_H
 #define FRT_RUNTIME_H
 
@@ -97,7 +104,7 @@ struct frt_object {
 	uintptr_t call[FRT_CALL_KINDS]; /* what enabled sites call: see frt_site_call_kind() */
 	void *veneer;			/* page of veneers, or NULL */
 	unsigned int nskipped;		/* records found but not patchable */
-	unsigned int nunconverted;	/* GCC NOP runs that could not be made NOP5 */
+	unsigned int nunconverted;	/* RAW sites that could not be initialised */
 	bool seen;			/* scratch for frt_objects_sync */
 	struct rcu_head rcu;
 };
@@ -223,12 +230,19 @@ void frt_objects_counts(unsigned long *objects, unsigned long *sites, unsigned l
 void frt_ops_object_added(struct frt_object *o) FRT_HIDDEN;
 /* @gone: every object removed in this sync, already unmapped */
 void frt_ops_object_removed(struct frt_object *o, struct cds_list_head *gone) FRT_HIDDEN;
+/*
+ * The notifier an upper layer (lib/trace: the data directory's maps) sets to
+ * hear of each object added, under frt_lock, before any of its sites can be
+ * enabled (so before any record of its functions).
+ */
+typedef void (*frt_object_notifier)(const struct frt_object *o);
+void frt_objects_notify(frt_object_notifier fn) FRT_HIDDEN;
 /* hook for `ftrace-rt list -- PROG`: prints each object's sites as it is added */
 void frt_list_object(int fd, const struct frt_object *o) FRT_HIDDEN;
 extern int frt_list_fd FRT_HIDDEN;
 extern unsigned long frt_sites_enabled_unloaded FRT_HIDDEN;
 
-/* nopconv.c: make GCC NOP runs NOP5 when no thread can be inside them */
+/* siteinit.c: init RAW sites once, when no thread can be inside them */
 int frt_convert_runs(struct frt_object *o) FRT_HIDDEN;
 /* around the syncs that may convert runs: the runtime's start, after a dlopen */
 void frt_convert_allow(bool on) FRT_HIDDEN;
@@ -275,15 +289,5 @@ void frt_ops_resume(unsigned long token, bool loaded, uintptr_t lo, uintptr_t hi
 /* set (reset) patterns, keeping those that match nothing yet; they are listed in @unmatched */
 int frt_set_patterns_lenient(struct ftrace_rt_ops *ops, const char *patterns, bool notrace,
 			     char *unmatched, size_t len) FRT_HIDDEN;
-
-/* dispatch.c */
-void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,
-		       struct ftrace_rt_regs *regs) FRT_HIDDEN;
-void frt_dispatch_lookup(uintptr_t site, unsigned long parent_ip,
-			 struct ftrace_rt_regs *regs) FRT_HIDDEN;
-void frt_dispatch_slot_gpr(struct ftrace_rt_ops **slot, unsigned long parent_ip,
-			   struct ftrace_rt_regs *regs) FRT_HIDDEN;
-void frt_dispatch_lookup_gpr(uintptr_t site, unsigned long parent_ip,
-			     struct ftrace_rt_regs *regs) FRT_HIDDEN;
 
 #endif

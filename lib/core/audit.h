@@ -2,7 +2,7 @@
 /*
  * The interface between libftrace_rt.so and its rtld-audit module
  * libftrace_rt_audit.so (preload/audit.c), two libraries of one build. Not
- * part of the API; see lib/nopconv.c.
+ * part of the API; see lib/core/siteinit.c.
  */
 #ifndef FRT_AUDIT_H
 #define FRT_AUDIT_H

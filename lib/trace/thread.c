@@ -58,7 +58,8 @@ static struct frt_thread exited = {.dead = true};
 static unsigned long threads_without_buffers;
 static unsigned long calls_without_buffer, calls_after_exit; /* atomic */
 /* totals of threads already gone */
-static unsigned long gone_events, gone_lost, gone_overflow, nthreads;
+static unsigned long gone_events, gone_lost, gone_overflow, gone_waits, nthreads;
+bool frt_buffer_wait = true;
 
 /*
  * What this thread holds, for a flush from a fatal signal's handler that may
@@ -67,6 +68,8 @@ static unsigned long gone_events, gone_lost, gone_overflow, nthreads;
  */
 static __thread bool list_held FRT_TLS;
 static __thread struct frt_thread *flush_held FRT_TLS;
+/* set before taking flush_lock: a handler interrupting the wait must not wait too */
+static __thread struct frt_thread *flush_entering FRT_TLS;
 
 static void lock_list(void)
 {
@@ -241,23 +244,76 @@ static void flush_locked(struct frt_thread *t, bool partial)
 
 static void flush_thread(struct frt_thread *t, bool partial)
 {
+	struct frt_thread *outer = flush_entering;
+
+	flush_entering = t;
 	pthread_mutex_lock(&t->flush_lock);
 	flush_held = t;
 	flush_locked(t, partial);
 	flush_held = NULL;
 	pthread_mutex_unlock(&t->flush_lock);
+	flush_entering = outer;
+}
+
+static void tick_if_free(void)
+{
+	if (!__atomic_exchange_n(&ticking, 1, __ATOMIC_ACQUIRE)) {
+		frt_clock_tick(); /* the clock has one appender at a time */
+		__atomic_store_n(&ticking, 0, __ATOMIC_RELEASE);
+	}
 }
 
 /* No flusher thread (a forked child): the writer writes its full chunks itself. */
 static uintptr_t flush_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
 {
 	(void)b, (void)c, (void)d;
-	if (!__atomic_exchange_n(&ticking, 1, __ATOMIC_ACQUIRE)) {
-		frt_clock_tick(); /* the clock has one appender at a time */
-		__atomic_store_n(&ticking, 0, __ATOMIC_RELEASE);
-	}
+	tick_if_free();
 	flush_thread((struct frt_thread *)a, false);
 	return 0;
+}
+
+/*
+ * The ring is full: the flusher fell behind (a slow disk, or the cores busy
+ * with the program's own threads). Rather than drop records, the writer
+ * writes its own full chunks, under flush_lock as the flusher does, and the
+ * program runs at the speed of the output, as under a tracer that blocks.
+ * The wait is bounded: a lock not had within a second (its holder blocked
+ * on something this thread holds, say a signal handler that interrupted
+ * the runtime here) drops instead, and this thread does not wait again
+ * until the flusher has freed a chunk by itself. Through the vector-saving
+ * thunk: write() and the clock code may use vector registers.
+ */
+static uintptr_t wait_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
+{
+	struct frt_thread *t = (struct frt_thread *)a;
+	struct timespec deadline;
+
+	(void)b, (void)c, (void)d;
+	clock_gettime(CLOCK_REALTIME, &deadline); /* pthread_mutex_timedlock's clock */
+	deadline.tv_sec += 1;
+	flush_entering = t;
+	if (pthread_mutex_timedlock(&t->flush_lock, &deadline)) {
+		flush_entering = NULL;
+		t->wait_gave_up = true;
+		return 0;
+	}
+	flush_held = t;
+	tick_if_free();
+	flush_locked(t, false);
+	flush_held = NULL;
+	pthread_mutex_unlock(&t->flush_lock);
+	flush_entering = NULL;
+	__atomic_fetch_add(&t->waits, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static bool writer_flush(struct frt_thread *t, unsigned int next)
+{
+	if (!frt_buffer_wait || t->wait_gave_up || flush_entering == t ||
+	    !__atomic_load_n(&frt_recording_on, __ATOMIC_ACQUIRE) || owner_pid != getpid())
+		return false;
+	frt_tramps.vsave_call((void *)wait_own, (uintptr_t)t, 0, 0, 0);
+	return !__atomic_load_n(&t->full[next], __ATOMIC_ACQUIRE);
 }
 
 /* The chunk is full: hand it over if the next one is free. Called by the writer. */
@@ -265,8 +321,9 @@ void frt_buffer_switch(struct frt_thread *t)
 {
 	unsigned int next = (t->cur + 1) % FRT_CHUNKS;
 
-	if (__atomic_load_n(&t->full[next], __ATOMIC_ACQUIRE))
-		return; /* flusher behind: the caller drops the record */
+	if (__atomic_load_n(&t->full[next], __ATOMIC_ACQUIRE) && !writer_flush(t, next))
+		return; /* flusher behind and no waiting: the caller drops the record */
+	t->wait_gave_up = false;
 	/* no lock: the flusher reset flushed[next] before it cleared full[next] */
 	t->fill[t->cur] = t->pos;
 	__atomic_store_n(&t->full[t->cur], 1, __ATOMIC_RELEASE);
@@ -313,6 +370,7 @@ static void reap_dead(void)
 		gone_events += t->events;
 		gone_lost += t->lost;
 		gone_overflow += t->overflow;
+		gone_waits += t->waits;
 		if (t->fd >= 0)
 			close(t->fd);
 		free_thread(t);
@@ -465,6 +523,22 @@ void frt_recording_stop(void)
 	frt_threads_flush_all(true);
 }
 
+/* How often threads wrote their own chunks because the flusher was behind. */
+unsigned long frt_recording_waits(void)
+{
+	unsigned long n;
+	bool held = list_held;
+
+	if (!held)
+		lock_list();
+	n = gone_waits;
+	for (struct frt_thread *t = threads; t; t = t->next)
+		n += __atomic_load_n(&t->waits, __ATOMIC_RELAXED);
+	if (!held)
+		unlock_list();
+	return n;
+}
+
 bool frt_recording_owned_here(void)
 {
 	return owner_pid == getpid();
@@ -544,7 +618,7 @@ void frt_recording_fork_child(void)
 	nthreads = 0;
 	if (frt_self == &no_buffers)
 		frt_self = NULL; /* may get buffers in the child */
-	gone_events = gone_lost = gone_overflow = 0;
+	gone_events = gone_lost = gone_overflow = gone_waits = 0;
 	threads_without_buffers = calls_without_buffer = calls_after_exit = 0;
 	frt_counters.recursion_misses = 0;
 	flusher_running = false;
@@ -564,6 +638,8 @@ void frt_recording_fork_child(void)
 		memset(self->full, 0, sizeof(self->full));
 		memset(self->flushed, 0, sizeof(self->flushed));
 		self->events = self->lost = self->lost_pending = self->overflow = 0;
+		self->waits = 0;
+		self->wait_gave_up = false;
 		self->last_ns = frt_output_floor();
 		self->prof_n = 0;
 		if (self->prof)

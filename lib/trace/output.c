@@ -36,6 +36,12 @@
 
 bool frt_output_active;
 static char dir[PATH_MAX];
+/*
+ * The directory, open: a thread that writes its own buffers (the flusher
+ * behind) opens its file from the traced call's stack, which has room for
+ * a short name but not for a PATH_MAX path.
+ */
+static int dir_fd = -1;
 static char task_path[PATH_MAX + 16]; /* DIR/task.txt, for a thread's first event */
 static char sid[17];
 static char exename[PATH_MAX];
@@ -317,6 +323,8 @@ int frt_output_open(const char *want)
 		floor_ns = strtoull(fl, NULL, 10);
 		unsetenv("FTRACE_RT_EXEC_NS");
 	}
+	/* lib/core tells us of each object it adds: its maps and symbols go here */
+	frt_objects_notify(frt_output_object);
 	frt_clock_init();
 	n = readlink("/proc/self/exe", exename, sizeof(exename) - 1);
 	exename[n > 0 ? n : 0] = 0;
@@ -335,6 +343,9 @@ int frt_output_open(const char *want)
 		setenv("FTRACE_RT_SESSION_DIR", dir, 1);
 	}
 	snprintf(task_path, sizeof(task_path), "%s/task.txt", dir);
+	if (dir_fd >= 0)
+		close(dir_fd);
+	dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	/* keep the command line for info */
 	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	n = fd >= 0 ? read(fd, cmdline, sizeof(cmdline) - 1) : -1;
@@ -408,18 +419,44 @@ void frt_output_task(struct frt_thread *t, uint64_t raw_time)
 	close(fd);
 }
 
-int frt_output_thread_fd(pid_t tid)
+/* "TID.dat" without printf, whose own frames are large */
+static void fmt_dat_name(char name[32], pid_t tid)
+{
+	char digits[12];
+	unsigned int v = (unsigned int)tid, n = 0, i = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < sizeof(digits));
+	while (n)
+		name[i++] = digits[--n];
+	memcpy(name + i, ".dat", 5);
+}
+
+/* Only if the program closed the directory's descriptor: PATH_MAX on the stack. */
+static __attribute__((noinline)) int open_by_path(const char *name, int flags)
 {
 	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return open(path, flags, 0644);
+}
+
+int frt_output_thread_fd(pid_t tid)
+{
+	/* append: an exec'd image keeps the pid, and so the main thread's file */
+	const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+	char name[32];
 	int fd;
 
 	if (!frt_output_active)
 		return -1;
-	snprintf(path, sizeof(path), "%s/%d.dat", dir, (int)tid);
-	/* append: an exec'd image keeps the pid, and so the main thread's file */
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fmt_dat_name(name, tid);
+	fd = dir_fd >= 0 ? openat(dir_fd, name, flags, 0644) : -1;
+	if (fd < 0 && (dir_fd < 0 || errno == EBADF || errno == ENOTDIR))
+		fd = open_by_path(name, flags);
 	if (fd < 0)
-		frt_msg("cannot write %s: %s", path, strerror(errno));
+		frt_msg("cannot write %s/%s: %s", dir, name, strerror(errno));
 	return fd;
 }
 
