@@ -15,7 +15,11 @@
  * ready (the program and its start-up libraries) are converted by the
  * runtime's constructor while the process has one thread.
  */
+#include <dirent.h>
 #include <link.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,6 +31,32 @@
 static struct link_map *runtime;
 static int *ready;
 static int (*objopen)(unsigned int abi, const char *path, uintptr_t bias);
+
+/*
+ * Threads present before the loader loaded anything: a process starts with
+ * one thread and the loader starts none, so any other one belongs to an
+ * emulator (qemu-user's RCU thread) and never runs the program's code. The
+ * runtime leaves them out when it counts application threads.
+ */
+static int foreign[FRT_AUDIT_FOREIGN];
+
+static void find_foreign(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) && n < FRT_AUDIT_FOREIGN) {
+		int tid = atoi(e->d_name);
+
+		if (tid > 0 && tid != self)
+			foreign[n++] = tid;
+	}
+	closedir(d);
+}
 
 static uint32_t gnu_hash(const char *s)
 {
@@ -89,6 +119,7 @@ static bool is_runtime(const struct link_map *m)
 
 EXPORT unsigned int la_version(unsigned int version)
 {
+	find_foreign();
 	return version < LAV_CURRENT ? version : LAV_CURRENT;
 }
 
@@ -101,6 +132,10 @@ EXPORT unsigned int la_objopen(struct link_map *map, Lmid_t lmid, uintptr_t *coo
 		runtime = map;
 		ready = lookup(map, "ftrace_rt_audit_ready");
 		*(void **)&objopen = lookup(map, "ftrace_rt_audit_objopen");
+		/* its .bss is mapped (and zero): no relocation touches it */
+		int *f = lookup(map, "ftrace_rt_audit_foreign");
+		if (f)
+			memcpy(f, foreign, sizeof(foreign));
 		return 0;
 	}
 	if (objopen && ready && __atomic_load_n(ready, __ATOMIC_ACQUIRE) && map->l_name[0])

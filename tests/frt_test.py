@@ -9,6 +9,79 @@ import sys
 
 failures = []
 
+# ---------------------------------------------------------------------------
+# Emulated runs (a cross build's tests). meson passes its exe_wrapper as
+# FRT_EXE_WRAPPER (tests/meson.build), e.g. "qemu-aarch64". There is no
+# binfmt_misc here, so every program of the build's architecture is started
+# through it: importing this module wraps subprocess.Popen, so the tests'
+# own subprocess calls need no change. For such a program:
+#  - the wrapper's words go first;
+#  - the loader variables (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH) go to the
+#    guest only, as -E options: the emulator's own (host) loader must not try
+#    to preload a foreign library;
+#  - FRT_EXEC_WRAPPER tells `ftrace-rt` (itself emulated) to start the
+#    programs it runs the same way (tools/ftrace-rt.c, tool_exec);
+#  - a runtime preloaded without LD_AUDIT gets its audit module too: qemu-user
+#    runs a thread of its own that only the audit module can tell from an
+#    application thread (lib/nopconv.c), and aarch64's every site needs an
+#    init (MOV X9, X30) that waits for a single-threaded moment or the module.
+# Host programs (python, uftrace, the compilers) run as they are.
+EXE_WRAPPER = os.environ.get("FRT_EXE_WRAPPER", "").split()
+LOADER_VARS = ("LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH")
+
+
+def _elf_machine(path):
+    try:
+        with open(path, "rb") as f:
+            h = f.read(20)
+    except OSError:
+        return None
+    if len(h) < 20 or h[:4] != b"\x7fELF":
+        return None
+    return int.from_bytes(h[18:20], "little")
+
+
+HOST_MACHINE = _elf_machine(sys.executable)
+
+
+def is_guest(prog):
+    """True if @prog (a path or a name on PATH) is a program of the emulated architecture."""
+    if not EXE_WRAPPER:
+        return False
+    path = prog if "/" in prog else shutil.which(prog)
+    m = _elf_machine(path) if path else None
+    return m is not None and m != HOST_MACHINE
+
+
+def guest_args(args, env):
+    """@args and @env as they must be to run a guest program through the wrapper."""
+    env = dict(os.environ if env is None else env)
+    pre = list(EXE_WRAPPER)
+    lp = env.get("LD_PRELOAD", "")
+    if "libftrace_rt" in lp and "LD_AUDIT" not in env:
+        lib = next(w for w in lp.replace(":", " ").split() if "libftrace_rt" in w)
+        audit = os.path.join(os.path.dirname(lib), "libftrace_rt_audit.so")
+        if os.path.exists(audit):
+            env["LD_AUDIT"] = audit
+    for v in LOADER_VARS:
+        if v in env:
+            pre += ["-E", f"{v}={env.pop(v)}"]
+    env["FRT_EXEC_WRAPPER"] = " ".join(EXE_WRAPPER)
+    return pre + list(args), env
+
+
+if EXE_WRAPPER:
+    _Popen = subprocess.Popen
+
+    class _GuestPopen(_Popen):
+        def __init__(self, args, *a, **kw):
+            if isinstance(args, (list, tuple)) and args and not kw.get("shell") \
+                    and is_guest(str(args[0])):
+                args, kw["env"] = guest_args([str(x) for x in args], kw.get("env"))
+            super().__init__(args, *a, **kw)
+
+    subprocess.Popen = _GuestPopen
+
 
 def fail(msg):
     failures.append(msg)

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 
+import frt_test  # noqa: F401  (runs the build's programs through its exe wrapper)
+
 tool, fixdir = sys.argv[1], sys.argv[2]
 
 EXE = {"main", "fx_leaf", "fx_recurse", "fx_static", "fx_float", "fx_many", "fx_varargs", "fx_struct"}
@@ -37,7 +39,8 @@ def parse(out):
         if len(f) < 5:
             continue
         rows.append({"module": f[0], "func": f[1], "addr": int(f[2], 16), "layout": f[3],
-                     "slot": f[4], "endbr": "endbr" in f[5:], "unconverted": "unconverted" in f[5:]})
+                     "slot": f[4], "endbr": "endbr" in f[5:] or "bti" in f[5:],
+                     "unconverted": "unconverted" in f[5:]})
     return rows
 
 

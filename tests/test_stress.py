@@ -2,15 +2,18 @@
 # SPDX-License-Identifier: MIT
 """Run the live-patching stress test in every layout built for compiler CC.
 
-usage: test_stress.py DIR CC [ITERATIONS] [DLCLOSE_CYCLES]"""
+usage: test_stress.py DIR CC [ITERATIONS] [DLCLOSE_CYCLES] [SPAWNS]"""
 import os
 import subprocess
 import sys
 import time
 
+import frt_test  # noqa: F401  (runs the build's programs through its exe wrapper)
+
 d, cc = sys.argv[1], sys.argv[2]
 iterations = sys.argv[3] if len(sys.argv) > 3 else "2000"
 cycles = sys.argv[4] if len(sys.argv) > 4 else "200"
+spawns = sys.argv[5] if len(sys.argv) > 5 else "300"
 # CC is a compiler (every layout of it) or one layout name
 layouts = [l.strip() for l in open(os.path.join(d, "layouts.txt"))
            if (l.startswith(cc + "-") and "-" not in cc) or l.strip() == cc]
@@ -19,7 +22,7 @@ if not layouts:
     sys.exit(77)  # skipped
 failed = 0
 for l in layouts:
-    cmd = [os.path.join(d, f"stress-{l}"), "-i", iterations, "-c", cycles, "-s", "300",
+    cmd = [os.path.join(d, f"stress-{l}"), "-i", iterations, "-c", cycles, "-s", spawns,
            os.path.join(d, f"stressplugin-p-{l}.so"), os.path.join(d, f"stressplugin-q-{l}.so")]
     t0 = time.time()
     env = dict(os.environ)

@@ -239,6 +239,48 @@ int tool_setenv_audit(const char *lib)
 #endif
 }
 
+/*
+ * exec @argv (a child's last act). FRT_EXEC_WRAPPER, when set, is a command
+ * prefix that runs the program instead: an emulator for a cross build's
+ * tests (qemu-aarch64; no binfmt_misc here, so a foreign program cannot be
+ * exec'ed directly). The loader variables go to the emulated program only,
+ * as qemu-user's -E options, not to the emulator's own loader.
+ */
+void tool_exec(char **argv)
+{
+	static const char *const loader_vars[] = {"LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH"};
+	const char *w = getenv("FRT_EXEC_WRAPPER");
+	char *words, *save = NULL, **v;
+	size_t n = 0, argc = 0, k = 0;
+
+	if (!w || !*w) {
+		execvp(argv[0], argv);
+		return;
+	}
+	while (argv[argc])
+		argc++;
+	words = strdup(w);
+	v = calloc(strlen(w) + 2 * 3 + argc + 1, sizeof(*v));
+	if (!words || !v)
+		return;
+	for (char *t = strtok_r(words, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		v[n++] = t;
+	for (k = 0; k < 3; k++) {
+		const char *val = getenv(loader_vars[k]);
+		char *opt;
+
+		if (!val || asprintf(&opt, "%s=%s", loader_vars[k], val) < 0)
+			continue;
+		v[n++] = "-E";
+		v[n++] = opt;
+		unsetenv(loader_vars[k]);
+	}
+	for (k = 0; k < argc; k++)
+		v[n++] = argv[k];
+	v[n] = NULL;
+	execvp(v[0], v);
+}
+
 static volatile pid_t running_child;
 int tool_run_signal;
 
@@ -262,7 +304,7 @@ int tool_run(char **argv)
 		return 127;
 	}
 	if (!pid) {
-		execvp(argv[0], argv);
+		tool_exec(argv);
 		fprintf(stderr, "%s: cannot run %s: %s\n", tool_prog, argv[0], strerror(errno));
 		_exit(127);
 	}

@@ -112,7 +112,7 @@ static int list_program(char **argv, const struct frt_patterns *pats)
 	}
 	if (!pid) {
 		close(pfd[0]);
-		execvp(argv[0], argv);
+		tool_exec(argv);
 		fprintf(stderr, "%s: cannot run %s: %s\n", tool_prog, argv[0], strerror(errno));
 		_exit(127);
 	}

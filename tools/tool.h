@@ -11,7 +11,8 @@ const char *tool_find_lib(void);
 int tool_setenv_preload(void);
 int tool_setenv_audit(const char *lib);
 int tool_run(char **argv);
-extern int tool_run_signal; /* the signal that killed the program tool_run ran, or 0 */
+void tool_exec(char **argv); /* exec, through FRT_EXEC_WRAPPER when set */
+extern int tool_run_signal;  /* the signal that killed the program tool_run ran, or 0 */
 extern const char *tool_prog;
 /* a demangled copy of a C++ name (malloc'ed; the name itself when not C++) */
 char *tool_demangle(const char *name);

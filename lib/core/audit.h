@@ -16,5 +16,12 @@
 extern FRT_EXPORT int ftrace_rt_audit_ready;
 /* @path was just mapped at @bias, none of its code has run: rewrite its NOP runs */
 FRT_EXPORT int ftrace_rt_audit_objopen(unsigned int abi, const char *path, uintptr_t bias);
+/*
+ * Threads that existed before the process ran any code but the dynamic
+ * loader's (an emulator's own, such as qemu-user's RCU thread): filled by the
+ * audit module when the runtime is mapped, before it is relocated. Zeros end it.
+ */
+#define FRT_AUDIT_FOREIGN 8
+extern FRT_EXPORT int ftrace_rt_audit_foreign[FRT_AUDIT_FOREIGN];
 
 #endif

@@ -30,7 +30,13 @@
  *     stopped at a call: constructors run and return inside dlopen, and
  *     signal handlers that interrupted them returned before dlopen did (a
  *     dlopen from inside a signal handler is not async-signal-safe in the
- *     first place). The runtime's own threads never run application code.
+ *     first place). The runtime's own threads never run application code,
+ *     nor do threads the audit module found before the dynamic loader had
+ *     loaded anything (ftrace_rt_audit_foreign): a process starts with one
+ *     thread, so any other one then is the emulator's (qemu-user runs an RCU
+ *     thread of its own next to the program's, which only the audit module's
+ *     early look can tell apart; without it such a process never counts as
+ *     single-threaded, and only case 1 applies).
  *
  * Otherwise the sites stay RAW, their functions are not traceable, and we
  * say so and how to fix it. We never guess.
@@ -81,10 +87,16 @@ void frt_own_threads_forget(void)
 		__atomic_store_n(&own[i], 0, __ATOMIC_SEQ_CST);
 }
 
+/* Written by the audit module before the runtime was relocated (lib/audit.h). */
+FRT_EXPORT int ftrace_rt_audit_foreign[FRT_AUDIT_FOREIGN];
+
 static bool is_own(pid_t tid)
 {
 	for (int i = 0; i < MAX_OWN; i++)
 		if (__atomic_load_n(&own[i], __ATOMIC_SEQ_CST) == tid)
+			return true;
+	for (int i = 0; i < FRT_AUDIT_FOREIGN && ftrace_rt_audit_foreign[i]; i++)
+		if (ftrace_rt_audit_foreign[i] == tid)
 			return true;
 	return false;
 }

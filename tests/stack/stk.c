@@ -190,7 +190,11 @@ static UNTRACED uintptr_t get_sp(void)
 {
 	uintptr_t sp;
 
+#if defined(__x86_64__)
 	__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+#else
+	__asm__ volatile("mov %0, sp" : "=r"(sp));
+#endif
 	return sp + 8; /* the caller's: below it, this call's return address */
 }
 

@@ -237,7 +237,11 @@ static void prof_handler(int sig, siginfo_t *si, void *uc)
 	(void)sig;
 	(void)si;
 	if (k < PROF_SAMPLES) {
+#if defined(__x86_64__)
 		prof_at[k] = ((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+#else
+		prof_at[k] = ((ucontext_t *)uc)->uc_mcontext.pc;
+#endif
 		prof_n[k] = backtrace(prof_pcs[k], PROF_DEPTH);
 		prof_taken = k + 1;
 	}

@@ -24,10 +24,12 @@
 
 #define ARCH_PURE 1
 #include "arch.h"
+#include "aarch64/aarch64.h"
 #include "x86_64/x86_64.h"
 
 static const struct arch_desc *const arches[] = {
 	&arch_desc_x86_64,
+	&arch_desc_aarch64,
 };
 
 #define IMG_MAX 63
@@ -379,6 +381,203 @@ START_TEST(test_veneer)
 }
 END_TEST
 
+/* aarch64: words as little-endian bytes */
+static void put32(uint8_t *p, uint32_t w)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(w >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * The seed-000 race. A thread that ran NOP#1 before it became MOV X9, X30 and
+ * is stopped at NOP#2 must not meet a BL there: the simulator cannot tell
+ * it from a thread that ran the MOV, so the init's contract carries it (its
+ * quiet range is NOP#2, and no thread may run the site during its store),
+ * and a BL behind a NOP is never a valid image.
+ */
+START_TEST(test_a64_race)
+{
+	const struct arch_desc *a = &arch_desc_aarch64;
+	struct arch_init in;
+	struct arch_plan p;
+	struct walk w;
+	uint8_t img[8];
+
+	start(&w, a, 0x401000, ARCH_ST_RAW, 0, "race");
+	ck_assert(check_threads(&w, "before"));
+	ck_assert(w.reach & (1u << 4));
+	ck_assert_int_eq(a->init_site(0x401000, w.img, &in), 0);
+	ck_assert_uint_eq(in.quiet_lo, 4);
+	ck_assert_uint_eq(in.quiet_hi, 8);
+	ck_assert(in.flags & ARCH_INIT_STOPPED);
+	ck_assert(in.flags & ARCH_INIT_SYNC);
+	/* no plan from RAW: the BL never comes before the MOV */
+	ck_assert_int_eq(a->plan_site(&p, 0x401000, ARCH_ST_RAW, 0, ARCH_ST_ON, 0x402000), -EINVAL);
+	/* NOP; BL: garbage for a thread entering the site and one at NOP#2 */
+	start(&w, a, 0x401000, ARCH_ST_RAW, 0, "bl-behind-nop");
+	ck_assert_int_eq(a->encode(img, 0x401000, ARCH_ST_ON, 0x402000), 0);
+	memcpy(w.img + 4, img + 4, 4);
+	w.tb = 0x402000;
+	ck_assert(!check_threads(&w, "bl behind a nop"));
+	w.reach = 1u << 4;
+	ck_assert(!check_threads(&w, "bl behind a nop, at nop#2"));
+	/* one aligned word each: NOP#1 -> MOV X9, X30; NOP#2 <-> BL */
+	ck_assert_uint_eq(in.step.n, 1);
+	ck_assert_uint_eq(in.step.st[0].off, 0);
+	ck_assert_uint_eq(in.step.st[0].len, 4);
+	ck_assert_uint_eq(get32(in.step.st[0].b), 0xaa1e03e9);
+	ck_assert_int_eq(a->plan_site(&p, 0x401000, ARCH_ST_OFF, 0, ARCH_ST_ON, 0x402000), 0);
+	ck_assert_uint_eq(p.n, 1);
+	ck_assert_uint_eq(p.step[0].n, 1);
+	ck_assert_uint_eq(p.step[0].st[0].off, 4);
+	ck_assert_uint_eq(p.step[0].st[0].len, 4);
+	ck_assert(p.step[0].st[0].flags & ARCH_STORE_ATOMIC);
+}
+END_TEST
+
+START_TEST(test_a64_encode)
+{
+	const struct arch_desc *a = &arch_desc_aarch64;
+	uint8_t b[8];
+	uint64_t t = 0;
+
+	ck_assert_int_eq(a->encode(b, 0x1000, ARCH_ST_RAW, 0), 0);
+	ck_assert_uint_eq(get32(b), 0xd503201f);
+	ck_assert_uint_eq(get32(b + 4), 0xd503201f);
+	ck_assert_int_eq(a->site_state(b, 8, 0x1000, NULL), ARCH_ST_RAW);
+	ck_assert_int_eq(a->encode(b, 0x1000, ARCH_ST_OFF, 0), 0);
+	ck_assert_uint_eq(get32(b), 0xaa1e03e9);
+	ck_assert_int_eq(a->site_state(b, 8, 0x1000, NULL), ARCH_ST_OFF);
+	/* BL at site + 4: forward and backward, the reach's ends */
+	ck_assert_int_eq(a->encode(b, 0x1000, ARCH_ST_ON, 0x2004), 0);
+	ck_assert_uint_eq(get32(b + 4), 0x94000400); /* bl +0x1000 */
+	ck_assert_int_eq(a->site_state(b, 8, 0x1000, &t), ARCH_ST_ON);
+	ck_assert_uint_eq(t, 0x2004);
+	ck_assert_int_eq(a->encode(b, 0x10000000, ARCH_ST_ON, 0x10000004 - (1u << 27)), 0);
+	ck_assert_uint_eq(get32(b + 4), 0x96000000);
+	ck_assert_int_eq(a->site_state(b, 8, 0x10000000, &t), ARCH_ST_ON);
+	ck_assert_uint_eq(t, 0x10000004 - (1u << 27));
+	ck_assert_int_eq(a->encode(b, 0x10000000, ARCH_ST_ON, 0x10000004 + (1u << 27) - 4), 0);
+	ck_assert_uint_eq(get32(b + 4), 0x95ffffff);
+	ck_assert_int_eq(a->encode(b, 0x10000000, ARCH_ST_ON, 0x10000004 + (1u << 27)), -ERANGE);
+	ck_assert_int_eq(a->encode(b, 0x1000, ARCH_ST_ON, 0x2002), -ERANGE); /* not aligned */
+	/* a B, or a BL without the MOV in front: not ours */
+	put32(b, 0xaa1e03e9);
+	put32(b + 4, 0x14000010);
+	ck_assert_int_eq(a->site_state(b, 8, 0x1000, NULL), ARCH_ST_OTHER);
+	put32(b, 0xd503201f);
+	put32(b + 4, 0x94000010);
+	ck_assert_int_eq(a->site_state(b, 8, 0x1000, NULL), ARCH_ST_OTHER);
+	ck_assert_uint_eq(aarch64_nop_len(b, 4), 4);
+	ck_assert_uint_eq(aarch64_nop_len(b + 4, 4), 0);
+	ck_assert_uint_eq(aarch64_nop_len(b, 3), 0);
+}
+END_TEST
+
+START_TEST(test_a64_scan)
+{
+	struct img m = {.base = 0x1000};
+	struct arch_scan_src src = {img_read, NULL, &m};
+	struct arch_site_desc d;
+	const uint32_t nop = 0xd503201f, bti = 0xd503245f;
+
+	for (unsigned int i = 0; i < sizeof(m.b); i += 4)
+		put32(m.b + i, 0xd65f03c0); /* ret */
+	/* 4,2 at 0x1000: NOP NOP | entry 0x1008: NOP NOP */
+	for (int i = 0; i < 4; i++)
+		put32(m.b + 4 * i, nop);
+	ck_assert_int_eq(aarch64_scan_site(&src, 0x1000, 0x1008, ARCH_REC_PFE, &d), ARCH_SKIP_NONE);
+	ck_assert_uint_eq(d.entry, 0x1008);
+	ck_assert_uint_eq(d.site_off, 0);
+	ck_assert_int_eq(d.state, ARCH_ST_RAW);
+	ck_assert_str_eq(aarch64_layout_name(d.layout), "pfe-nop2");
+	ck_assert_uint_eq(d.flags, ARCH_SCAN_F_SLOT | ARCH_SCAN_F_RAW);
+	ck_assert_uint_eq(d.m, 2);
+	ck_assert_uint_eq(d.n, 4);
+	/* no symbol: guessed */
+	ck_assert_int_eq(aarch64_scan_site(&src, 0x1000, 0, ARCH_REC_PFE, &d), ARCH_SKIP_NONE);
+	ck_assert_uint_eq(d.entry, 0x1008);
+	ck_assert(d.flags & ARCH_SCAN_F_ENTRY_HEUR);
+	/* 4,2 with BTI at 0x1040: NOP NOP | entry 0x1048: BTI c, NOP NOP */
+	put32(m.b + 0x40, nop);
+	put32(m.b + 0x44, nop);
+	put32(m.b + 0x48, bti);
+	put32(m.b + 0x4c, nop);
+	put32(m.b + 0x50, nop);
+	ck_assert_int_eq(aarch64_scan_site(&src, 0x1040, 0x1048, ARCH_REC_PFE, &d), ARCH_SKIP_NONE);
+	ck_assert_uint_eq(d.site_off, 4);
+	ck_assert_uint_eq(d.flags, ARCH_SCAN_F_SLOT | ARCH_SCAN_F_PAD | ARCH_SCAN_F_RAW);
+	ck_assert_int_eq(aarch64_scan_site(&src, 0x1040, 0, ARCH_REC_PFE, &d), ARCH_SKIP_NONE);
+	ck_assert_uint_eq(d.entry, 0x1048);
+	ck_assert_uint_eq(d.site_off, 4);
+	/* 2,0 with BTI: the record is entry + 4, after the pad; no symbol reaches it */
+	ck_assert_int_eq(aarch64_scan_site(&src, 0x104c, 0, ARCH_REC_PFE, &d), ARCH_SKIP_NONE);
+	ck_assert_uint_eq(d.entry, 0x1048);
+	ck_assert_uint_eq(d.site_off, 4);
+	ck_assert_uint_eq(d.m, 0);
+	ck_assert_uint_eq(
+		d.flags & (ARCH_SCAN_F_SLOT | ARCH_SCAN_F_SLOT_UNAL | ARCH_SCAN_F_ENTRY_HEUR), 0);
+	/* 2,0 at 0x1080 (entry = record) */
+	put32(m.b + 0x80, nop);
+	put32(m.b + 0x84, nop);
+	ck_assert_int_eq(aarch64_scan_site(&src, 0x1080, 0x1080, ARCH_REC_PFE, &d), ARCH_SKIP_NONE);
+	ck_assert_uint_eq(d.flags & (ARCH_SCAN_F_SLOT | ARCH_SCAN_F_SLOT_UNAL), 0);
+	ck_assert_uint_eq(d.n, 2);
+	/* 4,2 at an entry that is not 8-aligned (-O0, -Os): lookup dispatch */
+	for (int i = 0; i < 4; i++)
+		put32(m.b + 0xa4 + 4 * i, nop);
+	ck_assert_int_eq(aarch64_scan_site(&src, 0x10a4, 0x10ac, ARCH_REC_PFE, &d), ARCH_SKIP_NONE);
+	ck_assert_uint_eq(d.flags & (ARCH_SCAN_F_SLOT | ARCH_SCAN_F_SLOT_UNAL),
+			  ARCH_SCAN_F_SLOT_UNAL);
+	/* initialised in memory: the file still says RAW */
+	{
+		uint8_t file[256];
+
+		memcpy(file, m.b, sizeof(file));
+		put32(m.b + 8, 0xaa1e03e9);
+		m.file = file;
+		src.read_file = img_read_file;
+		ck_assert_int_eq(aarch64_scan_site(&src, 0x1000, 0x1008, ARCH_REC_PFE, &d),
+				 ARCH_SKIP_NONE);
+		ck_assert_int_eq(d.state, ARCH_ST_OFF);
+		ck_assert(d.flags & ARCH_SCAN_F_RAW);
+		/* no symbol (stripped), an FDE past the NOPs: the guess sees the MOV */
+		ck_assert_int_eq(aarch64_scan_site(&src, 0x1000, 0x1010, ARCH_REC_PFE, &d),
+				 ARCH_SKIP_NONE);
+		ck_assert_uint_eq(d.entry, 0x1008);
+		ck_assert(d.flags & ARCH_SCAN_F_ENTRY_HEUR);
+		ck_assert(d.flags & ARCH_SCAN_F_SLOT);
+		src.read_file = NULL;
+	}
+	/* not NOPs, outside, misaligned, mcount (none on aarch64) */
+	ck_assert_int_eq(aarch64_scan_site(&src, 0x10c0, 0x10c8, ARCH_REC_PFE, &d),
+			 ARCH_SKIP_BYTES);
+	ck_assert_int_eq(aarch64_scan_site(&src, 0x9000, 0x9008, ARCH_REC_PFE, &d),
+			 ARCH_SKIP_OUTSIDE);
+	ck_assert_int_eq(aarch64_scan_site(&src, 0x1002, 0x100a, ARCH_REC_PFE, &d),
+			 ARCH_SKIP_UNSTEPPABLE);
+	ck_assert_int_eq(aarch64_scan_site(&src, 0x1008, 0, ARCH_REC_MCOUNT, &d), ARCH_SKIP_BYTES);
+}
+END_TEST
+
+START_TEST(test_a64_veneer)
+{
+	uint8_t v[16];
+	uint64_t target;
+
+	aarch64_veneer(v, 0x10000, 0x1122334455667788);
+	ck_assert_uint_eq(get32(v), 0x58000050);     /* ldr x16, #8 */
+	ck_assert_uint_eq(get32(v + 4), 0xd61f0200); /* br x16 */
+	memcpy(&target, v + 8, 8);
+	ck_assert_uint_eq(target, 0x1122334455667788);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("insn");
@@ -390,6 +589,10 @@ int main(void)
 	tcase_add_test(tc, test_site_state);
 	tcase_add_test(tc, test_scan);
 	tcase_add_test(tc, test_veneer);
+	tcase_add_test(tc, test_a64_race);
+	tcase_add_test(tc, test_a64_encode);
+	tcase_add_test(tc, test_a64_scan);
+	tcase_add_test(tc, test_a64_veneer);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -8,11 +8,41 @@
 #include <check.h>
 #include "run_suite.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include <ftrace_rt/ftrace_rt.h>
+
+/*
+ * What a site looks like here: its landing pad, where its call is (the whole
+ * site on x86_64; the BL after MOV X9, X30 on aarch64) and a breakpoint
+ * over the call's first bytes.
+ */
+#if defined(__aarch64__)
+static const uint8_t pad[4] = {0x5f, 0x24, 0x03, 0xd5}; /* BTI c */
+static const uint8_t brk[4] = {0x00, 0x00, 0x20, 0xd4}; /* BRK #0 */
+#define CALL_OFF 4
+static bool is_call(const uint8_t *p)
+{
+	return (p[3] & 0xfc) == 0x94; /* BL */
+}
+#else
+static const uint8_t pad[4] = {0xf3, 0x0f, 0x1e, 0xfa}; /* endbr64 */
+static const uint8_t brk[1] = {0xcc};			/* int3 */
+#define CALL_OFF 0
+static bool is_call(const uint8_t *p)
+{
+	return p[0] == 0xe8; /* CALL rel32 */
+}
+#endif
+/* syncs per transaction: one per step of the arch's plans */
+#if defined(__aarch64__)
+#define PLAN_SYNCS 1
+#else
+#define PLAN_SYNCS 3
+#endif
 
 #define NOINLINE __attribute__((noinline))
 
@@ -276,11 +306,11 @@ START_TEST(test_constant_syncs)
 	ck_assert_int_eq(ftrace_rt_get_stats(&st1), 0);
 	ck_assert_uint_gt(st1.sites_enabled, 4);
 	ck_assert_uint_eq(st1.transactions - st0.transactions, 1);
-	ck_assert_uint_eq(st1.syncs - st0.syncs, 3);
+	ck_assert_uint_eq(st1.syncs - st0.syncs, PLAN_SYNCS);
 	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_alpha", 1), 0);
 	ck_assert_int_eq(ftrace_rt_get_stats(&st2), 0);
 	ck_assert_uint_eq(st2.sites_enabled, 1);
-	ck_assert_uint_eq(st2.syncs - st1.syncs, 3);
+	ck_assert_uint_eq(st2.syncs - st1.syncs, PLAN_SYNCS);
 	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
 	free(c);
 }
@@ -324,12 +354,19 @@ static void clobber(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_
 {
 	(void)ip, (void)parent_ip, (void)op, (void)regs;
 	__atomic_add_fetch(&light_hits, 1, __ATOMIC_RELAXED);
+#if defined(__x86_64__)
 	if (__builtin_cpu_supports("avx"))
 		__asm__ volatile("vzeroall" ::: "memory");
 	else
 		__asm__ volatile("pxor %%xmm0, %%xmm0\n pxor %%xmm1, %%xmm1\n pxor %%xmm2, %%xmm2"
 				 "\n pxor %%xmm3, %%xmm3" ::
 					 : "memory");
+#elif defined(__aarch64__)
+	__asm__ volatile(
+		"movi v0.16b, #0\n movi v1.16b, #0\n movi v2.16b, #0\n movi v3.16b, #0"
+		"\n movi v4.16b, #0\n movi v5.16b, #0\n movi v6.16b, #0\n movi v7.16b, #0" ::
+			: "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "memory");
+#endif
 }
 
 /* vector arguments survive the trampoline that saves none, and the switches to and from it */
@@ -352,7 +389,7 @@ START_TEST(test_no_vector)
 #ifdef FRT_SANITIZED
 	ck_assert_uint_eq(s1.syncs - s0.syncs, 0); /* sanitizer build: always the saving one */
 #else
-	ck_assert_uint_eq(s1.syncs - s0.syncs, 3); /* CALL to CALL: the site changed */
+	ck_assert_uint_eq(s1.syncs - s0.syncs, PLAN_SYNCS); /* CALL to CALL: the site changed */
 #endif
 	for (int i = 0; i < 100; i++)
 		ck_assert(fp_fn(1.5, 2.0f, i, i) == 3.0);
@@ -389,9 +426,7 @@ static void poke(void *at, const void *bytes, size_t n)
 
 static uint8_t *site_of(void *fn)
 {
-	static const uint8_t endbr[4] = {0xf3, 0x0f, 0x1e, 0xfa};
-
-	return (uint8_t *)fn + (memcmp(fn, endbr, 4) ? 0 : 4);
+	return (uint8_t *)fn + (memcmp(fn, pad, 4) ? 0 : 4);
 }
 
 static int stale_calls;
@@ -412,7 +447,7 @@ static void stale(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_op
 START_TEST(test_breakpoint_then_unregister)
 {
 	struct counter *c = counter_new();
-	uint8_t *site = site_of((void *)op_epsilon), saved[5], int3 = 0xcc;
+	uint8_t *site = site_of((void *)op_epsilon) + CALL_OFF, saved[5];
 	struct ftrace_rt_ops **slot = (struct ftrace_rt_ops **)((uintptr_t)op_epsilon - 8);
 
 	ck_assert_int_eq(ftrace_rt_set_filter(&c->ops, "op_epsilon", 1), 0);
@@ -420,20 +455,20 @@ START_TEST(test_breakpoint_then_unregister)
 	ck_assert_int_eq(eps_fn(1), 6);
 	ck_assert_uint_eq(c->other, 1);
 	ck_assert_ptr_eq(*slot, &c->ops);
-	memcpy(saved, site, 5);
-	ck_assert_uint_eq(saved[0], 0xe8); /* CALL rel32 */
-	poke(site, &int3, 1);
+	memcpy(saved, site, sizeof(brk));
+	ck_assert(is_call(saved));
+	poke(site, brk, sizeof(brk));
 	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
 	ck_assert_ptr_ne(*slot, &c->ops);
 	c->ops.func = stale; /* "freed" */
-	poke(site, saved, 1);
+	poke(site, saved, sizeof(brk));
 	ck_assert_int_eq(eps_fn(1), 6);
 	ck_assert_int_eq(stale_calls, 0);
 	/* the runtime's record still says CALL, and the bytes agree again: it can turn it off */
 	c->ops.func = count;
 	ck_assert_int_eq(ftrace_rt_register_ops(&c->ops), 0);
 	ck_assert_int_eq(ftrace_rt_unregister_ops(&c->ops), 0);
-	ck_assert_uint_ne(site[0], 0xe8);
+	ck_assert(!is_call(site));
 	ck_assert_int_eq(eps_fn(1), 6);
 	ck_assert_uint_eq(c->other, 1);
 	free(c);

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The register frame the aarch64 trampolines build, and the frame verbs
+ * (arch/arch.h). Offsets are shared with trampoline.S.
+ *
+ * At a patched site the traced function has not run yet: x0-x7 and q0-q7
+ * hold its arguments, x8 the address of an indirect result, x9 the caller's
+ * return address (MOV X9, X30 at the site), x30 the return into the function
+ * just after the BL. All of them are saved and restored; x30 is restored
+ * from the saved x9 (`lr` below), which is where function_graph puts its
+ * return hook. x16 and x17 (IP0, IP1) are clobbered by a veneer, as by any
+ * PLT stub, and x10-x15 are free at a function's entry: AAPCS64 lets no
+ * caller keep anything there.
+ */
+#ifndef FRT_ARCH_REGS_H
+#define FRT_ARCH_REGS_H
+
+#define REGS_X0	   0 /* x0-x8: 9 registers */
+#define REGS_X8	   64
+#define REGS_LR	   72  /* x9 at the site: the traced function's return address */
+#define REGS_IP	   80  /* x30 at the trampoline: return into the function after the BL */
+#define REGS_FP	   88  /* x29 at the function's entry */
+#define REGS_SP	   96  /* sp at the function's entry */
+#define REGS_Q	   112 /* q0-q7, 16-byte aligned */
+#define REGS_FRAME (REGS_Q + 8 * 16)
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+struct ftrace_rt_regs {
+	unsigned long x[9]; /* x0-x8 */
+	unsigned long lr;   /* the caller's return address (x9 at the site) */
+	unsigned long ip;   /* return into the traced function, after the site */
+	unsigned long fp;
+	unsigned long sp;
+	unsigned long pad;
+	unsigned char q[8][16]; /* q0-q7: the vector argument registers (not in gpr frames) */
+};
+
+_Static_assert(__builtin_offsetof(struct ftrace_rt_regs, x[8]) == REGS_X8, "regs layout");
+_Static_assert(__builtin_offsetof(struct ftrace_rt_regs, lr) == REGS_LR, "regs layout");
+_Static_assert(__builtin_offsetof(struct ftrace_rt_regs, ip) == REGS_IP, "regs layout");
+_Static_assert(__builtin_offsetof(struct ftrace_rt_regs, fp) == REGS_FP, "regs layout");
+_Static_assert(__builtin_offsetof(struct ftrace_rt_regs, sp) == REGS_SP, "regs layout");
+_Static_assert(__builtin_offsetof(struct ftrace_rt_regs, q) == REGS_Q, "regs layout");
+_Static_assert(sizeof(struct ftrace_rt_regs) == REGS_FRAME, "regs layout");
+_Static_assert(REGS_FRAME % 16 == 0, "sp stays 16-aligned");
+
+/* Integer arguments: x0-x7, then 8-byte stack slots from the entry's sp. */
+static inline unsigned long arch_regs_arg(const struct ftrace_rt_regs *r, unsigned int n)
+{
+	if (n < 8)
+		return r->x[n];
+	return ((const unsigned long *)r->sp)[n - 8];
+}
+
+/* The traced function's sp at its entry: its frame's identity for function_graph. */
+static inline uintptr_t arch_regs_sp(const struct ftrace_rt_regs *r)
+{
+	return r->sp;
+}
+
+/*
+ * Where the traced function's return address is: the x9 the trampoline saved,
+ * which it restores into x30 before it returns into the function. Writing
+ * the return hook there makes the function return into the hook.
+ */
+static inline uintptr_t *arch_regs_ret(struct ftrace_rt_regs *r)
+{
+	return (uintptr_t *)&r->lr;
+}
+
+/* The return value (x0) in a frame the return hook built. */
+static inline unsigned long arch_regs_retval(const struct ftrace_rt_regs *r)
+{
+	return r->x[0];
+}
+
+/* Floating-point argument @n (0-based) as a vector trampoline saved it: q@n's low bytes. */
+static inline const unsigned char *arch_regs_fparg(const struct ftrace_rt_regs *r, unsigned int n)
+{
+	return n < 8 ? r->q[n] : (const unsigned char *)0;
+}
+
+/*
+ * The floating-point return value (d0), read from the register itself: the
+ * return hook saves no vector register and its C side is built
+ * -mgeneral-regs-only, so call this before anything else there.
+ */
+static inline uint64_t arch_fp_retval_live(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("fmov %0, d0" : "=r"(v));
+	return v;
+}
+
+/* The return hook passes sp just after the hooked return: the entry's sp. */
+static inline uintptr_t arch_graph_ret_key(uintptr_t sp)
+{
+	return sp;
+}
+
+/*
+ * While the return hook runs, its frame record sits just below that sp and
+ * its CFI finds the return address at sp - 8: the real one goes there, so an
+ * unwinder that interrupts the hook continues into the real caller.
+ */
+static inline void arch_graph_ret_restore(uintptr_t key, uintptr_t ret)
+{
+	*(volatile uintptr_t *)(key - sizeof(uintptr_t)) = ret;
+}
+
+/* The stack pointer a ucontext_t holds (a macro: no <ucontext.h> here). */
+#define arch_ucontext_sp(ucp) ((uintptr_t)(ucp)->uc_mcontext.sp)
+#endif
+
+#endif
