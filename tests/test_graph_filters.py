@@ -14,15 +14,11 @@ import subprocess
 import sys
 import tempfile
 
-from frt_test import clean_env, fail, finish
+from frt_test import clean_env, fail, finish, skip_if_sanitized
 
 tool, lib, prog, prog_pg = (os.path.abspath(a) for a in sys.argv[1:5])
-if re.search(r"lib[at]san", subprocess.run(["ldd", prog_pg], capture_output=True,
-                                            text=True).stdout):
-    # every case compares with uftrace's own recording of the -pg build, and uftrace
-    # hangs recording a sanitizer build: the plain build's suite runs this test
-    print("skipped: uftrace cannot record a sanitizer build of the reference program")
-    sys.exit(77)
+# every case compares with uftrace's own recording of the -pg build
+skip_if_sanitized(prog_pg, "uftrace cannot record a sanitizer build of the reference program")
 tmp = tempfile.mkdtemp(prefix="frt-gfilter-")
 env = clean_env({"FTRACE_RT_LIB": lib})
 if not shutil.which("uftrace"):

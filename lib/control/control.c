@@ -246,19 +246,6 @@ static void execute(char *line, struct out *o)
 		}
 		__atomic_store_n(&frt_gf.enabled, arg[0] == '1', __ATOMIC_RELAXED);
 		out_printf(o, "OK tracing_on %s\n", arg);
-	} else if (!strcmp(line, "trigger")) {
-		ret = frt_gf_set_triggers(arg, msg, sizeof(msg));
-		if (ret)
-			out_printf(o, "ERR %s\n", msg[0] ? msg : ftrace_rt_strerror(ret));
-		else
-			out_printf(o, "OK trigger %s\n", *arg ? "set" : "removed");
-	} else if (!strcmp(line, "tracing_on")) {
-		if (strcmp(arg, "0") && strcmp(arg, "1")) {
-			out_printf(o, "ERR tracing_on takes 0 or 1\n");
-			return;
-		}
-		__atomic_store_n(&frt_gf.enabled, arg[0] == '1', __ATOMIC_RELAXED);
-		out_printf(o, "OK tracing_on %s\n", arg);
 	} else if (!strcmp(line, "graph")) {
 		frt_gf_describe(msg, sizeof(msg));
 		out_printf(o, "%sOK\n", msg);
