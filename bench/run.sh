@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--quick] [--only=GROUP]
 #
-# --only=percall|chain|patch|peers|real runs one group and prints its rows
+# --only=percall|chain|flusher|patch|peers|real runs one group and prints its rows
 # without writing bench/RESULTS.md.
 #
 # Figures are medians of repeated runs (ns per call of a tiny function, or ms;
@@ -20,7 +20,7 @@ for a; do
 	case $a in
 	--quick) quick=--quick ;;
 	--only=*) only=${a#--only=} ;;
-	*) echo "usage: $0 [--quick] [--only=percall|chain|patch|peers|real]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--quick] [--only=percall|chain|flusher|patch|peers|real]" >&2; exit 2 ;;
 	esac
 done
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
@@ -176,6 +176,76 @@ if [ -n "${chain[uftrace]:-}" ]; then
 		"$(ratio "$(added "${chain[graph]}" "${chain[plain-gcc]}")" \
 			"$(added "${chain[uftrace]}" "${chain[plain-gcc]}")")" "" "$note"
 fi
+fi
+
+if want flusher; then
+# What recording costs the program besides the calls, with 1, 2 and 8 traced
+# threads on this machine's cores: function_graph on tiny, default settings
+# (data on disk), uftrace side by side; sides interleaved, 3 rounds, median
+# (min-max). Per side: wall ns per call of each thread, the process's CPU
+# (user + sys, /usr/bin/time), and for ftrace_rt its own account
+# (FTRACE_RT_VERBOSE=1): the flusher thread's CPU and the time threads spent
+# writing their own full chunks (BUFFER_FULL=wait). No hardware counters in
+# this VM: cache effects show only in the wall time.
+FN=$((TN / 4)) # calls per thread and repeat: 8 threads x 4 x FN calls = 16 M records
+fdisk=$(mktemp -d "$out/flusher-data.XXXXXX")
+trap 'rm -rf "$shm" "${disk:-}" "$fdisk"' EXIT
+[ -x "$out/ufcount" ] || gcc -O2 -o "$out/ufcount" bench/realprog/ufcount.c
+# flusher_one SIDE THREADS ROUND: prints "ns cpu_s flusher_ms own_ms records lost"
+flusher_one() {
+	local side=$1 t=$2 d=$fdisk/$1.$2.$3 v
+	case $side in
+	plain)
+		/usr/bin/time -f "T %U %S" "$out/percall-gcc" plain -n "$FN" -r 3 -t "$t" 2>"$fdisk/log" |
+			awk '{print $1}' >"$fdisk/v"
+		awk -v v="$(cat "$fdisk/v")" '/^T /{print v, $2 + $3, "- - - -"}' "$fdisk/log" ;;
+	graph)
+		/usr/bin/time -f "T %U %S" env FTRACE_RT_VERBOSE=1 FTRACE_RT_TRACER=function_graph \
+			FTRACE_RT_FILTER=tiny FTRACE_RT_OUTPUT="$d" "$out/percall-gcc" plain -n "$FN" -r 3 \
+			-t "$t" 2>"$fdisk/log" | awk '{print $1}' >"$fdisk/v"
+		v=$(cat "$fdisk/v")
+		read -r rec lost <<<"$("$out/ufcount" "$d"/[0-9]*.dat | awk '{print $1 + $2, $4}')"
+		awk -v v="$v" -v rec="$rec" '
+			/flusher .* ms of CPU/ { for (i = 1; i <= NF; i++) { if ($i == "flusher") f = $(i + 1); if ($i == "chunks") o = $(i + 1) } }
+			/^T / { cpu = $2 + $3 }
+			/ lost; data/ { for (i = 1; i <= NF; i++) if ($i == "lost;") l = $(i - 1) }
+			END { print v, cpu, f, o, rec, l }' "$fdisk/log" ;;
+	uftrace)
+		/usr/bin/time -f "T %U %S" uftrace record --no-libcall -d "$d" -P tiny "$out/percall-uftrace" \
+			plain -n "$FN" -r 3 -t "$t" 2>"$fdisk/log" | awk '{print $1}' >"$fdisk/v"
+		v=$(cat "$fdisk/v")
+		read -r rec lost <<<"$("$out/ufcount" "$d"/[0-9]*.dat | awk '{print $1 + $2, $4}')"
+		awk -v v="$v" -v rec="$rec" -v l="$lost" '/^T /{print v, $2 + $3, "- -", rec, l}' "$fdisk/log" ;;
+	esac
+	rm -rf "$d"
+}
+fsides="plain graph"
+command -v uftrace >/dev/null && fsides="$fsides uftrace"
+for round in 1 2 3; do
+	for t in 1 2 8; do
+		for s in $fsides; do flusher_one "$s" "$t" "$round" >>"$fdisk/$s.$t.res"; done
+	done
+done
+# med FILE COLUMN: "median (min-max)" of a column over the rounds
+med() { awk -v c="$2" '{print $c}' "$1" | sort -g | awk '{v[NR] = $1} END {
+	if (v[1] == "-") print "-"; else printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+medv() { awk -v c="$2" '{print $c}' "$1" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+for t in 1 2 8; do
+	p=$(medv "$fdisk/plain.$t.res" 1)
+	row flusher "$t thread(s): uninstrumented gcc -O2, s += tiny(i)" "$(med "$fdisk/plain.$t.res" 1)" 1.00 \
+		"wall ns per call of each thread; process CPU $(med "$fdisk/plain.$t.res" 2) s"
+	g=$(medv "$fdisk/graph.$t.res" 1)
+	row flusher "$t thread(s): ftrace_rt function_graph, default settings" "$(med "$fdisk/graph.$t.res" 1)" \
+		"$(ratio "$g" "$p")" "process CPU $(med "$fdisk/graph.$t.res" 2) s, of which the flusher $(med "$fdisk/graph.$t.res" 3) ms; threads writing their own chunks $(med "$fdisk/graph.$t.res" 4) ms; $(medv "$fdisk/graph.$t.res" 5) records, $(medv "$fdisk/graph.$t.res" 6) lost; data on disk"
+	if [ -f "$fdisk/uftrace.$t.res" ]; then
+		u=$(medv "$fdisk/uftrace.$t.res" 1)
+		note="process CPU $(med "$fdisk/uftrace.$t.res" 2) s (uftrace's writer threads included); $(medv "$fdisk/uftrace.$t.res" 5) records, $(medv "$fdisk/uftrace.$t.res" 6) lost"
+		[ "$(medv "$fdisk/uftrace.$t.res" 5)" = "$(medv "$fdisk/graph.$t.res" 5)" ] ||
+			note="$note; NOT COMPARABLE: records differ"
+		row flusher "$t thread(s): uftrace record -P tiny (gcc -fpatchable-function-entry=5)" \
+			"$(med "$fdisk/uftrace.$t.res" 1)" "$(ratio "$u" "$p")" "$note"
+	fi
+done
 fi
 
 if want percall; then

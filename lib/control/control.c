@@ -155,8 +155,10 @@ static void cmd_stats(struct out *o)
 {
 	struct ftrace_rt_stats st;
 	unsigned long nthr = 0, events = 0, lost = 0, overflow = 0;
+	uint64_t fcpu, fown;
 
 	ftrace_rt_get_stats(&st);
+	frt_recording_costs(&fcpu, &fown);
 	if (frt_recording_on || frt_output_active)
 		frt_recording_totals(&nthr, &events, &lost, &overflow, false);
 	out_printf(
@@ -165,12 +167,13 @@ static void cmd_stats(struct out *o)
 		"sites_skipped %lu\nsites_lookup %lu\nthreads %lu\nevents %lu\nlost %lu\n"
 		"not_hooked %lu\nrecursion_misses %lu\ntransactions %lu\nsyncs %lu\nmprotects %lu\n"
 		"nop_runs_converted %lu\nnop_runs_refused %lu\nclients_served %lu\nclients_refused "
-		"%lu\nbuffer_waits %lu\n",
+		"%lu\nbuffer_waits %lu\nflusher_cpu_ns %llu\nwriter_flush_ns %llu\n",
 		frt_tracer_name(frt_tracer_kind), frt_tracer_enabled() ? "yes" : "no", st.objects,
 		st.sites, st.sites_enabled, st.sites_skipped, st.sites_unaligned, nthr, events,
 		lost, overflow, st.recursion_misses, st.transactions, st.syncs, st.mprotects,
 		st.nop_runs_converted, st.nop_runs_refused, served, refused,
-		frt_recording_on || frt_output_active ? frt_recording_waits() : 0UL);
+		frt_recording_on || frt_output_active ? frt_recording_waits() : 0UL,
+		(unsigned long long)fcpu, (unsigned long long)fown);
 	out_printf(o, "OK\n");
 }
 

@@ -61,6 +61,13 @@ static unsigned long calls_without_buffer, calls_after_exit; /* atomic */
 /* totals of threads already gone */
 static unsigned long gone_events, gone_lost, gone_overflow, gone_waits, nthreads;
 bool frt_buffer_wait = true;
+/*
+ * What recording costs besides the calls themselves, for ctl stats and the
+ * verbose summary: the flusher's own CPU time (read by the flusher after
+ * each round), and the time writers spent writing their own full chunks
+ * (the wait policy). Atomic.
+ */
+static uint64_t flusher_cpu_ns, own_flush_ns;
 
 /*
  * What this thread holds, for a flush from a fatal signal's handler that may
@@ -349,11 +356,22 @@ static void tick_if_free(void)
 }
 
 /* No flusher thread (a forked child): the writer writes its full chunks itself. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static uintptr_t flush_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
 {
+	uint64_t t0 = mono_ns();
+
 	(void)b, (void)c, (void)d;
 	tick_if_free();
 	flush_thread((struct frt_thread *)a, false);
+	__atomic_fetch_add(&own_flush_ns, mono_ns() - t0, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -372,6 +390,7 @@ static uintptr_t wait_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
 {
 	struct frt_thread *t = (struct frt_thread *)a;
 	struct timespec deadline;
+	uint64_t t0 = mono_ns();
 
 	(void)b, (void)c, (void)d;
 	clock_gettime(CLOCK_REALTIME, &deadline); /* pthread_mutex_timedlock's clock */
@@ -389,6 +408,7 @@ static uintptr_t wait_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
 	pthread_mutex_unlock(&t->flush_lock);
 	flush_entering = NULL;
 	__atomic_fetch_add(&t->waits, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&own_flush_ns, mono_ns() - t0, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -465,6 +485,17 @@ static void reap_dead(void)
 	}
 }
 
+/* the flusher's CPU time so far (a vDSO-less system call: once a round) */
+static void account_flusher_cpu(void)
+{
+	struct timespec c;
+
+	if (!clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c))
+		__atomic_store_n(&flusher_cpu_ns,
+				 (uint64_t)c.tv_sec * 1000000000u + (uint64_t)c.tv_nsec,
+				 __ATOMIC_RELAXED);
+}
+
 static void *flusher_main(void *arg)
 {
 	(void)arg;
@@ -492,9 +523,11 @@ static void *flusher_main(void *arg)
 		pthread_mutex_lock(&thread_lock);
 		reap_dead();
 		pthread_mutex_unlock(&thread_lock);
+		account_flusher_cpu();
 		if (w == __atomic_load_n(&work, __ATOMIC_ACQUIRE))
 			futex(&work, FUTEX_WAIT_PRIVATE, w, &ts);
 	}
+	account_flusher_cpu();
 	/*
 	 * Done, but the thread stays, blocked: a thread that exits makes glibc
 	 * call the program's free() (__libc_thread_freeres). The process is
@@ -623,6 +656,12 @@ void frt_recording_stop(void)
 }
 
 /* How often threads wrote their own chunks because the flusher was behind. */
+void frt_recording_costs(uint64_t *flusher_cpu, uint64_t *own_flush)
+{
+	*flusher_cpu = __atomic_load_n(&flusher_cpu_ns, __ATOMIC_RELAXED);
+	*own_flush = __atomic_load_n(&own_flush_ns, __ATOMIC_RELAXED);
+}
+
 unsigned long frt_recording_waits(void)
 {
 	unsigned long n;

@@ -159,6 +159,8 @@ int frt_recording_start(size_t bufsize) FRT_HIDDEN;
  */
 extern bool frt_buffer_wait FRT_HIDDEN;
 unsigned long frt_recording_waits(void) FRT_HIDDEN;
+/* ns of the flusher's CPU time, and ns writers spent writing their own chunks */
+void frt_recording_costs(uint64_t *flusher_cpu, uint64_t *own_flush) FRT_HIDDEN;
 void frt_recording_stop(void) FRT_HIDDEN;
 void frt_recording_totals(unsigned long *threads, unsigned long *events, unsigned long *lost,
 			  unsigned long *overflow, bool nowait) FRT_HIDDEN;

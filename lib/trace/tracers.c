@@ -396,6 +396,17 @@ static void summary(int kind, unsigned long sites, bool fatal, const char *end)
 	nthr += u.threads_without_buffers;
 	if (!fatal && frt_verbose >= 1) {
 		unsigned long w = frt_recording_waits();
+		uint64_t fcpu, fown;
+
+		frt_recording_costs(&fcpu, &fown);
+		/* integers: this file is built -mgeneral-regs-only */
+		frt_info(1,
+			 "recording cost besides the calls: flusher %llu.%llu ms of CPU, threads "
+			 "writing their own chunks %llu.%llu ms",
+			 (unsigned long long)(fcpu / 1000000),
+			 (unsigned long long)(fcpu / 100000 % 10),
+			 (unsigned long long)(fown / 1000000),
+			 (unsigned long long)(fown / 100000 % 10));
 
 		if (w)
 			frt_info(1,
