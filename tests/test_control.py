@@ -211,6 +211,11 @@ if os.getuid() == 0:
     p = ctl(pid, "stats")
     if "clients_refused 1" not in p.stdout:
         fail(f"refused client not counted: {p.stdout}")
+    # what recording cost besides the calls: the flusher has run by now
+    kv = dict(l.split(" ", 1) for l in p.stdout.splitlines() if " " in l)
+    if not kv.get("flusher_cpu_ns", "0").isdigit() or int(kv.get("flusher_cpu_ns", "0")) <= 0 \
+            or not kv.get("writer_flush_ns", "").isdigit():
+        fail(f"stats: no recording cost: {p.stdout}")
 
 # still running; leave it tracing, stop it, and read the data
 ctl(pid, "tracer", "function_graph")
