@@ -21,6 +21,8 @@ done
 gcc -O2 -pthread -pg -mfentry -mnop-mcount -mrecord-mcount -fno-pie -no-pie $API \
 	-o percall-gcc-mcount "$src/percall.c" $LIBS
 
+gcc -O2 -o clockread "$src/clockread.c"
+
 # peers for run.sh's dependent-chain rows (bench/peers/ builds its own for its rows):
 # uftrace 0.13 patches the =5 layout (see bench/peers/README.md); XRay if clang has it
 gcc -O2 -pthread -fpatchable-function-entry=5 -o percall-uftrace "$src/percall.c"

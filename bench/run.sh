@@ -159,6 +159,12 @@ if [ -n "${chain[xray]:-}" ]; then
 else
 	row chain "XRay empty handler" - "" "clang -fxray-instrument does not build here: $(tail -1 "$out/xray.build.log")"
 fi
+# the floor under function_graph's added time: two time reads per call
+read -r tsc_ns cg_ns <<<"$("$out/clockread")"
+row chain "floor: 2 reads of the cycle counter (rdtsc, no fence), as ftrace_rt per call" \
+	"$(awk -v a="$tsc_ns" 'BEGIN { printf "%.2f", 2 * a }')" "" "bench/clockread.c; one read: $tsc_ns ns"
+row chain "2 reads of clock_gettime(CLOCK_MONOTONIC), as uftrace per call" \
+	"$(awk -v a="$cg_ns" 'BEGIN { printf "%.2f", 2 * a }')" "" "one read: $cg_ns ns"
 row chain "ftrace_rt function_graph on tiny, default settings: gcc layout" "${chain[graph]}" \
 	"$(ratio "${chain[graph]}" "${chain[plain-gcc]}")" \
 	"+$(added "${chain[graph]}" "${chain[plain-gcc]}") ns per call; 2M buffer, BUFFER_FULL=wait, data on disk; ${crec[graph]} records, ${clost[graph]} lost"
