@@ -47,6 +47,13 @@ emit() { # LABEL SET GET BASE_SET BASE_GET NOTE
 	done
 }
 
+# records DIR: what a side left on disk (entries + exits, lost), per request made
+ufcount=$out/ufcount
+gcc -O2 -o "$ufcount" "$here/ufcount.c"
+records() {
+	"$ufcount" "$1"/[0-9]*.dat | awk -v n="$n" '{ printf "%d records on disk (%.0f per request), %d lost", $1 + $2, ($1 + $2) / (6 * n), $4 }'
+}
+
 filter='processCommand,call,lookupKey*,dictFind,dictAddRaw,createStringObject'
 read -r ps pg <<<"$(run plain "$out/redis-server.plain")"
 emit "uninstrumented" "$ps" "$pg" "$ps" "$pg" "redis $(cat "$out/VERSION"), $n requests x3, median"
@@ -57,10 +64,10 @@ for mode in all filter; do
 	f=""
 	[ $mode = filter ] && f=$filter
 	read -r s g <<<"$(run "graph-$mode" env LD_PRELOAD="$lib" FTRACE_RT_TRACER=function_graph \
-		FTRACE_RT_FILTER="$f" FTRACE_RT_BUFSIZE=16M FTRACE_RT_OUTPUT="$data/graph-$mode.data" \
-		"$out/redis-server")"
+		FTRACE_RT_FILTER="$f" FTRACE_RT_OUTPUT="$data/graph-$mode.data" "$out/redis-server")"
 	summary=$(grep -o 'function_graph: .*lost' "$data/graph-$mode.log" | tail -1)
-	emit "ftrace_rt function_graph, ${mode/all/all functions}" "$s" "$g" "$ps" "$pg" "$summary"
+	emit "ftrace_rt function_graph, ${mode/all/all functions}" "$s" "$g" "$ps" "$pg" \
+		"default settings; $summary; $(records "$data/graph-$mode.data")"
 	rm -rf "$data/graph-$mode.data"
 done
 read -r s g <<<"$(run profile env LD_PRELOAD="$lib" FTRACE_RT_TRACER=profile \
@@ -76,7 +83,7 @@ if command -v uftrace >/dev/null && [ -x "$out/redis-server.pfe5" ]; then
 		read -r s g <<<"$(run "uftrace-$mode" uftrace record --no-libcall -d "$data/uf-$mode.data" \
 			-P $p "$out/redis-server.pfe5")"
 		emit "uftrace record -P, ${mode/all/all functions}" "$s" "$g" "$ps" "$pg" \
-			"-fpatchable-function-entry=5 build of the same source"
+			"-fpatchable-function-entry=5 build of the same source; $(records "$data/uf-$mode.data")"
 		rm -rf "$data/uf-$mode.data"
 	done
 fi
