@@ -18,7 +18,14 @@
 
 #include "alloc.h"
 #include "log.h"
-#include "runtime.h"
+#include "objects.h"
+#include "init.h"
+#include "lock.h"
+#include "siteinit.h"
+#include "veneer.h"
+#include "ops.h"
+#include "elf_scan.h"
+#include "arch.h"
 
 struct cds_list_head frt_objects = CDS_LIST_HEAD_INIT(frt_objects);
 int frt_list_fd = -1;
@@ -378,46 +385,19 @@ out:
 	return ret;
 }
 
-struct frt_object *frt_object_by_addr(uintptr_t a)
-{
-	struct frt_object *o;
-
-	cds_list_for_each_entry_rcu (o, &frt_objects, node)
-		if (a >= o->lo && a < o->hi)
-			return o;
-	return NULL;
-}
-
-struct frt_site *frt_object_site(struct frt_object *o, uintptr_t a)
-{
-	size_t lo = 0, hi = o->nsites;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (o->sites[mid].addr == a)
-			return &o->sites[mid];
-		if (o->sites[mid].addr < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* A site by its address or its function's entry. */
 struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op)
 {
-	struct frt_object *o = frt_object_by_addr(ip);
+	struct frt_object *o = frt_objects_find(ip);
 	struct frt_site *s;
 
 	if (!o)
-		o = frt_object_by_addr(ip + ARCH_PAD_SIZE);
+		o = frt_objects_find(ip + ARCH_PAD_SIZE);
 	if (!o)
 		return NULL;
-	s = frt_object_site(o, ip);
+	s = frt_object_find_site(o, ip);
 	if (!s)
-		s = frt_object_site(o, ip + ARCH_PAD_SIZE);
+		s = frt_object_find_site(o, ip + ARCH_PAD_SIZE);
 	if (s && frt_site_entry(s) != ip && s->addr != ip)
 		s = NULL;
 	if (op)
