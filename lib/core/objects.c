@@ -385,6 +385,19 @@ out:
 	return ret;
 }
 
+static int site_cmp(const void *key, const void *elem)
+{
+	uintptr_t a = *(const uintptr_t *)key, b = ((const struct frt_site *)elem)->addr;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The site of @o at @a (sites are sorted by address); the hot path's is lib/dispatch/lookup.c. */
+static struct frt_site *site_at(struct frt_object *o, uintptr_t a)
+{
+	return bsearch(&a, o->sites, o->nsites, sizeof(*o->sites), site_cmp);
+}
+
 /* A site by its address or its function's entry. */
 struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op)
 {
@@ -395,9 +408,9 @@ struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op)
 		o = frt_objects_find(ip + ARCH_PAD_SIZE);
 	if (!o)
 		return NULL;
-	s = frt_object_find_site(o, ip);
+	s = site_at(o, ip);
 	if (!s)
-		s = frt_object_find_site(o, ip + ARCH_PAD_SIZE);
+		s = site_at(o, ip + ARCH_PAD_SIZE);
 	if (s && frt_site_entry(s) != ip && s->addr != ip)
 		s = NULL;
 	if (op)

@@ -95,10 +95,9 @@ static inline const char *frt_site_name(const struct frt_object *o, const struct
 extern struct cds_list_head frt_objects FRT_HIDDEN; /* RCU list of struct frt_object */
 
 /*
- * The table's two queries, inside a read-side section or under frt_lock:
- * the object whose sites' range holds @a, and its site at @a. Inline here
- * so that core uses them without calling up: the copies the lookup
- * trampolines call are lib/dispatch/lookup.c's, built gpr-only.
+ * The object whose sites' range holds @a, inside a read-side section or
+ * under frt_lock. Inline: core uses it without calling up into
+ * lib/dispatch/, whose lookup.c compiles it gpr-only for the trampolines.
  */
 static inline struct frt_object *frt_objects_find(uintptr_t a)
 {
@@ -107,23 +106,6 @@ static inline struct frt_object *frt_objects_find(uintptr_t a)
 	cds_list_for_each_entry_rcu (o, &frt_objects, node)
 		if (a >= o->lo && a < o->hi)
 			return o;
-	return NULL;
-}
-
-static inline struct frt_site *frt_object_find_site(struct frt_object *o, uintptr_t a)
-{
-	size_t lo = 0, hi = o->nsites;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (o->sites[mid].addr == a)
-			return &o->sites[mid];
-		if (o->sites[mid].addr < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return NULL;
 }
 

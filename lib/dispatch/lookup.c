@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The site a lookup trampoline was called from (a site without a slot): the
- * object table's queries (lib/core/objects.h), compiled here, gpr-only, for
- * the dispatcher. Core's own callers use the inline versions under its lock.
+ * The site a lookup trampoline was called from (a site without a slot), in
+ * the object table (lib/core/objects.h): its object, then a binary search
+ * of its sites (sorted by address). Built gpr-only for the dispatcher.
  */
 #include "lookup.h"
 #include "objects.h"
@@ -14,5 +14,17 @@ struct frt_object *frt_object_by_addr(uintptr_t a)
 
 struct frt_site *frt_object_site(struct frt_object *o, uintptr_t a)
 {
-	return frt_object_find_site(o, a);
+	size_t lo = 0, hi = o->nsites;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (o->sites[mid].addr == a)
+			return &o->sites[mid];
+		if (o->sites[mid].addr < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
