@@ -711,7 +711,7 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 	abort();
 }
 
-/* Emit exits for every open frame (thread or process exit); hooks stay for the returns. */
+/* Emit exits for every open frame (before exec); hooks stay for the returns. */
 void frt_fgraph_close_all(struct frt_thread *t, uint64_t now)
 {
 	if (frt_tracer_kind != FRT_TRACER_GRAPH)
@@ -758,6 +758,30 @@ static void slot_set(struct slot_access *a, uintptr_t loc, uintptr_t v)
 			0                               \
 		}                                       \
 	}
+
+/*
+ * Process exit, on the exiting thread: frames that returned without the hook
+ * (an unwinder's walk gave them their return address back) end now, late:
+ * their slot lies below the stack pointer, or holds neither the hook nor
+ * their return address any more (main's slot holds exit()'s). The others are
+ * live — exit() was called inside them — and stay open in the data, as
+ * uftrace leaves them.
+ */
+void frt_fgraph_end_returned(struct frt_thread *t, uint64_t now)
+{
+	struct slot_access a = SLOT_ACCESS;
+	uintptr_t v;
+
+	while (t->depth) {
+		struct frt_shadow *s = &t->shadow[t->depth - 1];
+
+		if (!(s->loc < a.sp && same_stack(s->loc, a.sp, &a.alt)) &&
+		    slot_get(&a, s->loc, &v) && (v == frt_tramps.ret || v == s->ret))
+			break;
+		t->depth--;
+		bury(t, s, now);
+	}
+}
 
 /*
  * Before an unwinder walks this thread's stack, put every real return address

@@ -149,7 +149,7 @@ struct frt_thread {
 /* thread.c */
 extern __thread struct frt_thread *frt_self FRT_TLS FRT_HIDDEN;
 struct frt_thread *frt_thread_create(void) FRT_HIDDEN;
-void frt_threads_flush_all(bool final) FRT_HIDDEN;
+void frt_threads_flush_all(bool final, bool close_frames) FRT_HIDDEN;
 void frt_thread_exit(struct frt_thread *t) FRT_HIDDEN;
 int frt_recording_start(size_t bufsize) FRT_HIDDEN;
 /*
@@ -262,6 +262,7 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		      bool record) FRT_HIDDEN;
 uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs) FRT_HIDDEN;
 void frt_fgraph_close_all(struct frt_thread *t, uint64_t now) FRT_HIDDEN;
+void frt_fgraph_end_returned(struct frt_thread *t, uint64_t now) FRT_HIDDEN;
 void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why) FRT_HIDDEN;
 void frt_fgraph_rehook_live(struct frt_thread *t, uintptr_t sp) FRT_HIDDEN;
 void frt_fgraph_rehook_walked(struct frt_thread *t) FRT_HIDDEN;
