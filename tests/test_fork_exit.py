@@ -127,4 +127,48 @@ for name, mode, status in [("fork", "fork", 0), ("fork-exit", "fork-exit", 0),
                  f"as uftrace's:\n{task}")
     if name == "fork" and sum(1 for l in want if "main() {" in l) != 1:
         fail(f"fork: main entered more than once in the reference:\n" + "\n".join(want))
+
+# Symbol files: ours list the PLT entries and every function of the object
+# with its extent, as uftrace's own .sym of the same binary does (uftrace
+# records our binary's library calls only: --force), so its readers size and
+# filter functions alike: -Z SIZE shows the functions uftrace's own symbol
+# table says are that big, and -F NAME@plt is a known symbol
+def sym_lines(d, exe):
+    lines = []
+    for line in open(os.path.join(d, os.path.basename(exe) + ".sym")):
+        f = line.split()
+        if len(f) == 3 and (f[1] in "PTtW" or f[2] in ("__dynsym_end", "__func_end")):
+            lines.append((int(f[0], 16), f[1], f[2]))
+    return lines
+
+
+ref = os.path.join(tmp, "sym-uftrace")
+p = subprocess.run(["uftrace", "record", "--force", "--no-event", "-d", ref, prog, "exit"],
+                   capture_output=True, text=True, timeout=120)
+ours = os.path.join(tmp, "exit")
+want, got = sym_lines(ref, prog), sym_lines(ours, prog)
+if not any(t == "P" for _, t, _ in want) or len([1 for _, t, _ in want if t in "Tt"]) < 8:
+    fail(f"uftrace's symbol file of {prog} has too little to compare: {want}")
+if got != want:
+    fail("symbols: ours\n" + "\n".join(map(str, got)) + "\nuftrace's\n" +
+         "\n".join(map(str, want)))
+funcs = [(a, n) for a, t, n in want if t in "TtW" or n == "__func_end"]
+size = {n: funcs[i + 1][0] - a for i, (a, n) in enumerate(funcs[:-1])}
+shown_all = {re.sub(r"[(){};/* ]", "", l.split("|", 1)[1]).replace("}", "")
+             for l in tree(run(["uftrace", "replay", "-d", ours], "-Z")) if "|" in l}
+for n in sorted(set(size.values())):
+    z = n + 1
+    if z in size.values():
+        continue
+    shown = {re.sub(r"[(){};/* ]", "", l.split("|", 1)[1])
+             for l in tree(run(["uftrace", "replay", "-Z", str(z), "-d", ours], "-Z")) if "|" in l}
+    expect = {f for f in shown_all if size.get(f, 0) >= z}
+    if shown != expect:
+        fail(f"uftrace replay -Z {z} of our data shows {sorted(shown)}, expected {sorted(expect)}"
+             f" (sizes {size})")
+plt = next(n for _, t, n in want if t == "P")
+p = subprocess.run(["uftrace", "replay", "-F", plt + "@plt", "-d", ours], capture_output=True,
+                   text=True, timeout=60)
+if p.returncode or "failed to set filter" in p.stdout + p.stderr:
+    fail(f"uftrace replay -F {plt}@plt of our data: rc {p.returncode}: {p.stdout} {p.stderr}")
 finish(tmp)

@@ -14,11 +14,9 @@ import subprocess
 import sys
 import tempfile
 
-from frt_test import clean_env, fail, finish, skip_if_sanitized
+from frt_test import clean_env, fail, finish
 
 tool, lib, prog, prog_pg = (os.path.abspath(a) for a in sys.argv[1:5])
-# every case compares with uftrace's own recording of the -pg build
-skip_if_sanitized(prog_pg, "uftrace cannot record a sanitizer build of the reference program")
 tmp = tempfile.mkdtemp(prefix="frt-gfilter-")
 env = clean_env({"FTRACE_RT_LIB": lib})
 if not shutil.which("uftrace"):
