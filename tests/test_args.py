@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from frt_test import clean_env, fail, finish
+from frt_test import clean_env, fail, finish, preload_for
 
 tool, lib, prog, prog_pg = (os.path.abspath(a) for a in sys.argv[1:5])
 tmp = tempfile.mkdtemp(prefix="frt-args-")
@@ -98,7 +98,7 @@ for opts, word in [(["-A", "fib"], "-A/--argument"), (["-A", "fib@arg0"], "-A/--
         fail(f"record {opts}: rc {p.returncode}: {p.stderr!r}")
 for var, val in [("FTRACE_RT_FUNCGRAPH_ARGS", "fib@arg1/zz"),
                  ("FTRACE_RT_FUNCGRAPH_RETVAL", "fib@arg1")]:
-    e = dict(env, LD_PRELOAD=lib, FTRACE_RT_OUTPUT=os.path.join(tmp, "rt-bad"), **{var: val})
+    e = dict(env, LD_PRELOAD=preload_for(lib), FTRACE_RT_OUTPUT=os.path.join(tmp, "rt-bad"), **{var: val})
     p = subprocess.run([prog], capture_output=True, text=True, env=e, timeout=60)
     lines = [l for l in p.stderr.splitlines() if l.startswith("ftrace_rt:")]
     if p.returncode or "result " not in p.stdout or len(lines) != 1 or var not in lines[0]:
