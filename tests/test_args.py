@@ -82,6 +82,11 @@ compare("merge", ["-A", "mix@arg2/x,arg1/i32,arg4/s", "-A", "mix@arg1/u8", "-A",
 compare("env", ["-D", "3"], {"FTRACE_RT_FUNCGRAPH_ARGS": "leaf@arg1/i32;mid@arg1",
                              "FTRACE_RT_FUNCGRAPH_RETVAL": "leaf@retval/i32"},
         want_in=["leaf(1) = 2;"])
+# a threshold holds entries until their exit: held ones keep their arguments
+# (read at the entry), also callers written with a long callee's entry
+compare("thresh", ["-t", "5ms", "-A", "outer@arg1", "-A", "slow@arg1", "-A", "spin@arg1",
+                   "-A", "leaf@arg1", "-R", "slow@retval", "-A", "main@arg1"],
+        want_in=["outer(", "slow(", "spin("])
 
 # bad specs: one line naming the option, nothing run
 marker = os.path.join(tmp, "ran")

@@ -34,6 +34,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -105,18 +107,20 @@ static size_t arg_max(const struct frt_arg *a)
 	return a->kind == FRT_ARG_STR ? frt_arg_slot(FRT_ARG_STR_MAX + 3) : frt_arg_slot(a->size);
 }
 
-/* The entry of @s, with the arguments @set names. */
-static bool put_entry_args(struct frt_thread *t, const struct frt_shadow *s,
-			   const struct frt_argset *set, const struct ftrace_rt_regs *regs)
+static size_t args_max(const struct frt_argset *set)
 {
-	size_t max = 0, len = 0;
-	char *d;
+	size_t max = 0;
 
 	for (unsigned int i = 0; i < set->nargs; i++)
 		max += arg_max(&set->args[i]);
-	d = frt_rec_begin(t, max);
-	if (!d)
-		return false;
+	return max;
+}
+
+/* The arguments @set names, as they follow the entry record: their length. */
+static size_t encode_args(char *d, const struct frt_argset *set, const struct ftrace_rt_regs *regs)
+{
+	size_t len = 0;
+
 	for (unsigned int i = 0; i < set->nargs; i++) {
 		const struct frt_arg *a = &set->args[i];
 		uint64_t v = 0;
@@ -133,9 +137,63 @@ static bool put_entry_args(struct frt_thread *t, const struct frt_shadow *s,
 			len += put_val(d + len, a, arch_regs_arg(regs, a->idx - 1u));
 		}
 	}
+	return len;
+}
+
+/* The entry of @s, with the arguments @set names. */
+static bool put_entry_args(struct frt_thread *t, const struct frt_shadow *s,
+			   const struct frt_argset *set, const struct ftrace_rt_regs *regs)
+{
+	char *d = frt_rec_begin(t, args_max(set));
+	size_t len;
+
+	if (!d)
+		return false;
+	len = encode_args(d, set, regs);
 	frt_rec_commit(t, FRT_REC_ENTRY, s->depth, s->ip, s->start, len);
 	__atomic_store_n(&frt_gf_args_written, 1, __ATOMIC_RELAXED);
 	return true;
+}
+
+/*
+ * An entry held by the threshold keeps its arguments, read at the entry (a
+ * string may be gone by the exit), on the thread's own stack of them until
+ * the entry is written or dropped. Past FRT_HELD_ARGS bytes of open held
+ * frames (or without memory for it) the entry is written without them.
+ */
+static void hold_args(struct frt_thread *t, struct frt_shadow *s, const struct frt_argset *set,
+		      const struct ftrace_rt_regs *regs)
+{
+	size_t max = args_max(set);
+
+	if (!t->hargs) {
+		void *p = mmap(NULL, FRT_HELD_ARGS, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (p == MAP_FAILED)
+			return;
+		t->hargs = p;
+	}
+	if (t->hargs_top + max > FRT_HELD_ARGS)
+		return;
+	s->alen = (uint16_t)encode_args(t->hargs + t->hargs_top, set, regs);
+	t->hargs_top += s->alen;
+}
+
+/* A held entry, with the arguments it kept. */
+static uint16_t put_held_entry(struct frt_thread *t, const struct frt_shadow *s)
+{
+	char *d;
+
+	if (!s->alen)
+		return frt_rec_put(t, FRT_REC_ENTRY, s->depth, s->ip, s->start);
+	d = frt_rec_begin(t, s->alen);
+	if (!d)
+		return 0;
+	memcpy(d, t->hargs + s->aoff, s->alen);
+	frt_rec_commit(t, FRT_REC_ENTRY, s->depth, s->ip, s->start, s->alen);
+	__atomic_store_n(&frt_gf_args_written, 1, __ATOMIC_RELAXED);
+	return 1;
 }
 
 /* The exit of @s with its return value (@ret integer, @fpret floating point). */
@@ -179,7 +237,7 @@ static void flush_held(struct frt_thread *t)
 
 		if (o->held) {
 			o->held = 0;
-			o->recorded = frt_rec_put(t, FRT_REC_ENTRY, o->depth, o->ip, o->start);
+			o->recorded = put_held_entry(t, o);
 		}
 	}
 }
@@ -269,6 +327,8 @@ static void user_entry(unsigned long ip, unsigned long parent_ip, struct ftrace_
 	s->fdepth = t->fdepth;
 	s->has_ret = 0;
 	s->prof = 0;
+	s->aoff = t->hargs_top;
+	s->alen = 0;
 	s->guser = (uint16_t)(k + 1);
 	s->ggen = gen;
 	t->depth++;
@@ -364,7 +424,7 @@ static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 		    frt_clock_delta_ns(now - s->start) >
 			    __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
 			flush_held(t);
-			if (!frt_rec_put(t, FRT_REC_ENTRY, s->depth, s->ip, s->start))
+			if (!put_held_entry(t, s))
 				;
 			else if (s->has_ret && rregs)
 				put_exit_ret(t, s, now, arch_regs_retval(rregs), fpret);
@@ -378,6 +438,9 @@ static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 	}
 	s->recorded = 0;
 	s->held = 0;
+	/* popped: the held arguments above its mark are free again */
+	t->hargs_top = s->aoff;
+	s->alen = 0;
 }
 
 static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
@@ -620,6 +683,8 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s->recorded = 0;
 	s->prof = 0;
 	s->has_ret = 0;
+	s->aoff = t->hargs_top;
+	s->alen = 0;
 	s->guser = 0;
 	s->off = 0;
 	if (!s->norecord && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
@@ -637,9 +702,11 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		if (!record)
 			/* profile (the only tracer that does not record): is it a nested call? */
 			s->prof = frt_profile_enter(t, ip);
-		else if (__atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED))
-			s->held = 1; /* written later, without its arguments */
-		else if (set && set->nargs)
+		else if (__atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
+			s->held = 1; /* written later, if long enough */
+			if (set && set->nargs)
+				hold_args(t, s, set, regs);
+		} else if (set && set->nargs)
 			s->recorded = put_entry_args(t, s, set, regs);
 		else
 			s->recorded = frt_rec_put(t, FRT_REC_ENTRY, s->depth, ip, now);

@@ -438,6 +438,8 @@ static void free_thread(struct frt_thread *t)
 {
 	munmap(t->buf, FRT_CHUNKS * t->cap * sizeof(struct frt_rec));
 	munmap(t->shadow, t->shadow_max * sizeof(*t->shadow));
+	if (t->hargs)
+		munmap(t->hargs, FRT_HELD_ARGS);
 	if (t->prof)
 		munmap(t->prof, t->prof_cap * sizeof(*t->prof));
 	for (unsigned int i = 0; i < t->prof_nretired; i++)

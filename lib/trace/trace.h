@@ -33,6 +33,7 @@ enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2 };
 #define FRT_SHADOW_MAX	 1024 /* the default depth of the shadow stack (FTRACE_RT_MAX_STACK) */
 #define FRT_SHADOW_LIMIT 65535
 #define FRT_GRAVEYARD	 1024
+#define FRT_HELD_ARGS	 (256 * 1024) /* per thread, mapped at its first held entry with arguments */
 #define FRT_CHUNKS	 8  /* of a thread's buffer: how far the flusher may fall behind */
 #define FRT_PROF_RETIRED 24 /* profile tables double from 256 entries: more than enough */
 
@@ -59,8 +60,10 @@ struct frt_shadow {
 	int32_t fdepth;	      /* the thread's depth budget before this call */
 	uint8_t has_ret;      /* its return value is recorded, as rspec says */
 	uint8_t rkind, rsize; /* struct frt_arg of the return value */
-	uint16_t guser;	      /* a graph ops' frame: its slot + 1 (0: the built-in tracer's) */
-	uint16_t ggen;	      /* ... and the slot's generation when pushed */
+	uint16_t alen;	/* held (threshold): bytes of its arguments, at thread's hargs + aoff */
+	uint32_t aoff;	/* the thread's hargs_top when it was pushed (restored at its pop) */
+	uint16_t guser; /* a graph ops' frame: its slot + 1 (0: the built-in tracer's) */
+	uint16_t ggen;	/* ... and the slot's generation when pushed */
 	/*
 	 * profile: FRT_PROF_OUTER or FRT_PROF_NESTED (0: not counted) in the low
 	 * bits, the index of the function's table entry above them, so that the
@@ -119,11 +122,13 @@ struct frt_thread {
 	/* function_graph */
 	unsigned int depth;
 	/* graph filters (gfilter.h; uftrace's filter state) */
-	unsigned int rdepth;	   /* recorded frames open */
-	int in_count, out_count;   /* open graph function / graph notrace frames */
-	int fdepth;		   /* calls that may still be hooked below here */
-	unsigned int gf_gen;	   /* frt_gf.gen fdepth was computed for */
-	unsigned long overflow;	   /* calls not hooked: shadow stack full */
+	unsigned int rdepth;	 /* recorded frames open */
+	int in_count, out_count; /* open graph function / graph notrace frames */
+	int fdepth;		 /* calls that may still be hooked below here */
+	unsigned int gf_gen;	 /* frt_gf.gen fdepth was computed for */
+	unsigned long overflow;	 /* calls not hooked: shadow stack full */
+	char *hargs;		 /* arguments of held entries (FRT_HELD_ARGS bytes, a stack) */
+	uint32_t hargs_top;
 	struct frt_shadow *shadow; /* shadow_max frames, mapped with the thread */
 	unsigned int shadow_max;
 	struct frt_shadow
