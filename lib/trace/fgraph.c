@@ -748,10 +748,12 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 		}
 		s = t->shadow[i];
 		t->depth = i;
-		if (!(nested & 1))
+		if (!(nested & 1)) {
 			leave_ret(t, &s, now, regs, fpret);
-		else
+		} else {
 			gf_pop(t, &s);
+			t->hargs_top = s.aoff;
+		}
 		frt_in_callback = nested;
 		return s.ret;
 	}
