@@ -137,7 +137,7 @@ def sym_lines(d, exe):
     lines = []
     for line in open(os.path.join(d, os.path.basename(exe) + ".sym")):
         f = line.split()
-        if len(f) == 3 and (f[1] in "PTtW" or f[2] in ("__dynsym_end", "__func_end")):
+        if len(f) == 3 and (f[1] in "PTtw" or f[2] in ("__dynsym_end", "__func_end")):
             lines.append((int(f[0], 16), f[1], f[2]))
     return lines
 
@@ -147,12 +147,13 @@ p = subprocess.run(["uftrace", "record", "--force", "--no-event", "-d", ref, pro
                    capture_output=True, text=True, timeout=120)
 ours = os.path.join(tmp, "exit")
 want, got = sym_lines(ref, prog), sym_lines(ours, prog)
-if not any(t == "P" for _, t, _ in want) or len([1 for _, t, _ in want if t in "Tt"]) < 8:
+if not any(t == "P" for _, t, _ in want) or not any(t == "w" for _, t, _ in want) or \
+        len([1 for _, t, _ in want if t in "Ttw"]) < 8:
     fail(f"uftrace's symbol file of {prog} has too little to compare: {want}")
 if got != want:
     fail("symbols: ours\n" + "\n".join(map(str, got)) + "\nuftrace's\n" +
          "\n".join(map(str, want)))
-funcs = [(a, n) for a, t, n in want if t in "TtW" or n == "__func_end"]
+funcs = [(a, n) for a, t, n in want if t in "Ttw" or n == "__func_end"]
 size = {n: funcs[i + 1][0] - a for i, (a, n) in enumerate(funcs[:-1])}
 shown_all = {re.sub(r"[(){};/* ]", "", l.split("|", 1)[1]).replace("}", "")
              for l in tree(run(["uftrace", "replay", "-d", ours], "-Z")) if "|" in l}

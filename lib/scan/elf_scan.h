@@ -81,7 +81,7 @@ const char *frt_skip_name(int why);
 struct frt_elf_sym {
 	uint64_t addr; /* link-time address */
 	uint32_t name; /* offset into frt_elf_syms.names */
-	char type;     /* 'P' a PLT entry, 'T' global, 'W' weak, 't' local function */
+	char type;     /* 'P' a PLT entry, 'T' global, 'w' weak, 't' local function */
 };
 struct frt_elf_syms {
 	struct frt_elf_sym *v; /* the PLT entries (nplt), then the functions; each by address */

@@ -3,7 +3,7 @@
  * An object's symbol table as uftrace writes it into <module>.sym: its PLT
  * entries ('P', one per .rela.plt slot, named by the dynamic symbol they
  * bind) up to "__dynsym_end", then every defined function with a size ('T'
- * global, 'W' weak, 't' local) up to "__func_end", sorted by address. A
+ * global, 'w' weak, 't' local) up to "__func_end", sorted by address. A
  * reader takes each symbol's size as the distance to the next line, so
  * functions that are not traced still end the ones before them, and
  * uftrace's replay-time filters (-F NAME@plt, -Z SIZE) see what they see in
@@ -42,7 +42,7 @@ static int cmp_sym(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr ? 1 : 0;
 }
 
-/* ... and among aliases: global, weak, local, then the symbol table's order */
+/* ... and among aliases: global, local, weak, then the symbol table's order */
 static int cmp_sym_alias(const void *a, const void *b)
 {
 	const struct frt_elf_sym *x = a, *y = b;
@@ -155,7 +155,7 @@ static int add_funcs(Elf *elf, struct frt_elf_syms *t, uint64_t *end)
 			continue;
 		ret = add(t, s.st_value,
 			  bind == STB_GLOBAL ? 'T'
-			  : bind == STB_WEAK ? 'W'
+			  : bind == STB_WEAK ? 'w'
 					     : 't',
 			  name);
 		if (ret)
