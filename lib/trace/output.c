@@ -32,7 +32,10 @@
 #include "alloc.h"
 #include "elf_scan.h"
 #include "gfilter.h"
+#include "lock.h"
 #include "log.h"
+#include "maps.h"
+#include "objects.h"
 #include "trace.h"
 #include "uftrace_info.h"
 
