@@ -842,6 +842,9 @@ static void slot_set(struct slot_access *a, uintptr_t loc, uintptr_t v)
  * function's record holds its real return address). Only memory between
  * the stack pointer and the outermost such frame's key is read: that is the
  * live stack, mapped, whatever a function without records left in x29.
+ * Records are met innermost first, and an outer one wins: a frame
+ * interrupted by a signal before its prologue stored x30 shows the hook in
+ * the signal frame's record too, below its own (once it has one).
  */
 static __attribute__((noinline)) void find_slots(struct frt_thread *t)
 {
@@ -851,7 +854,7 @@ static __attribute__((noinline)) void find_slots(struct frt_thread *t)
 	for (unsigned int i = 0; i < t->depth; i++) {
 		const struct frt_shadow *s = &t->shadow[i];
 
-		if (!s->rbelow && s->loc > sp && s->loc > hi && same_stack(sp, s->loc, &alt))
+		if (s->loc > sp && s->loc > hi && same_stack(sp, s->loc, &alt))
 			hi = s->loc;
 	}
 	for (unsigned int n = 0; n < 65536 && fp >= sp && fp < hi && hi - fp >= 16 && !(fp & 7);
