@@ -90,9 +90,11 @@ static inline const unsigned char *arch_regs_fparg(const struct ftrace_rt_regs *
  */
 static inline uint64_t arch_fp_retval_live(void)
 {
-	uint64_t v;
+	/* FMOV X16, D0 as a word: clang's assembler refuses FP instructions in
+	 * code built -mgeneral-regs-only, GCC's accepts them */
+	register uint64_t v __asm__("x16");
 
-	__asm__ volatile("fmov %0, d0" : "=r"(v));
+	__asm__ volatile(".inst 0x9e660010" : "=r"(v));
 	return v;
 }
 
