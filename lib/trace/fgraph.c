@@ -437,7 +437,7 @@ static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 }
 
 #ifndef ARCH_GRAPH_RET_IN_RECORD
-/* the return address stays in the slot the key names (x86's call pushes it there) */
+/* the return address stays in the slot the key names (a call that pushes it there) */
 #define ARCH_GRAPH_RET_IN_RECORD 0
 
 static inline uintptr_t arch_ret_replace(uintptr_t stored, uintptr_t from, uintptr_t to,
