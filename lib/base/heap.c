@@ -24,13 +24,14 @@
  * sanitizer's malloc, which sees the runtime's own heap errors.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "alloc.h"
-#include "runtime.h"
+#include "compiler.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define FRT_HEAP_MALLOC 1

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "gfilter.h"
+#include "init.h"
 #include "log.h"
 #include "parse.h"
 #include "pattern.h"

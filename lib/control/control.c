@@ -32,9 +32,12 @@
 
 #include "alloc.h"
 #include "ctlpath.h"
+#include "control.h"
 #include "gfilter.h"
+#include "guard.h"
 #include "log.h"
 #include "pattern.h"
+#include "siteinit.h"
 #include "trace.h"
 #include "tracer.h"
 

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "control.h"
+#include "init.h"
 #include "log.h"
 #include "trace.h"
 #include "tracer.h"

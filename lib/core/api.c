@@ -5,7 +5,12 @@
 
 #include "arch.h"
 #include "regs.h"
-#include "runtime.h"
+#include "objects.h"
+#include "counters.h"
+#include "init.h"
+#include "lock.h"
+#include "guard.h"
+#include "ops.h"
 
 const char *ftrace_rt_strerror(int err)
 {

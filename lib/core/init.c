@@ -10,10 +10,21 @@
 #include "alloc.h"
 #include "audit.h"
 #include "log.h"
-#include "runtime.h"
 #include "tsan.h"
+#include "compiler.h"
+#include "objects.h"
+#include "counters.h"
+#include "init.h"
+#include "lock.h"
+#include "guard.h"
+#include "sync.h"
+#include "text.h"
+#include "siteinit.h"
+#include "loader.h"
+#include "arch.h"
 
 struct frt_counters frt_counters;
+__thread int frt_in_callback FRT_TLS;
 struct arch_tramps frt_tramps;
 bool frt_preloaded;
 

@@ -42,7 +42,14 @@
 #include "alloc.h"
 #include "hooks.h"
 #include "log.h"
-#include "runtime.h"
+#include "compiler.h"
+#include "objects.h"
+#include "init.h"
+#include "lock.h"
+#include "guard.h"
+#include "siteinit.h"
+#include "loader.h"
+#include "ops.h"
 
 static pthread_mutex_t dl_order = PTHREAD_MUTEX_INITIALIZER;
 /*

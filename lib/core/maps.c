@@ -9,8 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include "runtime.h"
+#include "maps.h"
 
 static uintptr_t hex(const char **p)
 {

@@ -18,7 +18,14 @@
 
 #include "alloc.h"
 #include "log.h"
-#include "runtime.h"
+#include "objects.h"
+#include "init.h"
+#include "lock.h"
+#include "siteinit.h"
+#include "veneer.h"
+#include "ops.h"
+#include "elf_scan.h"
+#include "arch.h"
 
 struct cds_list_head frt_objects = CDS_LIST_HEAD_INIT(frt_objects);
 int frt_list_fd = -1;
@@ -378,46 +385,32 @@ out:
 	return ret;
 }
 
-struct frt_object *frt_object_by_addr(uintptr_t a)
+static int site_cmp(const void *key, const void *elem)
 {
-	struct frt_object *o;
+	uintptr_t a = *(const uintptr_t *)key, b = ((const struct frt_site *)elem)->addr;
 
-	cds_list_for_each_entry_rcu (o, &frt_objects, node)
-		if (a >= o->lo && a < o->hi)
-			return o;
-	return NULL;
+	return a < b ? -1 : a > b;
 }
 
-struct frt_site *frt_object_site(struct frt_object *o, uintptr_t a)
+/* The site of @o at @a (sites are sorted by address); the hot path's is lib/dispatch/lookup.c. */
+static struct frt_site *site_at(struct frt_object *o, uintptr_t a)
 {
-	size_t lo = 0, hi = o->nsites;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (o->sites[mid].addr == a)
-			return &o->sites[mid];
-		if (o->sites[mid].addr < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return bsearch(&a, o->sites, o->nsites, sizeof(*o->sites), site_cmp);
 }
 
 /* A site by its address or its function's entry. */
 struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op)
 {
-	struct frt_object *o = frt_object_by_addr(ip);
+	struct frt_object *o = frt_objects_find(ip);
 	struct frt_site *s;
 
 	if (!o)
-		o = frt_object_by_addr(ip + ARCH_PAD_SIZE);
+		o = frt_objects_find(ip + ARCH_PAD_SIZE);
 	if (!o)
 		return NULL;
-	s = frt_object_site(o, ip);
+	s = site_at(o, ip);
 	if (!s)
-		s = frt_object_site(o, ip + ARCH_PAD_SIZE);
+		s = site_at(o, ip + ARCH_PAD_SIZE);
 	if (s && frt_site_entry(s) != ip && s->addr != ip)
 		s = NULL;
 	if (op)

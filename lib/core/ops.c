@@ -16,7 +16,16 @@
 
 #include "alloc.h"
 #include "log.h"
-#include "runtime.h"
+#include "objects.h"
+#include "init.h"
+#include "lock.h"
+#include "guard.h"
+#include "txn.h"
+#include "ops.h"
+#include "listops.h"
+#include "pattern.h"
+#include "elf_scan.h"
+#include "arch.h"
 
 struct frt_ops_state {
 	struct ftrace_rt_ops *ops;
@@ -32,40 +41,15 @@ struct frt_ops_state {
 	size_t nmasks;
 };
 
-struct frt_multi {
-	struct ftrace_rt_ops ops;
-	struct frt_multi *next;
-	unsigned long refs;
-	unsigned int n;
-	struct ftrace_rt_ops *v[];
-};
-
 static CDS_LIST_HEAD(registered);
 static CDS_LIST_HEAD(all_states);
 static unsigned long nregistered;
 static bool ops_dropped; /* sites may still point at a dropped ops: update them */
 static struct frt_multi *multis;
 
-static void nop_func(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
-		     struct ftrace_rt_regs *regs)
-{
-	(void)ip, (void)parent_ip, (void)op, (void)regs;
-}
-
-struct ftrace_rt_ops frt_nop_ops = {.func = nop_func, .flags = FTRACE_RT_OPS_F_NO_VECTOR};
-
-static void multi_func(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
-		       struct ftrace_rt_regs *regs)
-{
-	struct frt_multi *m = op->priv;
-
-	for (unsigned int i = 0; i < m->n; i++)
-		m->v[i]->func(ip, parent_ip, m->v[i], regs);
-}
-
 static bool is_multi(const struct ftrace_rt_ops *op)
 {
-	return op && op->func == multi_func;
+	return op && op->func == frt_list_func;
 }
 
 static void masks_drop(struct frt_ops_state *st)
@@ -249,7 +233,7 @@ static struct frt_multi *multi_get(struct ftrace_rt_ops **want, unsigned int n)
 	m = frt_calloc(1, sizeof(*m) + n * sizeof(*want));
 	if (!m)
 		return NULL;
-	m->ops.func = multi_func;
+	m->ops.func = frt_list_func;
 	m->ops.priv = m;
 	m->ops.flags = FTRACE_RT_OPS_F_NO_VECTOR;
 	m->n = n;

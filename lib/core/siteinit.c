@@ -53,7 +53,13 @@
 #include "audit.h"
 #include "elf_scan.h"
 #include "log.h"
-#include "runtime.h"
+#include "compiler.h"
+#include "objects.h"
+#include "counters.h"
+#include "sync.h"
+#include "text.h"
+#include "siteinit.h"
+#include "arch.h"
 
 static pid_t gettid_(void)
 {

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "runtime.h"
+#include "counters.h"
+#include "sync.h"
+#include "arch.h"
 
 static int mode; /* 0 unset, 1 membarrier, 2 the arch's fallback */
 static bool fallback;

@@ -26,7 +26,10 @@
 #include "alloc.h"
 #include "hooks.h"
 #include "log.h"
-#include "runtime.h"
+#include "compiler.h"
+#include "counters.h"
+#include "maps.h"
+#include "text.h"
 
 static pthread_rwlock_t prot_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static __thread int prot_held FRT_TLS; /* in a section of ours, or in the program's mprotect */

@@ -23,8 +23,14 @@
 
 #include "alloc.h"
 #include "log.h"
-#include "runtime.h"
 #include "tsan.h"
+#include "objects.h"
+#include "counters.h"
+#include "sync.h"
+#include "text.h"
+#include "txn.h"
+#include "elf_scan.h"
+#include "arch.h"
 
 struct code {
 	struct arch_plan plan;

@@ -13,7 +13,11 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "runtime.h"
+#include "objects.h"
+#include "init.h"
+#include "maps.h"
+#include "veneer.h"
+#include "arch.h"
 
 #define REACH  ARCH_CALL_REACH
 #define MARGIN ((uintptr_t)1 << 20)

@@ -9,10 +9,18 @@
  */
 #include <errno.h>
 
+#include <urcu-bp.h>
+
+#include "arch.h"
+#include "counters.h"
 #include "dispatch.h"
+#include "guard.h"
+#include "init.h"
+#include "lookup.h"
+#include "objects.h"
+#include "stack.h"
 #include "tsan.h"
 
-__thread int frt_in_callback FRT_TLS;
 static __thread int *errno_p FRT_TLS; /* fixed for a thread's life: saves a libc call per call */
 
 static inline int *errno_loc(void)

@@ -8,8 +8,12 @@
 #ifndef FRT_DISPATCH_H
 #define FRT_DISPATCH_H
 
+#include <stdint.h>
+
+#include <ftrace_rt/ftrace_rt.h>
+
+#include "compiler.h"
 #include "regs.h"
-#include "runtime.h"
 
 /* the C half of the trampolines */
 void frt_dispatch_slot(struct ftrace_rt_ops **slot, unsigned long parent_ip,

@@ -42,9 +42,9 @@
 
 #include "hooks.h"
 #include "log.h"
-#include "runtime.h"
 #include "trace.h"
 #include "tracer.h"
+#include "guard.h"
 
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef __sighandler_t (*sigset_fn)(int, __sighandler_t);

@@ -41,9 +41,13 @@
 
 #include "log.h"
 #include "gfilter.h"
-#include "runtime.h"
 #include "regs.h"
 #include "trace.h"
+#include "compiler.h"
+#include "init.h"
+#include "guard.h"
+#include "stack.h"
+#include "arch.h"
 
 #define SAME_STACK_SPAN ((uintptr_t)1 << 20) /* a longjmp rarely skips more */
 

@@ -15,7 +15,12 @@
 
 #include "alloc.h"
 #include "gfilter.h"
+#include "guard.h"
+#include "init.h"
+#include "lock.h"
 #include "log.h"
+#include "objects.h"
+#include "ops.h"
 #include "parse.h"
 #include "pattern.h"
 

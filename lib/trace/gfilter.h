@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "argspec.h"
-#include "runtime.h"
+#include "compiler.h"
 
 /* what a function is to the graph filters (struct frt_gf_trig.flags) */
 enum {

@@ -31,7 +31,10 @@
 
 #include "alloc.h"
 #include "gfilter.h"
+#include "lock.h"
 #include "log.h"
+#include "maps.h"
+#include "objects.h"
 #include "trace.h"
 #include "uftrace_info.h"
 

@@ -23,8 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "counters.h"
+#include "guard.h"
 #include "hooks.h"
+#include "init.h"
 #include "log.h"
+#include "siteinit.h"
 #include "trace.h"
 
 __thread struct frt_thread *frt_self FRT_TLS;

@@ -18,7 +18,9 @@
 #include <sys/types.h>
 
 #include "clock.h"
-#include "runtime.h"
+#include "compiler.h"
+#include "objects.h"
+#include "init.h"
 
 /* struct uftrace_record: the on-disk record is the in-memory one (time raw until flushed) */
 struct frt_rec {

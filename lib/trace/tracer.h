@@ -16,13 +16,4 @@ void frt_tracer_finish(void) __attribute__((visibility("hidden")));
 void frt_tracer_emergency(const char *why, bool interrupted_runtime)
 	__attribute__((visibility("hidden")));
 
-/* control.c */
-int frt_control_start(void) __attribute__((visibility("hidden")));
-void frt_control_stop(void) __attribute__((visibility("hidden")));
-void frt_control_fork_child(void) __attribute__((visibility("hidden")));
-void frt_control_request(char *line, size_t len, int fd) __attribute__((visibility("hidden")));
-
-/* config.c */
-int frt_config_start(void) __attribute__((visibility("hidden")));
-
 #endif

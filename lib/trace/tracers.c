@@ -14,8 +14,10 @@
 #include "alloc.h"
 #include "gfilter.h"
 #include "log.h"
-#include "tracer.h"
+#include "objects.h"
+#include "ops.h"
 #include "trace.h"
+#include "tracer.h"
 
 volatile int frt_tracer_kind;
 static struct ftrace_rt_ops tracer_ops;

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "guard.h"
 #include "log.h"
 #include "regs.h"
 #include "trace.h"

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "tracer.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
