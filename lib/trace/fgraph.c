@@ -31,6 +31,7 @@
  * a wrong address. So a return through the hook always finds its address.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,60 @@
 #define SAME_STACK_SPAN ((uintptr_t)1 << 20) /* a longjmp rarely skips more */
 
 /*
+ * Copy @len bytes between this process's memory at @remote, which may be
+ * unmapped (a freed coroutine stack, a bad string pointer), and @local: the
+ * kernel does the access and says EFAULT. process_vm_readv/writev, or where
+ * they are missing (ENOSYS: qemu-user 7.2 implements neither) a pipe of our
+ * own, whose write(2) and read(2) fail on a bad address the same way (in
+ * page-sized pieces, so that a read stops at the first bad page). Rare
+ * paths only. errno is the program's. Returns the bytes copied, or -1.
+ */
+static ssize_t remote_copy(void *local, uintptr_t remote, size_t len, bool to_remote)
+{
+	static int no_pvm;
+	struct iovec l = {local, len}, r = {(void *)remote, len};
+	int saved = errno, fds[2];
+	ssize_t n = -1, done = 0;
+
+	if (!__atomic_load_n(&no_pvm, __ATOMIC_RELAXED)) {
+		n = to_remote ? process_vm_writev(getpid(), &l, 1, &r, 1, 0)
+			      : process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+		if (n >= 0 || errno != ENOSYS) {
+			errno = saved;
+			return n;
+		}
+		__atomic_store_n(&no_pvm, 1, __ATOMIC_RELAXED);
+	}
+	if (pipe2(fds, O_CLOEXEC)) {
+		errno = saved;
+		return -1;
+	}
+	while ((size_t)done < len) {
+		uintptr_t at = remote + (uintptr_t)done;
+		size_t piece = 4096 - (at & 4095);
+		char *buf = (char *)local + done;
+
+		if (piece > len - (size_t)done)
+			piece = len - (size_t)done;
+		if (to_remote)
+			n = write(fds[1], buf, piece) == (ssize_t)piece
+				    ? read(fds[0], (void *)at, piece)
+				    : -1;
+		else
+			n = write(fds[1], (void *)at, piece) == (ssize_t)piece
+				    ? read(fds[0], buf, piece)
+				    : -1;
+		if (n != (ssize_t)piece)
+			break;
+		done += n;
+	}
+	close(fds[0]);
+	close(fds[1]);
+	errno = saved;
+	return done ? done : -1;
+}
+
+/*
  * Arguments and return values, laid out as uftrace does (libmcount's
  * save_to_argbuf): each value in its size rounded up to 4 bytes, a string as
  * a 2-byte length and its characters (NUL-terminated, cut at
@@ -70,12 +125,7 @@ static size_t put_str(char *dst, uintptr_t p)
 		s[0] = 'N', s[1] = 'U', s[2] = 'L', s[3] = 'L';
 		len = 4;
 	} else {
-		struct iovec local = {s, FRT_ARG_STR_MAX + 1},
-			     remote = {(void *)p, FRT_ARG_STR_MAX + 1};
-		int saved = errno;
-
-		n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-		errno = saved;
+		n = remote_copy(s, p, FRT_ARG_STR_MAX + 1, false);
 		if (n <= 0) {
 			s[len++] = '<', s[len++] = '0', s[len++] = 'x';
 			for (int b = 60; b >= 0; b -= 4)
@@ -335,6 +385,7 @@ static void user_entry(unsigned long ip, unsigned long parent_ip, struct ftrace_
 	s->alen = 0;
 	s->guser = (uint16_t)(k + 1);
 	s->ggen = gen;
+	s->rbelow = 0;
 	t->depth++;
 	t->all_unhooked = false;
 	*ra = frt_tramps.ret;
@@ -452,19 +503,33 @@ static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 	leave_ret(t, s, now, NULL, 0);
 }
 
+#ifndef ARCH_GRAPH_RET_IN_RECORD
+/* the return address stays in the slot the key names (a call that pushes it there) */
+#define ARCH_GRAPH_RET_IN_RECORD 0
+
+static inline uintptr_t arch_ret_replace(uintptr_t stored, uintptr_t from, uintptr_t to,
+					 uintptr_t key)
+{
+	(void)key;
+	return stored == from ? to : 0;
+}
+#endif
+
+/* Where frame @s's live return address is, or 0 if not known. */
+static inline uintptr_t ret_slot(const struct frt_shadow *s)
+{
+	if (!ARCH_GRAPH_RET_IN_RECORD)
+		return s->loc;
+	return s->rbelow ? s->loc - s->rbelow : 0;
+}
+
 /*
  * A word of memory that may be unmapped by now (a freed coroutine stack): the
  * kernel copies it or says EFAULT. Only on rare paths; errno is the program's.
  */
 static bool mem_xfer(uintptr_t addr, uintptr_t *val, bool write)
 {
-	struct iovec local = {val, sizeof(*val)}, remote = {(void *)addr, sizeof(*val)};
-	int saved = errno;
-	ssize_t n = write ? process_vm_writev(getpid(), &local, 1, &remote, 1, 0)
-			  : process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-
-	errno = saved;
-	return n == sizeof(*val);
+	return remote_copy(val, addr, sizeof(*val), write) == sizeof(*val);
 }
 
 /*
@@ -487,11 +552,10 @@ static void evict(struct frt_thread *t, struct frt_shadow *g)
 		if (n->loc == g->loc)
 			return; /* ... to a newer buried frame */
 	}
-	if (mem_xfer(g->loc, &v, false) && v == frt_tramps.ret) {
-		v = g->ret;
-		if (mem_xfer(g->loc, &v, true))
-			t->evicted++;
-	}
+	if (ret_slot(g) && mem_xfer(ret_slot(g), &v, false) &&
+	    (v = arch_ret_replace(v, frt_tramps.ret, g->ret, g->loc)) &&
+	    mem_xfer(ret_slot(g), &v, true))
+		t->evicted++;
 }
 
 /* A frame that will not return through its entry: its exit is now. */
@@ -541,10 +605,18 @@ out:
 	__atomic_store_n(&declare_lock, 0, __ATOMIC_RELEASE);
 }
 
-/* The declared stack @a lies on, its alternate signal stack's, or 0: the thread's own. */
-static uintptr_t stack_of(uintptr_t a, const stack_t *alt)
+/*
+ * The declared stack the frame keyed @key lies on, its alternate signal
+ * stack's, or 0: the thread's own. A key is a stack pointer or the slot just
+ * above one (arch_regs_sp: the return slot, or the entry's sp itself where
+ * the return address is in a register); the frame's memory starts at the
+ * byte below it. A function a made context starts on a stack's very top has
+ * its entry sp one past the stack: that byte is what tells its stack.
+ */
+static uintptr_t stack_of(uintptr_t key, const stack_t *alt)
 {
 	unsigned int n = __atomic_load_n(&n_declared, __ATOMIC_ACQUIRE);
+	uintptr_t a = key - 1;
 
 	if (!(alt->ss_flags & SS_DISABLE) && a - (uintptr_t)alt->ss_sp < alt->ss_size)
 		return (uintptr_t)alt->ss_sp;
@@ -691,6 +763,7 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s->alen = 0;
 	s->guser = 0;
 	s->off = 0;
+	s->rbelow = 0;
 	if (!s->norecord && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
 		s->off = 1; /* not recorded and, as in uftrace, not counted in the depth */
 	} else if (!s->norecord) {
@@ -832,6 +905,71 @@ static void slot_set(struct slot_access *a, uintptr_t loc, uintptr_t v)
 		}                                       \
 	}
 
+#if ARCH_GRAPH_RET_IN_RECORD
+/*
+ * Find where this thread's hooked frames on the current stack keep their
+ * return address: walk the frame records up from this function's own (not
+ * inlined, not tail-called: its record is live while it runs), and
+ * at each record whose return word is the hook (signed or not), that word
+ * belongs to the innermost frame above it on this stack (an untraced
+ * function's record holds its real return address). Only memory between
+ * the stack pointer and the outermost such frame's key is read: that is the
+ * live stack, mapped, whatever a function without records left in x29.
+ * Records are met innermost first, and an outer one wins: a frame
+ * interrupted by a signal before its prologue stored x30 shows the hook in
+ * the signal frame's record too, below its own (once it has one).
+ */
+static __attribute__((noinline)) void find_slots(struct frt_thread *t)
+{
+	struct alt_stack alt = {false};
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), sp = fp, hi = 0;
+
+	for (unsigned int i = 0; i < t->depth; i++) {
+		const struct frt_shadow *s = &t->shadow[i];
+
+		if (s->loc > sp && s->loc > hi && same_stack(sp, s->loc, &alt))
+			hi = s->loc;
+	}
+	for (unsigned int n = 0; n < 65536 && fp >= sp && fp < hi && hi - fp >= 16 && !(fp & 7);
+	     n++) {
+		uintptr_t at = arch_record_ret(fp), next;
+
+		if (arch_ret_strip(*(const uintptr_t *)at) == frt_tramps.ret) {
+			for (unsigned int i = t->depth; i-- > 0;) {
+				struct frt_shadow *s = &t->shadow[i];
+
+				if (s->loc <= at || !same_stack(at, s->loc, &alt))
+					continue;
+				/* every hook of this call (stacked at one key) returns there */
+				for (unsigned int j = i + 1; j-- > 0;)
+					if (t->shadow[j].loc == s->loc)
+						t->shadow[j].rbelow = (uint32_t)(s->loc - at);
+				break;
+			}
+		}
+		next = arch_record_next(fp);
+		if (next <= fp)
+			break;
+		fp = next;
+	}
+}
+#endif
+
+/*
+ * The program leaves this stack (swapcontext, setcontext): where its hooked
+ * frames keep their return addresses is found now, while their records can
+ * be walked; the graveyard may have to give them back later (evict).
+ */
+void frt_fgraph_leave_stack(struct frt_thread *t)
+{
+#if ARCH_GRAPH_RET_IN_RECORD
+	if (t->depth)
+		find_slots(t);
+#else
+	(void)t;
+#endif
+}
+
 /*
  * Process exit, on the exiting thread: frames that returned without the hook
  * (an unwinder's walk gave them their return address back) end now, late:
@@ -869,11 +1007,16 @@ void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why)
 	struct slot_access a = SLOT_ACCESS;
 	uintptr_t v;
 
+#if ARCH_GRAPH_RET_IN_RECORD
+	find_slots(t);
+#endif
 	for (unsigned int i = 0; i < t->depth; i++) {
 		struct frt_shadow *s = &t->shadow[i];
+		uintptr_t at = ret_slot(s);
 
-		if (slot_get(&a, s->loc, &v) && v == frt_tramps.ret) {
-			slot_set(&a, s->loc, s->ret);
+		if (at && slot_get(&a, at, &v) &&
+		    (v = arch_ret_replace(v, frt_tramps.ret, s->ret, s->loc))) {
+			slot_set(&a, at, v);
 			if (s->ret != frt_tramps.ret) /* not the inner one of a tail call */
 				s->unhooked = why;
 		}
@@ -894,9 +1037,11 @@ void frt_fgraph_rehook_live(struct frt_thread *t, uintptr_t sp)
 	}
 	for (unsigned int i = 0; i < t->depth; i++) {
 		struct frt_shadow *s = &t->shadow[i];
+		uintptr_t at = ret_slot(s);
 
-		if (slot_get(&a, s->loc, &v) && v == s->ret) {
-			slot_set(&a, s->loc, frt_tramps.ret);
+		if (at && slot_get(&a, at, &v) &&
+		    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc))) {
+			slot_set(&a, at, v);
 			s->unhooked = FRT_HOOKED;
 		}
 	}
@@ -911,10 +1056,12 @@ void frt_fgraph_rehook_walked(struct frt_thread *t)
 
 	for (unsigned int i = 0; i < t->depth; i++) {
 		struct frt_shadow *s = &t->shadow[i];
+		uintptr_t at = ret_slot(s);
 
 		if (s->unhooked == FRT_UNHOOKED_WALK) {
-			if (slot_get(&a, s->loc, &v) && v == s->ret)
-				slot_set(&a, s->loc, frt_tramps.ret);
+			if (at && slot_get(&a, at, &v) &&
+			    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc)))
+				slot_set(&a, at, v);
 			s->unhooked = FRT_HOOKED;
 		}
 	}

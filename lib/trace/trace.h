@@ -72,6 +72,9 @@ struct frt_shadow {
 	 * exit finds it without a second lookup (checked: the table may grow)
 	 */
 	uint32_t prof;
+	/* where the live return address is, below loc (0: unknown); only where
+	 * the arch keeps it in a frame record (ARCH_GRAPH_RET_IN_RECORD) */
+	uint32_t rbelow;
 };
 
 /* why a shadow entry's slot holds its real return address again */
@@ -274,6 +277,7 @@ void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why) FRT_HIDDEN;
 void frt_fgraph_rehook_live(struct frt_thread *t, uintptr_t sp) FRT_HIDDEN;
 void frt_fgraph_rehook_walked(struct frt_thread *t) FRT_HIDDEN;
 void frt_fgraph_declare_stack(uintptr_t lo, size_t size) FRT_HIDDEN;
+void frt_fgraph_leave_stack(struct frt_thread *t) FRT_HIDDEN;
 
 /* tracers.c */
 enum frt_tracer_kind { FRT_TRACER_NONE, FRT_TRACER_FUNCTION, FRT_TRACER_GRAPH, FRT_TRACER_PROFILE };

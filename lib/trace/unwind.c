@@ -83,7 +83,10 @@ void frt_before_switch(const ucontext_t *ucp)
 {
 	uintptr_t lo = (uintptr_t)ucp->uc_stack.ss_sp, size = ucp->uc_stack.ss_size;
 	uintptr_t sp = arch_ucontext_sp(ucp);
+	struct frt_thread *t = frt_self;
 
+	if (t && !t->dead)
+		frt_fgraph_leave_stack(t);
 	if (size >= 4096 && size <= ((uintptr_t)1 << 32) && sp - lo <= size)
 		frt_fgraph_declare_stack(lo, size);
 }
