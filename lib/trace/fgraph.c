@@ -515,6 +515,16 @@ static inline uintptr_t arch_ret_replace(uintptr_t stored, uintptr_t from, uintp
 }
 #endif
 
+/* a stored return address without what the arch may have signed into it */
+static inline uintptr_t ret_strip(uintptr_t v)
+{
+#if ARCH_GRAPH_RET_IN_RECORD
+	return arch_ret_strip(v);
+#else
+	return v;
+#endif
+}
+
 /* Where frame @s's live return address is, or 0 if not known. */
 static inline uintptr_t ret_slot(const struct frt_shadow *s)
 {
@@ -956,6 +966,37 @@ static __attribute__((noinline)) void find_slots(struct frt_thread *t)
 #endif
 
 /*
+ * Is @at the return word of a frame record on the chain from this function's
+ * own record up to @hi (a live frame's key, so the chain below it is the live
+ * stack)?
+ */
+#if ARCH_GRAPH_RET_IN_RECORD
+static __attribute__((noinline)) bool on_record_chain(uintptr_t at, uintptr_t hi)
+{
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), sp = fp;
+
+	for (unsigned int n = 0; n < 65536 && fp >= sp && fp < hi && hi - fp >= 16 && !(fp & 7);
+	     n++) {
+		uintptr_t next;
+
+		if (arch_record_ret(fp) == at)
+			return true;
+		next = arch_record_next(fp);
+		if (next <= fp)
+			break;
+		fp = next;
+	}
+	return false;
+}
+#else
+static inline bool on_record_chain(uintptr_t at, uintptr_t hi)
+{
+	(void)at, (void)hi;
+	return false; /* not called: the return address stays at its key */
+}
+#endif
+
+/*
  * The program leaves this stack (swapcontext, setcontext): where its hooked
  * frames keep their return addresses is found now, while their records can
  * be walked; the graveyard may have to give them back later (evict).
@@ -983,12 +1024,29 @@ void frt_fgraph_end_returned(struct frt_thread *t, uint64_t now)
 	struct slot_access a = SLOT_ACCESS;
 	uintptr_t v;
 
+#if ARCH_GRAPH_RET_IN_RECORD
+	find_slots(t); /* where each hooked frame keeps its return address now */
+#endif
 	while (t->depth) {
 		struct frt_shadow *s = &t->shadow[t->depth - 1];
+		uintptr_t at = ret_slot(s);
 
-		if (!(s->loc < a.sp && same_stack(s->loc, a.sp, &a.alt)) &&
-		    slot_get(&a, s->loc, &v) && (v == frt_tramps.ret || v == s->ret))
+		if (s->loc < a.sp && same_stack(s->loc, a.sp, &a.alt)) {
+			/* below the stack pointer: returned */
+		} else if (!at) {
+			/* the return address is in no frame record found: taken as live */
 			break;
+		} else if (ARCH_GRAPH_RET_IN_RECORD) {
+			/*
+			 * A frame record outlives its frame's return (the epilogue only
+			 * reads it): the frame is live if its record is on the chain from
+			 * here, whatever the word there holds.
+			 */
+			if (on_record_chain(at, s->loc))
+				break;
+		} else if (slot_get(&a, at, &v) && (v == frt_tramps.ret || v == s->ret)) {
+			break;
+		}
 		t->depth--;
 		bury(t, s, now);
 	}
