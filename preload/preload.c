@@ -32,8 +32,28 @@
 	if (!real_##name)              \
 	*(void **)&real_##name = dlsym(RTLD_NEXT, #name)
 
+/*
+ * exec runs in vfork children, where the hooks must not call dlsym: it takes
+ * the loader's lock, which another thread of the parent may hold. Natively
+ * the child shares memory and that thread releases it; under qemu-user a
+ * vfork is a fork (a copy), glibc's fork-child resets do not run, and the
+ * child would wait forever. So the real functions are looked up here, in
+ * the constructor, and only an exec from an earlier constructor looks up.
+ */
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+static int (*real_fexecve)(int, char *const[], char *const[]);
+
+static void resolve_exec(void)
+{
+	*(void **)&real_execve = dlsym(RTLD_NEXT, "execve");
+	*(void **)&real_execvpe = dlsym(RTLD_NEXT, "execvpe");
+	*(void **)&real_fexecve = dlsym(RTLD_NEXT, "fexecve");
+}
+
 __attribute__((constructor)) static void ftrace_rt_ctor(void)
 {
+	resolve_exec();
 	frt_runtime_start();
 }
 
@@ -76,7 +96,8 @@ extern char **environ;
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	REAL(int, execve, (const char *, char *const[], char *const[]));
+	if (!real_execve)
+		resolve_exec();
 	NEW_ENV(envp, env);
 	return real_execve(path, argv, env);
 }
@@ -88,7 +109,8 @@ EXPORT int execv(const char *path, char *const argv[])
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	REAL(int, execvpe, (const char *, char *const[], char *const[]));
+	if (!real_execvpe)
+		resolve_exec();
 	NEW_ENV(envp, env);
 	return real_execvpe(file, argv, env);
 }
@@ -100,7 +122,8 @@ EXPORT int execvp(const char *file, char *const argv[])
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	REAL(int, fexecve, (int, char *const[], char *const[]));
+	if (!real_fexecve)
+		resolve_exec();
 	NEW_ENV(envp, env);
 	return real_fexecve(fd, argv, env);
 }

@@ -15,7 +15,7 @@ for a in "$@"; do
 	aarch64 | arm64)
 		pkgs="$pkgs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libc6:arm64
 		      liburcu-dev:arm64 libelf-dev:arm64 check:arm64
-		      libsubunit-dev:arm64 zlib1g-dev:arm64"
+		      libsubunit-dev:arm64 zlib1g-dev:arm64 libstdc++6:arm64"
 		arm64=1
 		;;
 	*)

@@ -108,14 +108,6 @@ def sanitizer_runtime(lib):
     return asan.group(1) if asan else None
 
 
-def skip_if_sanitized(prog, why):
-    """Skip the test (meson's 77) when @prog is a sanitizer build: uftrace hangs recording one."""
-    if re.search(r"lib[at]san", subprocess.run(["ldd", prog], capture_output=True,
-                                                text=True).stdout):
-        print(f"skipped: {why}")
-        sys.exit(77)
-
-
 def preload_for(lib):
     """LD_PRELOAD for @lib: a sanitizer build needs the sanitizer runtime first."""
     asan = sanitizer_runtime(lib)

@@ -14,11 +14,9 @@ import subprocess
 import sys
 import tempfile
 
-from frt_test import clean_env, fail, finish, skip_if_sanitized
+from frt_test import clean_env, fail, finish, preload_for
 
 tool, lib, prog, prog_pg = (os.path.abspath(a) for a in sys.argv[1:5])
-# every case compares with uftrace's own recording of the -pg build
-skip_if_sanitized(prog_pg, "uftrace cannot record a sanitizer build of the reference program")
 tmp = tempfile.mkdtemp(prefix="frt-args-")
 env = clean_env({"FTRACE_RT_LIB": lib})
 if not shutil.which("uftrace"):
@@ -84,6 +82,11 @@ compare("merge", ["-A", "mix@arg2/x,arg1/i32,arg4/s", "-A", "mix@arg1/u8", "-A",
 compare("env", ["-D", "3"], {"FTRACE_RT_FUNCGRAPH_ARGS": "leaf@arg1/i32;mid@arg1",
                              "FTRACE_RT_FUNCGRAPH_RETVAL": "leaf@retval/i32"},
         want_in=["leaf(1) = 2;"])
+# a threshold holds entries until their exit: held ones keep their arguments
+# (read at the entry), also callers written with a long callee's entry
+compare("thresh", ["-t", "5ms", "-A", "outer@arg1", "-A", "slow@arg1", "-A", "spin@arg1",
+                   "-A", "leaf@arg1", "-R", "slow@retval", "-A", "main@arg1"],
+        want_in=["outer(", "slow(", "spin("])
 
 # bad specs: one line naming the option, nothing run
 marker = os.path.join(tmp, "ran")
@@ -100,7 +103,7 @@ for opts, word in [(["-A", "fib"], "-A/--argument"), (["-A", "fib@arg0"], "-A/--
         fail(f"record {opts}: rc {p.returncode}: {p.stderr!r}")
 for var, val in [("FTRACE_RT_FUNCGRAPH_ARGS", "fib@arg1/zz"),
                  ("FTRACE_RT_FUNCGRAPH_RETVAL", "fib@arg1")]:
-    e = dict(env, LD_PRELOAD=lib, FTRACE_RT_OUTPUT=os.path.join(tmp, "rt-bad"), **{var: val})
+    e = dict(env, LD_PRELOAD=preload_for(lib), FTRACE_RT_OUTPUT=os.path.join(tmp, "rt-bad"), **{var: val})
     p = subprocess.run([prog], capture_output=True, text=True, env=e, timeout=60)
     lines = [l for l in p.stderr.splitlines() if l.startswith("ftrace_rt:")]
     if p.returncode or "result " not in p.stdout or len(lines) != 1 or var not in lines[0]:

@@ -75,4 +75,15 @@ p = subprocess.run([tool, "list", "-F", "shapes::*", prog], capture_output=True,
 names = sorted(l.split()[1] for l in p.stdout.splitlines() if l.strip())
 if p.returncode != 0 or len(names) != 3:
     fail(f"list -F shapes::*: rc {p.returncode}: {p.stdout} {p.stderr}")
+# ... and shows each C++ function's demangled name after its columns (-m: not)
+for args, demangled in (([], True), (["-m"], False), (["--no-demangle"], False)):
+    p = subprocess.run([tool, "list", *args, "-F", "shapes::*", prog], capture_output=True,
+                       text=True)
+    lines = p.stdout.splitlines()
+    tails = [l.split(" # ", 1)[1] if " # " in l else None for l in lines]
+    ok = all(t and "shapes::" in t and "(" in t for t in tails) if demangled else \
+        not any(tails)
+    if p.returncode != 0 or len(lines) != 3 or not ok or \
+            sorted(l.split()[1] for l in lines) != names:
+        fail(f"list {args} -F shapes::*: rc {p.returncode}: {p.stdout} {p.stderr}")
 finish()

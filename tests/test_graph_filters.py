@@ -14,11 +14,9 @@ import subprocess
 import sys
 import tempfile
 
-from frt_test import clean_env, fail, finish, skip_if_sanitized
+from frt_test import clean_env, fail, finish, preload_for
 
 tool, lib, prog, prog_pg = (os.path.abspath(a) for a in sys.argv[1:5])
-# every case compares with uftrace's own recording of the -pg build
-skip_if_sanitized(prog_pg, "uftrace cannot record a sanitizer build of the reference program")
 tmp = tempfile.mkdtemp(prefix="frt-gfilter-")
 env = clean_env({"FTRACE_RT_LIB": lib})
 if not shutil.which("uftrace"):
@@ -138,7 +136,7 @@ for opts, extra, word in [
 for var, val in [("FTRACE_RT_MAX_GRAPH_DEPTH", "70000"), ("FTRACE_RT_TRACING_THRESH", "1y"),
                  ("FTRACE_RT_GRAPH_NOTRACE", "["), ("FTRACE_RT_TRIGGER", "main@on"),
                  ("FTRACE_RT_TRACING_ON", "yes"), ("FTRACE_RT_MAX_STACK", "2")]:
-    e = dict(env, LD_PRELOAD=lib, FTRACE_RT_OUTPUT=os.path.join(tmp, "rt-bad"), **{var: val})
+    e = dict(env, LD_PRELOAD=preload_for(lib), FTRACE_RT_OUTPUT=os.path.join(tmp, "rt-bad"), **{var: val})
     p = subprocess.run([prog], capture_output=True, text=True, env=e, timeout=60)
     lines = [l for l in p.stderr.splitlines() if l.startswith("ftrace_rt:")]
     if p.returncode or "result " not in p.stdout or len(lines) != 1 or var not in lines[0] \

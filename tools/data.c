@@ -525,6 +525,7 @@ static void read_task(const char *path, struct task *t)
 	FILE *f = fopen(path, "rb");
 	size_t cap = 0, depth = 0, scap = 0, len = 0, fcap = 0;
 	size_t *stack = NULL; /* indexes of open entries */
+	bool lost = false;
 	unsigned char *buf = NULL;
 	char text[2048];
 	size_t n;
@@ -547,6 +548,7 @@ static void read_task(const char *path, struct task *t)
 		unsigned int type;
 		struct func *fn = NULL;
 		char *args = NULL;
+		bool inherited = false;
 		struct ev *e;
 
 		memcpy(rec, buf + off, 16);
@@ -576,11 +578,17 @@ static void read_task(const char *path, struct task *t)
 
 			while (i > 0 && t->ev[stack[i - 1]].arg != addr)
 				i--; /* entries above: frames whose exits were lost */
-			if (!i) {
+			/*
+			 * No entry, nothing open and nothing lost: a frame opened
+			 * before this file began (a forked child returning from
+			 * its parent's calls). Shown at depth 0, as uftrace does.
+			 */
+			if (!i && (depth || lost)) {
 				free(args);
 				continue; /* its entry was lost */
 			}
-			depth = i - 1;
+			inherited = !i;
+			depth = i ? i - 1 : 0;
 		}
 		if (t->n == cap) {
 			cap = cap ? cap * 2 : 4096;
@@ -592,6 +600,7 @@ static void read_task(const char *path, struct task *t)
 		*e = (struct ev){ts, NULL, 0, -1, (uint32_t)depth, (uint8_t)type, 0, args};
 		if (type == REC_LOST) {
 			e->arg = addr;
+			lost = true;
 			depth = 0; /* the open frames cannot be closed correctly */
 		} else if (type == REC_ENTRY) {
 			e->fn = fn;
@@ -603,15 +612,22 @@ static void read_task(const char *path, struct task *t)
 					exit(1);
 			}
 			stack[depth++] = t->n;
-		} else {
+		} else if (!inherited) {
 			struct ev *en = &t->ev[stack[depth]];
 
 			e->fn = en->fn;
 			e->match = (int64_t)stack[depth];
 			en->match = (int64_t)t->n;
+		} else {
+			e->fn = fn; /* opened before the file began */
 		}
 		t->n++;
 	}
+	/* what uftrace lists as the remaining functions */
+	t->nopen = depth;
+	t->open = depth ? xcalloc(depth, sizeof(*t->open)) : NULL;
+	for (size_t i = 0; i < depth; i++)
+		t->open[i] = stack[i];
 	for (size_t i = 0; i < t->n; i++)
 		if (t->ev[i].type != REC_LOST)
 			t->ev[i].arg = 0;
@@ -642,7 +658,7 @@ int trace_load(const char *dir, struct task **tasks, size_t *ntasks)
 				exit(1);
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		(*tasks)[*ntasks] = (struct task){tid, data_pid(tid), NULL, 0};
+		(*tasks)[*ntasks] = (struct task){tid, data_pid(tid), NULL, 0, NULL, 0};
 		read_task(path, &(*tasks)[*ntasks]);
 		(*ntasks)++;
 	}
@@ -765,6 +781,7 @@ void trace_free(struct task *t, size_t n)
 		for (size_t k = 0; k < t[i].n; k++)
 			free(t[i].ev[k].args);
 		free(t[i].ev);
+		free(t[i].open);
 	}
 	free(t);
 }

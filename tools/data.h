@@ -66,7 +66,8 @@ struct ev {
 	uint64_t ts;
 	struct func *fn; /* NULL for a LOST record */
 	uint64_t arg;	 /* LOST: records lost there; entry, while reading: its address */
-	int64_t match;	 /* entry: its exit's index, -1 if it has none; exit: its entry's */
+	int64_t match;	 /* entry: its exit's index, -1 if it has none; exit: its entry's,
+			    -1 for a frame opened before the file began (a fork child's) */
 	uint32_t depth;	 /* nesting on its thread */
 	uint8_t type;	 /* REC_ENTRY, REC_EXIT, REC_LOST */
 	uint8_t hide;	 /* for the reader: not shown (filters), or shown already */
@@ -77,6 +78,8 @@ struct task {
 	int tid, pid;
 	struct ev *ev;
 	size_t n;
+	size_t *open; /* entries still open at the end of the file, outermost first */
+	size_t nopen;
 };
 
 /* Read every <tid>.dat of @dir (after data_load): 0, or -1 if there is none. */

@@ -207,7 +207,7 @@ static void fold(struct task *t, size_t nt)
 				len[depth] = klen;
 				child[depth] = 0;
 				chain_get(key)->calls++;
-			} else if (e->depth < lcap) {
+			} else if (e->match >= 0 && e->depth < lcap) {
 				uint64_t total = e->ts - t[i].ev[e->match].ts;
 				size_t d = e->depth;
 

@@ -23,9 +23,31 @@ static bool line_matches(const struct frt_patterns *pats, const char *module, co
 	return false;
 }
 
+/*
+ * One line as listed: a C++ function's demangled name follows the columns
+ * after "# " (the FUNCTION column stays the symbol, which has no spaces and
+ * which patterns, uftrace's symbol files and nm use), unless --no-demangle.
+ */
+static void put_line(const char *line)
+{
+	char func[1024];
+	char *name;
+	size_t len = strcspn(line, "\n");
+
+	if (sscanf(line, "%*s %1023s", func) != 1 || !(name = tool_demangle(func))) {
+		fputs(line, stdout);
+		return;
+	}
+	if (strcmp(name, func))
+		printf("%.*s # %s\n", (int)len, line, name);
+	else
+		fputs(line, stdout);
+	free(name);
+}
+
 static int list_file(const char *file, const struct frt_patterns *pats)
 {
-	char err[256];
+	char err[256], line[4096];
 	struct frt_scan sc;
 	size_t nsites;
 	int checked;
@@ -54,12 +76,13 @@ static int list_file(const char *file, const struct frt_patterns *pats)
 
 		if (!line_matches(pats, base, name))
 			continue;
-		printf("%s %s %#llx %s %s%s\n", base, name, (unsigned long long)s->entry,
-		       arch_layout_name(s->layout),
-		       (s->flags & FRT_SITE_F_SLOT)	   ? "slot"
-		       : (s->flags & FRT_SITE_F_SLOT_UNAL) ? "slot-unaligned"
-							   : "noslot",
-		       (s->flags & FRT_SITE_F_PAD) ? " " ARCH_PAD_NAME : "");
+		snprintf(line, sizeof(line), "%s %s %#llx %s %s%s\n", base, name,
+			 (unsigned long long)s->entry, arch_layout_name(s->layout),
+			 (s->flags & FRT_SITE_F_SLOT)	     ? "slot"
+			 : (s->flags & FRT_SITE_F_SLOT_UNAL) ? "slot-unaligned"
+							     : "noslot",
+			 (s->flags & FRT_SITE_F_PAD) ? " " ARCH_PAD_NAME : "");
+		put_line(line);
 	}
 	for (int i = 0; i < FRT_SKIP_NR; i++)
 		if (sc.skipped[i])
@@ -125,7 +148,7 @@ static int list_program(char **argv, const struct frt_patterns *pats)
 		if (sscanf(line, "%1023s %1023s", module, func) == 2 &&
 		    !line_matches(pats, module, func))
 			continue;
-		fputs(line, stdout);
+		put_line(line);
 	}
 	if (in)
 		fclose(in);
@@ -154,10 +177,13 @@ static void list_usage(FILE *f)
 		"The traceable functions of an ELF file, or of PROGRAM and every object it\n"
 		"loads while it runs (untraced). One line each: MODULE FUNCTION ENTRY LAYOUT\n"
 		"SLOT [" ARCH_PAD_NAME
-		"]. Exit status 1 when nothing is traceable (and why on stderr).\n"
+		"], and for a C++ function \"# \" and its demangled name. Exit status 1\n"
+		"when nothing is traceable (and why on stderr).\n"
 		"\n"
 		"  -F, --filter=PATTERNS  only these functions: globs (* ? [...]) separated by\n"
-		"                         commas or spaces, each optionally GLOB@MODULE\n"
+		"                         commas or spaces, each optionally GLOB@MODULE; C++\n"
+		"                         names match mangled or demangled (Registry::get)\n"
+		"  -m, --no-demangle      no demangled names\n"
 		"  -h, --help             this help\n"
 		"\n"
 		"Traceable code is compiled with $(pkg-config --cflags ftrace_rt):\n"
@@ -174,14 +200,18 @@ int cmd_list(int argc, char **argv)
 
 	static const struct option longopts[] = {
 		{"filter", required_argument, NULL, 'F'},
+		{"no-demangle", no_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:F:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:F:mh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'm':
+			tool_demangle_on = 0;
+			break;
 		case 'F':
 			if (frt_patterns_parse(optarg, &pats, err, sizeof(err))) {
 				fprintf(stderr, "%s list: -F/--filter '%s': %s\n", tool_prog,

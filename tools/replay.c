@@ -122,6 +122,35 @@ static int check_tids(const char *tids)
 	return *tids ? 0 : -1;
 }
 
+/*
+ * Frames still open at the end (exit() or pthread_exit() inside them, a
+ * death), listed as uftrace lists them: innermost first, by stack index.
+ */
+static void print_remaining(struct task *t, size_t nt, const char *tids)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < nt; i++)
+		if (t[i].nopen && tid_selected(tids, t[i].tid))
+			any = true;
+	if (!any)
+		return;
+	printf("\nuftrace stopped tracing with remaining functions\n"
+	       "================================================\n");
+	for (size_t i = 0; i < nt; i++) {
+		if (!t[i].nopen || !tid_selected(tids, t[i].tid))
+			continue;
+		printf("task: %d\n", t[i].tid);
+		for (size_t k = t[i].nopen; k-- > 0;) {
+			char *name = tool_demangle(t[i].ev[t[i].open[k]].fn->name);
+
+			printf("[%zu] %s\n", k, name);
+			free(name);
+		}
+		printf("\n");
+	}
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	enum { OPT_TID = 256 };
@@ -224,7 +253,8 @@ int cmd_replay(int argc, char **argv)
 			else if (x->type == REC_ENTRY)
 				x->hide = x->ts < lo || x->ts > hi;
 			else if (x->type == REC_EXIT)
-				x->hide = t[i].ev[x->match].hide;
+				x->hide = x->match >= 0 ? t[i].ev[x->match].hide
+							: !sel || x->ts < lo || x->ts > hi;
 		}
 	}
 	/*
@@ -274,15 +304,21 @@ int cmd_replay(int argc, char **argv)
 				printf(" %10s [%6d] | %*s%s%s {\n", "", k->tid, (int)(2 * e->depth),
 				       "", name, e->args ? e->args : "()");
 			}
+		} else if (e->match < 0 && e->ts == k->ev[0].ts) {
+			/* a frame opened before the file began, ended at its start */
+			printf(" %10s [%6d] | %*s}%s%s /* %s */\n", "", k->tid, (int)(2 * e->depth),
+			       "", e->args ? e->args : "", e->args ? ";" : "", name);
 		} else {
 			putchar(' ');
-			data_print_time(stdout, e->ts - k->ev[e->match].ts);
+			/* a frame opened before the file began: timed from the file's start */
+			data_print_time(stdout, e->ts - k->ev[e->match >= 0 ? e->match : 0].ts);
 			printf(" [%6d] | %*s}%s%s /* %s */\n", k->tid, (int)(2 * e->depth), "",
 			       e->args ? e->args : "", e->args ? ";" : "", name);
 		}
 		free(name);
 	}
 	free(shown);
+	print_remaining(t, nt, tids);
 	trace_free(t, nt);
 	return 0;
 }

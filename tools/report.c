@@ -57,11 +57,35 @@ static void drop(const struct frame *fr)
 	site_get(fr->sid, fr->addr)->active--;
 }
 
+/* A frame's exit: count the call, its total (once per recursion) and self time. */
+static void close_frame(struct frame *fr, uint64_t ts, struct frame *parent)
+{
+	struct site *st = site_get(fr->sid, fr->addr);
+	uint64_t total = ts > fr->start ? ts - fr->start : 0;
+
+	st->active--;
+	st->fn->calls++;
+	/* a call nested in a call of the same function: already counted */
+	if (!st->active)
+		st->fn->total += total;
+	st->fn->self += total > fr->child ? total - fr->child : 0;
+	if (parent)
+		parent->child += total;
+}
+
+/*
+ * As uftrace's report counts: a frame still open at the end of the file
+ * (exit() or pthread_exit() inside it) ends at the file's last record; an
+ * exit whose frame was opened before the file began (a forked child's return
+ * from its parent's calls) is a call that began with the file.
+ */
 static void read_dat(const char *path, int tid)
 {
 	FILE *f = fopen(path, "rb");
 	int pid = data_pid(tid);
 	size_t depth = 0, n;
+	uint64_t first = 0, last = 0, inherited_child = 0;
+	bool lost = false, started = false;
 	static uint64_t rec[4096][2];
 
 	while (f && (n = fread(rec, sizeof(rec[0]), 4096, f)) > 0) {
@@ -71,8 +95,14 @@ static void read_dat(const char *path, int tid)
 
 			if (magic != 5)
 				continue;
+			if (!started)
+				first = ts;
+			started = true;
+			if (type != 2)
+				last = ts;
 			if (type == 2) { /* LOST: the open frames cannot be closed correctly */
 				lost_total += addr;
+				lost = true;
 				while (depth)
 					drop(&stack[--depth]);
 			} else if (type == 0) {
@@ -82,29 +112,35 @@ static void read_dat(const char *path, int tid)
 
 				while (i > 0 && stack[i - 1].addr != addr)
 					i--;
+				if (!i && !depth && !lost) { /* opened before the file began */
+					struct frame fr = {addr, first, inherited_child,
+							   session_of(pid, ts)};
+
+					site_get(fr.sid, fr.addr)->active++;
+					close_frame(&fr, ts, NULL);
+					inherited_child = ts > first ? ts - first : 0;
+					continue;
+				}
 				if (!i)
 					continue; /* an exit whose entry was lost */
 				while (depth > i) /* frames whose exits were lost */
 					drop(&stack[--depth]);
 				depth--;
+				if (depth) {
+					close_frame(&stack[depth], ts, &stack[depth - 1]);
+				} else {
+					struct frame outer = {0};
 
-				struct frame *fr = &stack[depth];
-				struct site *st = site_get(fr->sid, fr->addr);
-				uint64_t total = ts > fr->start ? ts - fr->start : 0;
-
-				st->active--;
-				st->fn->calls++;
-				/* a call nested in a call of the same function: already counted */
-				if (!st->active)
-					st->fn->total += total;
-				st->fn->self += total > fr->child ? total - fr->child : 0;
-				if (depth)
-					stack[depth - 1].child += total;
+					close_frame(&stack[depth], ts, &outer);
+					inherited_child += outer.child;
+				}
 			}
 		}
 	}
-	while (depth) /* still open at the end: not counted, as uftrace does */
-		drop(&stack[--depth]);
+	while (depth) { /* still open at the end: they end at the last record */
+		depth--;
+		close_frame(&stack[depth], last, depth ? &stack[depth - 1] : NULL);
+	}
 	if (f)
 		fclose(f);
 }

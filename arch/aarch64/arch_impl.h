@@ -32,6 +32,8 @@
 #define ARCH_ELF_CLASS	     ELFCLASS64
 #define ARCH_ELF_MACHINE     EM_AARCH64
 #define ARCH_R_RELATIVE	     R_AARCH64_RELATIVE
+#define ARCH_PLT_HEADER_SIZE 32 /* .plt's header calls the resolver */
+#define ARCH_PLT_ENTRY_SIZE  16
 #define ARCH_CALL_BASE	     A64_CALL_BASE  /* the BL is the site's second instruction */
 #define ARCH_CALL_REACH	     A64_CALL_REACH /* BL imm26: +-128 MiB */
 #define ARCH_VENEER_SIZE     16		    /* LDR X16, #8; BR X16; .quad target */

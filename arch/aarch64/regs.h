@@ -25,6 +25,7 @@
 #define REGS_FRAME (REGS_Q + 8 * 16)
 
 #ifndef __ASSEMBLER__
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ftrace_rt_regs {
@@ -89,9 +90,11 @@ static inline const unsigned char *arch_regs_fparg(const struct ftrace_rt_regs *
  */
 static inline uint64_t arch_fp_retval_live(void)
 {
-	uint64_t v;
+	/* FMOV X16, D0 as a word: clang's assembler refuses FP instructions in
+	 * code built -mgeneral-regs-only, GCC's accepts them */
+	register uint64_t v __asm__("x16");
 
-	__asm__ volatile("fmov %0, d0" : "=r"(v));
+	__asm__ volatile(".inst 0x9e660010" : "=r"(v));
 	return v;
 }
 
@@ -109,6 +112,74 @@ static inline uintptr_t arch_graph_ret_key(uintptr_t sp)
 static inline void arch_graph_ret_restore(uintptr_t key, uintptr_t ret)
 {
 	*(volatile uintptr_t *)(key - sizeof(uintptr_t)) = ret;
+}
+
+/*
+ * While a hooked function runs, its return address (the hook) is not at the
+ * key: it is in x30, and once the function calls anything, in its frame
+ * record (AAPCS64 5.2.3: x29 points at {caller's x29, x30}), somewhere
+ * below the key. Where exactly depends on the prologue, so the runtime finds
+ * it by walking the frame records (lib/trace/fgraph.c) and keeps it per
+ * shadow entry. A function built without frame records is not found: its
+ * frame keeps the hook (unwinders stop there; the graveyard cannot give it
+ * its return address back).
+ */
+#define ARCH_GRAPH_RET_IN_RECORD 1
+
+/* The frame record at @fp: the caller's record, and where its return address is. */
+static inline uintptr_t arch_record_next(uintptr_t fp)
+{
+	return *(const uintptr_t *)fp;
+}
+
+static inline uintptr_t arch_record_ret(uintptr_t fp)
+{
+	return fp + sizeof(uintptr_t);
+}
+
+/*
+ * Pointer authentication (-mbranch-protection=pac-ret): a function may sign
+ * its return address (PACIASP/PACIBSP, modifier: sp at its entry, the key)
+ * before it stores it in its frame record. These are HINT-space
+ * instructions: plain NOPs on a CPU without PAuth, where nothing is signed.
+ */
+static inline uintptr_t arch_ret_strip(uintptr_t v)
+{
+	register uintptr_t x30 __asm__("x30") = v;
+
+	__asm__("hint #7" /* XPACLRI */ : "+r"(x30));
+	return x30;
+}
+
+static inline uintptr_t a64_pac(uintptr_t v, uintptr_t mod, bool bkey)
+{
+	register uintptr_t x17 __asm__("x17") = v;
+	register uintptr_t x16 __asm__("x16") = mod;
+
+	if (bkey)
+		__asm__("hint #10" /* PACIB1716 */ : "+r"(x17) : "r"(x16));
+	else
+		__asm__("hint #8" /* PACIA1716 */ : "+r"(x17) : "r"(x16));
+	return x17;
+}
+
+/*
+ * A frame record's return word @stored holds @from (signed or not, with
+ * modifier @key): the word that holds @to the same way, or 0 if @stored is
+ * not @from.
+ */
+static inline uintptr_t arch_ret_replace(uintptr_t stored, uintptr_t from, uintptr_t to,
+					 uintptr_t key)
+{
+	if (stored == from)
+		return to;
+	if (arch_ret_strip(stored) != from)
+		return 0;
+	if (a64_pac(from, key, false) == stored)
+		return a64_pac(to, key, false);
+	if (a64_pac(from, key, true) == stored)
+		return a64_pac(to, key, true);
+	return 0;
 }
 
 /* The stack pointer a ucontext_t holds (a macro: no <ucontext.h> here). */

@@ -21,6 +21,8 @@
 #define ARCH_ELF_CLASS	     ELFCLASS64
 #define ARCH_ELF_MACHINE     EM_X86_64
 #define ARCH_R_RELATIVE	     R_X86_64_RELATIVE
+#define ARCH_PLT_HEADER_SIZE 16 /* .plt's first entry calls the resolver */
+#define ARCH_PLT_ENTRY_SIZE  16
 #define ARCH_CALL_BASE	     5			  /* rel32 counts from the end of the call */
 #define ARCH_CALL_REACH	     ((uintptr_t)1 << 31) /* +-2 GiB */
 #define ARCH_VENEER_SIZE     16 /* four per object: slot, lookup, slot_gpr, lookup_gpr */

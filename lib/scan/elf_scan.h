@@ -77,4 +77,23 @@ void frt_scan_free(struct frt_scan *s);
 
 const char *frt_skip_name(int why);
 
+/* An object's symbols as uftrace's <module>.sym lists them (elf_syms.c). */
+struct frt_elf_sym {
+	uint64_t addr; /* link-time address */
+	uint32_t name; /* offset into frt_elf_syms.names */
+	char type;     /* 'P' a PLT entry, 'T' global, 'w' weak, 't' local function */
+};
+struct frt_elf_syms {
+	struct frt_elf_sym *v; /* the PLT entries (nplt), then the functions; each by address */
+	size_t n, cap, nplt;
+	char *names;
+	size_t names_len, names_cap;
+	uint64_t plt_end;  /* the end of the last PLT entry ("__dynsym_end"), 0 if none */
+	uint64_t func_end; /* the end of the last function ("__func_end"), 0 if none */
+};
+
+/* Read the symbols of the ELF file open at @fd: 0, or a negative errno. */
+int frt_elf_syms_read(int fd, struct frt_elf_syms *t);
+void frt_elf_syms_free(struct frt_elf_syms *t);
+
 #endif

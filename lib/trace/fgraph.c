@@ -31,9 +31,12 @@
  * a wrong address. So a return through the hook always finds its address.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -49,6 +52,60 @@
 #include "arch.h"
 
 #define SAME_STACK_SPAN ((uintptr_t)1 << 20) /* a longjmp rarely skips more */
+
+/*
+ * Copy @len bytes between this process's memory at @remote, which may be
+ * unmapped (a freed coroutine stack, a bad string pointer), and @local: the
+ * kernel does the access and says EFAULT. process_vm_readv/writev, or where
+ * they are missing (ENOSYS: qemu-user 7.2 implements neither) a pipe of our
+ * own, whose write(2) and read(2) fail on a bad address the same way (in
+ * page-sized pieces, so that a read stops at the first bad page). Rare
+ * paths only. errno is the program's. Returns the bytes copied, or -1.
+ */
+static ssize_t remote_copy(void *local, uintptr_t remote, size_t len, bool to_remote)
+{
+	static int no_pvm;
+	struct iovec l = {local, len}, r = {(void *)remote, len};
+	int saved = errno, fds[2];
+	ssize_t n = -1, done = 0;
+
+	if (!__atomic_load_n(&no_pvm, __ATOMIC_RELAXED)) {
+		n = to_remote ? process_vm_writev(getpid(), &l, 1, &r, 1, 0)
+			      : process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+		if (n >= 0 || errno != ENOSYS) {
+			errno = saved;
+			return n;
+		}
+		__atomic_store_n(&no_pvm, 1, __ATOMIC_RELAXED);
+	}
+	if (pipe2(fds, O_CLOEXEC)) {
+		errno = saved;
+		return -1;
+	}
+	while ((size_t)done < len) {
+		uintptr_t at = remote + (uintptr_t)done;
+		size_t piece = 4096 - (at & 4095);
+		char *buf = (char *)local + done;
+
+		if (piece > len - (size_t)done)
+			piece = len - (size_t)done;
+		if (to_remote)
+			n = write(fds[1], buf, piece) == (ssize_t)piece
+				    ? read(fds[0], (void *)at, piece)
+				    : -1;
+		else
+			n = write(fds[1], (void *)at, piece) == (ssize_t)piece
+				    ? read(fds[0], buf, piece)
+				    : -1;
+		if (n != (ssize_t)piece)
+			break;
+		done += n;
+	}
+	close(fds[0]);
+	close(fds[1]);
+	errno = saved;
+	return done ? done : -1;
+}
 
 /*
  * Arguments and return values, laid out as uftrace does (libmcount's
@@ -68,12 +125,7 @@ static size_t put_str(char *dst, uintptr_t p)
 		s[0] = 'N', s[1] = 'U', s[2] = 'L', s[3] = 'L';
 		len = 4;
 	} else {
-		struct iovec local = {s, FRT_ARG_STR_MAX + 1},
-			     remote = {(void *)p, FRT_ARG_STR_MAX + 1};
-		int saved = errno;
-
-		n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-		errno = saved;
+		n = remote_copy(s, p, FRT_ARG_STR_MAX + 1, false);
 		if (n <= 0) {
 			s[len++] = '<', s[len++] = '0', s[len++] = 'x';
 			for (int b = 60; b >= 0; b -= 4)
@@ -109,18 +161,20 @@ static size_t arg_max(const struct frt_arg *a)
 	return a->kind == FRT_ARG_STR ? frt_arg_slot(FRT_ARG_STR_MAX + 3) : frt_arg_slot(a->size);
 }
 
-/* The entry of @s, with the arguments @set names. */
-static bool put_entry_args(struct frt_thread *t, const struct frt_shadow *s,
-			   const struct frt_argset *set, const struct ftrace_rt_regs *regs)
+static size_t args_max(const struct frt_argset *set)
 {
-	size_t max = 0, len = 0;
-	char *d;
+	size_t max = 0;
 
 	for (unsigned int i = 0; i < set->nargs; i++)
 		max += arg_max(&set->args[i]);
-	d = frt_rec_begin(t, max);
-	if (!d)
-		return false;
+	return max;
+}
+
+/* The arguments @set names, as they follow the entry record: their length. */
+static size_t encode_args(char *d, const struct frt_argset *set, const struct ftrace_rt_regs *regs)
+{
+	size_t len = 0;
+
 	for (unsigned int i = 0; i < set->nargs; i++) {
 		const struct frt_arg *a = &set->args[i];
 		uint64_t v = 0;
@@ -137,9 +191,63 @@ static bool put_entry_args(struct frt_thread *t, const struct frt_shadow *s,
 			len += put_val(d + len, a, arch_regs_arg(regs, a->idx - 1u));
 		}
 	}
+	return len;
+}
+
+/* The entry of @s, with the arguments @set names. */
+static bool put_entry_args(struct frt_thread *t, const struct frt_shadow *s,
+			   const struct frt_argset *set, const struct ftrace_rt_regs *regs)
+{
+	char *d = frt_rec_begin(t, args_max(set));
+	size_t len;
+
+	if (!d)
+		return false;
+	len = encode_args(d, set, regs);
 	frt_rec_commit(t, FRT_REC_ENTRY, s->depth, s->ip, s->start, len);
 	__atomic_store_n(&frt_gf_args_written, 1, __ATOMIC_RELAXED);
 	return true;
+}
+
+/*
+ * An entry held by the threshold keeps its arguments, read at the entry (a
+ * string may be gone by the exit), on the thread's own stack of them until
+ * the entry is written or dropped. Past FRT_HELD_ARGS bytes of open held
+ * frames (or without memory for it) the entry is written without them.
+ */
+static void hold_args(struct frt_thread *t, struct frt_shadow *s, const struct frt_argset *set,
+		      const struct ftrace_rt_regs *regs)
+{
+	size_t max = args_max(set);
+
+	if (!t->hargs) {
+		void *p = mmap(NULL, FRT_HELD_ARGS, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (p == MAP_FAILED)
+			return;
+		t->hargs = p;
+	}
+	if (t->hargs_top + max > FRT_HELD_ARGS)
+		return;
+	s->alen = (uint16_t)encode_args(t->hargs + t->hargs_top, set, regs);
+	t->hargs_top += s->alen;
+}
+
+/* A held entry, with the arguments it kept. */
+static uint16_t put_held_entry(struct frt_thread *t, const struct frt_shadow *s)
+{
+	char *d;
+
+	if (!s->alen)
+		return frt_rec_put(t, FRT_REC_ENTRY, s->depth, s->ip, s->start);
+	d = frt_rec_begin(t, s->alen);
+	if (!d)
+		return 0;
+	memcpy(d, t->hargs + s->aoff, s->alen);
+	frt_rec_commit(t, FRT_REC_ENTRY, s->depth, s->ip, s->start, s->alen);
+	__atomic_store_n(&frt_gf_args_written, 1, __ATOMIC_RELAXED);
+	return 1;
 }
 
 /* The exit of @s with its return value (@ret integer, @fpret floating point). */
@@ -183,7 +291,7 @@ static void flush_held(struct frt_thread *t)
 
 		if (o->held) {
 			o->held = 0;
-			o->recorded = frt_rec_put(t, FRT_REC_ENTRY, o->depth, o->ip, o->start);
+			o->recorded = put_held_entry(t, o);
 		}
 	}
 }
@@ -273,8 +381,11 @@ static void user_entry(unsigned long ip, unsigned long parent_ip, struct ftrace_
 	s->fdepth = t->fdepth;
 	s->has_ret = 0;
 	s->prof = 0;
+	s->aoff = t->hargs_top;
+	s->alen = 0;
 	s->guser = (uint16_t)(k + 1);
 	s->ggen = gen;
+	s->rbelow = 0;
 	t->depth++;
 	t->all_unhooked = false;
 	*ra = frt_tramps.ret;
@@ -368,7 +479,7 @@ static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 		    frt_clock_delta_ns(now - s->start) >
 			    __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
 			flush_held(t);
-			if (!frt_rec_put(t, FRT_REC_ENTRY, s->depth, s->ip, s->start))
+			if (!put_held_entry(t, s))
 				;
 			else if (s->has_ret && rregs)
 				put_exit_ret(t, s, now, arch_regs_retval(rregs), fpret);
@@ -382,11 +493,44 @@ static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 	}
 	s->recorded = 0;
 	s->held = 0;
+	/* popped: the held arguments above its mark are free again */
+	t->hargs_top = s->aoff;
+	s->alen = 0;
 }
 
 static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 {
 	leave_ret(t, s, now, NULL, 0);
+}
+
+#ifndef ARCH_GRAPH_RET_IN_RECORD
+/* the return address stays in the slot the key names (a call that pushes it there) */
+#define ARCH_GRAPH_RET_IN_RECORD 0
+
+static inline uintptr_t arch_ret_replace(uintptr_t stored, uintptr_t from, uintptr_t to,
+					 uintptr_t key)
+{
+	(void)key;
+	return stored == from ? to : 0;
+}
+#endif
+
+/* a stored return address without what the arch may have signed into it */
+static inline uintptr_t ret_strip(uintptr_t v)
+{
+#if ARCH_GRAPH_RET_IN_RECORD
+	return arch_ret_strip(v);
+#else
+	return v;
+#endif
+}
+
+/* Where frame @s's live return address is, or 0 if not known. */
+static inline uintptr_t ret_slot(const struct frt_shadow *s)
+{
+	if (!ARCH_GRAPH_RET_IN_RECORD)
+		return s->loc;
+	return s->rbelow ? s->loc - s->rbelow : 0;
 }
 
 /*
@@ -395,13 +539,7 @@ static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
  */
 static bool mem_xfer(uintptr_t addr, uintptr_t *val, bool write)
 {
-	struct iovec local = {val, sizeof(*val)}, remote = {(void *)addr, sizeof(*val)};
-	int saved = errno;
-	ssize_t n = write ? process_vm_writev(getpid(), &local, 1, &remote, 1, 0)
-			  : process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-
-	errno = saved;
-	return n == sizeof(*val);
+	return remote_copy(val, addr, sizeof(*val), write) == sizeof(*val);
 }
 
 /*
@@ -424,11 +562,10 @@ static void evict(struct frt_thread *t, struct frt_shadow *g)
 		if (n->loc == g->loc)
 			return; /* ... to a newer buried frame */
 	}
-	if (mem_xfer(g->loc, &v, false) && v == frt_tramps.ret) {
-		v = g->ret;
-		if (mem_xfer(g->loc, &v, true))
-			t->evicted++;
-	}
+	if (ret_slot(g) && mem_xfer(ret_slot(g), &v, false) &&
+	    (v = arch_ret_replace(v, frt_tramps.ret, g->ret, g->loc)) &&
+	    mem_xfer(ret_slot(g), &v, true))
+		t->evicted++;
 }
 
 /* A frame that will not return through its entry: its exit is now. */
@@ -478,10 +615,18 @@ out:
 	__atomic_store_n(&declare_lock, 0, __ATOMIC_RELEASE);
 }
 
-/* The declared stack @a lies on, its alternate signal stack's, or 0: the thread's own. */
-static uintptr_t stack_of(uintptr_t a, const stack_t *alt)
+/*
+ * The declared stack the frame keyed @key lies on, its alternate signal
+ * stack's, or 0: the thread's own. A key is a stack pointer or the slot just
+ * above one (arch_regs_sp: the return slot, or the entry's sp itself where
+ * the return address is in a register); the frame's memory starts at the
+ * byte below it. A function a made context starts on a stack's very top has
+ * its entry sp one past the stack: that byte is what tells its stack.
+ */
+static uintptr_t stack_of(uintptr_t key, const stack_t *alt)
 {
 	unsigned int n = __atomic_load_n(&n_declared, __ATOMIC_ACQUIRE);
+	uintptr_t a = key - 1;
 
 	if (!(alt->ss_flags & SS_DISABLE) && a - (uintptr_t)alt->ss_sp < alt->ss_size)
 		return (uintptr_t)alt->ss_sp;
@@ -624,8 +769,11 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s->recorded = 0;
 	s->prof = 0;
 	s->has_ret = 0;
+	s->aoff = t->hargs_top;
+	s->alen = 0;
 	s->guser = 0;
 	s->off = 0;
+	s->rbelow = 0;
 	if (!s->norecord && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
 		s->off = 1; /* not recorded and, as in uftrace, not counted in the depth */
 	} else if (!s->norecord) {
@@ -641,9 +789,11 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		if (!record)
 			/* profile (the only tracer that does not record): is it a nested call? */
 			s->prof = frt_profile_enter(t, ip);
-		else if (__atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED))
-			s->held = 1; /* written later, without its arguments */
-		else if (set && set->nargs)
+		else if (__atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
+			s->held = 1; /* written later, if long enough */
+			if (set && set->nargs)
+				hold_args(t, s, set, regs);
+		} else if (set && set->nargs)
 			s->recorded = put_entry_args(t, s, set, regs);
 		else
 			s->recorded = frt_rec_put(t, FRT_REC_ENTRY, s->depth, ip, now);
@@ -685,10 +835,12 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 		}
 		s = t->shadow[i];
 		t->depth = i;
-		if (!(nested & 1))
+		if (!(nested & 1)) {
 			leave_ret(t, &s, now, regs, fpret);
-		else
+		} else {
 			gf_pop(t, &s);
+			t->hargs_top = s.aoff;
+		}
 		frt_in_callback = nested;
 		return s.ret;
 	}
@@ -715,7 +867,7 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 	abort();
 }
 
-/* Emit exits for every open frame (thread or process exit); hooks stay for the returns. */
+/* Emit exits for every open frame (before exec); hooks stay for the returns. */
 void frt_fgraph_close_all(struct frt_thread *t, uint64_t now)
 {
 	if (frt_tracer_kind != FRT_TRACER_GRAPH)
@@ -763,6 +915,143 @@ static void slot_set(struct slot_access *a, uintptr_t loc, uintptr_t v)
 		}                                       \
 	}
 
+#if ARCH_GRAPH_RET_IN_RECORD
+/*
+ * Find where this thread's hooked frames on the current stack keep their
+ * return address: walk the frame records up from this function's own (not
+ * inlined, not tail-called: its record is live while it runs), and
+ * at each record whose return word is the hook (signed or not), that word
+ * belongs to the innermost frame above it on this stack (an untraced
+ * function's record holds its real return address). Only memory between
+ * the stack pointer and the outermost such frame's key is read: that is the
+ * live stack, mapped, whatever a function without records left in x29.
+ * Records are met innermost first, and an outer one wins: a frame
+ * interrupted by a signal before its prologue stored x30 shows the hook in
+ * the signal frame's record too, below its own (once it has one).
+ */
+static __attribute__((noinline)) void find_slots(struct frt_thread *t)
+{
+	struct alt_stack alt = {false};
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), sp = fp, hi = 0;
+
+	for (unsigned int i = 0; i < t->depth; i++) {
+		const struct frt_shadow *s = &t->shadow[i];
+
+		if (s->loc > sp && s->loc > hi && same_stack(sp, s->loc, &alt))
+			hi = s->loc;
+	}
+	for (unsigned int n = 0; n < 65536 && fp >= sp && fp < hi && hi - fp >= 16 && !(fp & 7);
+	     n++) {
+		uintptr_t at = arch_record_ret(fp), next;
+
+		if (arch_ret_strip(*(const uintptr_t *)at) == frt_tramps.ret) {
+			for (unsigned int i = t->depth; i-- > 0;) {
+				struct frt_shadow *s = &t->shadow[i];
+
+				if (s->loc <= at || !same_stack(at, s->loc, &alt))
+					continue;
+				/* every hook of this call (stacked at one key) returns there */
+				for (unsigned int j = i + 1; j-- > 0;)
+					if (t->shadow[j].loc == s->loc)
+						t->shadow[j].rbelow = (uint32_t)(s->loc - at);
+				break;
+			}
+		}
+		next = arch_record_next(fp);
+		if (next <= fp)
+			break;
+		fp = next;
+	}
+}
+#endif
+
+/*
+ * Is @at the return word of a frame record on the chain from this function's
+ * own record up to @hi (a live frame's key, so the chain below it is the live
+ * stack)?
+ */
+#if ARCH_GRAPH_RET_IN_RECORD
+static __attribute__((noinline)) bool on_record_chain(uintptr_t at, uintptr_t hi)
+{
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), sp = fp;
+
+	for (unsigned int n = 0; n < 65536 && fp >= sp && fp < hi && hi - fp >= 16 && !(fp & 7);
+	     n++) {
+		uintptr_t next;
+
+		if (arch_record_ret(fp) == at)
+			return true;
+		next = arch_record_next(fp);
+		if (next <= fp)
+			break;
+		fp = next;
+	}
+	return false;
+}
+#else
+static inline bool on_record_chain(uintptr_t at, uintptr_t hi)
+{
+	(void)at, (void)hi;
+	return false; /* not called: the return address stays at its key */
+}
+#endif
+
+/*
+ * The program leaves this stack (swapcontext, setcontext): where its hooked
+ * frames keep their return addresses is found now, while their records can
+ * be walked; the graveyard may have to give them back later (evict).
+ */
+void frt_fgraph_leave_stack(struct frt_thread *t)
+{
+#if ARCH_GRAPH_RET_IN_RECORD
+	if (t->depth)
+		find_slots(t);
+#else
+	(void)t;
+#endif
+}
+
+/*
+ * Process exit, on the exiting thread: frames that returned without the hook
+ * (an unwinder's walk gave them their return address back) end now, late:
+ * their slot lies below the stack pointer, or holds neither the hook nor
+ * their return address any more (main's slot holds exit()'s). The others are
+ * live — exit() was called inside them — and stay open in the data, as
+ * uftrace leaves them.
+ */
+void frt_fgraph_end_returned(struct frt_thread *t, uint64_t now)
+{
+	struct slot_access a = SLOT_ACCESS;
+	uintptr_t v;
+
+#if ARCH_GRAPH_RET_IN_RECORD
+	find_slots(t); /* where each hooked frame keeps its return address now */
+#endif
+	while (t->depth) {
+		struct frt_shadow *s = &t->shadow[t->depth - 1];
+		uintptr_t at = ret_slot(s);
+
+		if (s->loc < a.sp && same_stack(s->loc, a.sp, &a.alt)) {
+			/* below the stack pointer: returned */
+		} else if (!at) {
+			/* the return address is in no frame record found: taken as live */
+			break;
+		} else if (ARCH_GRAPH_RET_IN_RECORD) {
+			/*
+			 * A frame record outlives its frame's return (the epilogue only
+			 * reads it): the frame is live if its record is on the chain from
+			 * here, whatever the word there holds.
+			 */
+			if (on_record_chain(at, s->loc))
+				break;
+		} else if (slot_get(&a, at, &v) && (v == frt_tramps.ret || v == s->ret)) {
+			break;
+		}
+		t->depth--;
+		bury(t, s, now);
+	}
+}
+
 /*
  * Before an unwinder walks this thread's stack, put every real return address
  * back: it must see the program's frames. Entries stay, marked @why; those an
@@ -776,11 +1065,16 @@ void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why)
 	struct slot_access a = SLOT_ACCESS;
 	uintptr_t v;
 
+#if ARCH_GRAPH_RET_IN_RECORD
+	find_slots(t);
+#endif
 	for (unsigned int i = 0; i < t->depth; i++) {
 		struct frt_shadow *s = &t->shadow[i];
+		uintptr_t at = ret_slot(s);
 
-		if (slot_get(&a, s->loc, &v) && v == frt_tramps.ret) {
-			slot_set(&a, s->loc, s->ret);
+		if (at && slot_get(&a, at, &v) &&
+		    (v = arch_ret_replace(v, frt_tramps.ret, s->ret, s->loc))) {
+			slot_set(&a, at, v);
 			if (s->ret != frt_tramps.ret) /* not the inner one of a tail call */
 				s->unhooked = why;
 		}
@@ -801,9 +1095,11 @@ void frt_fgraph_rehook_live(struct frt_thread *t, uintptr_t sp)
 	}
 	for (unsigned int i = 0; i < t->depth; i++) {
 		struct frt_shadow *s = &t->shadow[i];
+		uintptr_t at = ret_slot(s);
 
-		if (slot_get(&a, s->loc, &v) && v == s->ret) {
-			slot_set(&a, s->loc, frt_tramps.ret);
+		if (at && slot_get(&a, at, &v) &&
+		    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc))) {
+			slot_set(&a, at, v);
 			s->unhooked = FRT_HOOKED;
 		}
 	}
@@ -818,10 +1114,12 @@ void frt_fgraph_rehook_walked(struct frt_thread *t)
 
 	for (unsigned int i = 0; i < t->depth; i++) {
 		struct frt_shadow *s = &t->shadow[i];
+		uintptr_t at = ret_slot(s);
 
 		if (s->unhooked == FRT_UNHOOKED_WALK) {
-			if (slot_get(&a, s->loc, &v) && v == s->ret)
-				slot_set(&a, s->loc, frt_tramps.ret);
+			if (at && slot_get(&a, at, &v) &&
+			    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc)))
+				slot_set(&a, at, v);
 			s->unhooked = FRT_HOOKED;
 		}
 	}

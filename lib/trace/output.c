@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "elf_scan.h"
 #include "gfilter.h"
 #include "lock.h"
 #include "log.h"
@@ -122,34 +123,97 @@ static int find_stack(const struct frt_map *m, void *arg)
 	return 0;
 }
 
+/* Lines of a .sym file, written in blocks. */
+struct symout {
+	int fd;
+	bool failed;
+	size_t len;
+	char buf[16384];
+};
+
+static void sym_line(struct symout *w, uint64_t rel, char type, const char *name)
+{
+	size_t room = sizeof(w->buf) - w->len;
+	int l = snprintf(w->buf + w->len, room, "%016llx %c %s\n", (unsigned long long)rel, type,
+			 name);
+
+	if (l < 0 || w->failed)
+		return;
+	if ((size_t)l >= room) {
+		if (write(w->fd, w->buf, w->len) != (ssize_t)w->len)
+			w->failed = true;
+		w->len = 0;
+		room = sizeof(w->buf);
+		l = snprintf(w->buf, room, "%016llx %c %s\n", (unsigned long long)rel, type, name);
+		if (l < 0 || (size_t)l >= room)
+			return; /* a name longer than the buffer: left out */
+	}
+	w->len += (size_t)l;
+}
+
+/*
+ * <module>.sym as uftrace writes it (lib/scan/elf_syms.c): PLT entries, then
+ * every function of the object with its extent, traced or not, so that
+ * uftrace's readers size and filter functions as on their own data. Sites
+ * without a symbol at their entry (stripped objects) are listed by their
+ * name. Addresses are relative to the object's first map line.
+ */
 static void write_sym(const struct frt_object *o)
 {
-	char path[PATH_MAX + 64], line[1024];
-	int fd;
-	size_t n = 0;
+	char path[PATH_MAX + 64];
+	struct frt_elf_syms t = {0};
+	struct symout *w;
+	uint64_t link = o->map_start - o->bias; /* link-time address of the first map line */
+	uint64_t end = o->hi - o->map_start;
+	size_t i = 0, k;
+	int efd;
 
 	snprintf(path, sizeof(path), "%s/%s.sym", dir, o->name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	w = frt_malloc(sizeof(*w));
+	if (!w)
+		return;
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	w->failed = false;
+	w->len = 0;
+	if (w->fd < 0) {
 		frt_msg("cannot write %s: %s", path, strerror(errno));
+		frt_free(w);
 		return;
 	}
-	/* sites are sorted by address; one line each, relative to the first map line */
-	for (size_t i = 0; i < o->nsites; i++) {
-		const struct frt_site *s = &o->sites[i];
-		int l = snprintf(line, sizeof(line), "%016lx T %s\n",
-				 (unsigned long)(frt_site_entry(s) - o->map_start),
-				 frt_site_name(o, s));
+	efd = open(o->is_main ? "/proc/self/exe" : o->path, O_RDONLY | O_CLOEXEC);
+	if (efd < 0 || frt_elf_syms_read(efd, &t))
+		memset(&t, 0, sizeof(t)); /* the sites alone */
+	if (efd >= 0)
+		close(efd);
+	for (k = 0; k < t.nplt; k++)
+		sym_line(w, t.v[k].addr - link, 'P', t.names + t.v[k].name);
+	if (t.nplt)
+		sym_line(w, t.plt_end - link, '?', "__dynsym_end");
+	/* functions and sites, both sorted by address, merged */
+	for (k = t.nplt; k < t.n || i < o->nsites;) {
+		uint64_t fa = k < t.n ? t.v[k].addr - link : UINT64_MAX;
+		uint64_t sa =
+			i < o->nsites ? frt_site_entry(&o->sites[i]) - o->map_start : UINT64_MAX;
 
-		if (l > 0 && write(fd, line, (size_t)l) != l)
-			break;
-		n++;
+		if (fa <= sa) {
+			sym_line(w, fa, t.v[k].type, t.names + t.v[k].name);
+			k++;
+			i += fa == sa;
+		} else {
+			sym_line(w, sa, 'T', frt_site_name(o, &o->sites[i]));
+			i++;
+		}
 	}
-	snprintf(line, sizeof(line), "%016lx ? __sym_end\n", (unsigned long)(o->hi - o->map_start));
-	if (write(fd, line, strlen(line)) < 0)
+	if (t.func_end && t.func_end - link > end)
+		end = t.func_end - link;
+	sym_line(w, end, '?', "__func_end");
+	if (!w->failed && w->len && write(w->fd, w->buf, w->len) != (ssize_t)w->len)
+		w->failed = true;
+	if (w->failed)
 		frt_info(1, "cannot write %s", path);
-	close(fd);
-	(void)n;
+	close(w->fd);
+	frt_free(w);
+	frt_elf_syms_free(&t);
 }
 
 static void map_line(char *buf, size_t len, const struct frt_object *o)

@@ -462,6 +462,8 @@ static void free_thread(struct frt_thread *t)
 {
 	munmap(t->buf, FRT_CHUNKS * t->cap * sizeof(struct frt_rec));
 	munmap(t->shadow, t->shadow_max * sizeof(*t->shadow));
+	if (t->hargs)
+		munmap(t->hargs, FRT_HELD_ARGS);
 	if (t->prof)
 		munmap(t->prof, t->prof_cap * sizeof(*t->prof));
 	for (unsigned int i = 0; i < t->prof_nretired; i++)
@@ -544,14 +546,17 @@ static void *flusher_main(void *arg)
 	return NULL;
 }
 
-/* Its thread is exiting: close open frames, write everything, stop using it. */
+/*
+ * Its thread is exiting: write everything, stop using it. Frames still open
+ * (pthread_exit, a cancellation) stay open in the data, as uftrace leaves
+ * them: their functions never returned.
+ */
 void frt_thread_exit(struct frt_thread *t)
 {
 	int saved = frt_in_callback;
 
 	frt_in_callback |= 1;
-	flush_thread(t, true); /* makes room for the exits */
-	frt_fgraph_close_all(t, frt_clock_raw());
+	flush_thread(t, true); /* makes room for the LOST record */
 	frt_rec_lost_marker(t);
 	flush_thread(t, true);
 	frt_profile_exit(t, NULL, 0); /* merges the thread's table */
@@ -625,7 +630,7 @@ int frt_recording_start(size_t bufsize)
 	return 0;
 }
 
-void frt_threads_flush_all(bool final)
+void frt_threads_flush_all(bool final, bool close_frames)
 {
 	lock_list();
 	for (struct frt_thread *t = threads; t; t = t->next) {
@@ -634,7 +639,10 @@ void frt_threads_flush_all(bool final)
 		flush_thread(t, true);
 		/* only this thread's own frames: other threads may still be writing */
 		if (final && t == frt_self) {
-			frt_fgraph_close_all(t, frt_clock_raw());
+			if (close_frames)
+				frt_fgraph_close_all(t, frt_clock_raw());
+			else
+				frt_fgraph_end_returned(t, frt_clock_raw());
 			frt_rec_lost_marker(t);
 			flush_thread(t, true);
 		}
@@ -656,7 +664,11 @@ void frt_recording_stop(void)
 			futex(&parked, FUTEX_WAIT_PRIVATE, 0, NULL);
 		flusher_running = false;
 	}
-	frt_threads_flush_all(true);
+	/*
+	 * exit() from inside traced frames: they stay open in the data, as
+	 * uftrace leaves them (its readers list them as remaining functions).
+	 */
+	frt_threads_flush_all(true, false);
 }
 
 /* How often threads wrote their own chunks because the flusher was behind. */
@@ -742,8 +754,12 @@ void frt_recording_totals(unsigned long *nthr, unsigned long *events, unsigned l
 
 /*
  * In a forked child only the forking thread exists. Its records so far are
- * the parent's to write; its open frames continue here and are re-entered at
- * the top of the child's own file so that every exit has its entry.
+ * the parent's to write; its open frames continue here, and their exits are
+ * the first records of the child's own file, as in uftrace's data: the
+ * child's trace starts at the fork (its entries are the parent's, so a reader
+ * counts each of those calls once per process that returns from it). An
+ * entry still held by the threshold is written with its exit, here as in the
+ * parent. uftrace writes no TASK line for the child: the FORK line is its task.
  */
 void frt_recording_fork_child(void)
 {
@@ -786,12 +802,6 @@ void frt_recording_fork_child(void)
 		self->prof_n = 0;
 		if (self->prof)
 			memset(self->prof, 0, self->prof_cap * sizeof(*self->prof));
-		frt_output_task(self, self->depth ? self->shadow[0].start : frt_clock_raw());
-		for (unsigned int i = 0; i < self->depth; i++)
-			if (!self->shadow[i].norecord && !self->shadow[i].held)
-				self->shadow[i].recorded =
-					frt_rec_put(self, FRT_REC_ENTRY, self->shadow[i].depth,
-						    self->shadow[i].ip, self->shadow[i].start);
 	}
 	inline_flush = true;
 	ticking = 0;

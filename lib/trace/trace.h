@@ -35,6 +35,7 @@ enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2 };
 #define FRT_SHADOW_MAX	 1024 /* the default depth of the shadow stack (FTRACE_RT_MAX_STACK) */
 #define FRT_SHADOW_LIMIT 65535
 #define FRT_GRAVEYARD	 1024
+#define FRT_HELD_ARGS	 (256 * 1024) /* per thread, mapped at its first held entry with arguments */
 #define FRT_CHUNKS	 8  /* of a thread's buffer: how far the flusher may fall behind */
 #define FRT_PROF_RETIRED 24 /* profile tables double from 256 entries: more than enough */
 
@@ -61,14 +62,19 @@ struct frt_shadow {
 	int32_t fdepth;	      /* the thread's depth budget before this call */
 	uint8_t has_ret;      /* its return value is recorded, as rspec says */
 	uint8_t rkind, rsize; /* struct frt_arg of the return value */
-	uint16_t guser;	      /* a graph ops' frame: its slot + 1 (0: the built-in tracer's) */
-	uint16_t ggen;	      /* ... and the slot's generation when pushed */
+	uint16_t alen;	/* held (threshold): bytes of its arguments, at thread's hargs + aoff */
+	uint32_t aoff;	/* the thread's hargs_top when it was pushed (restored at its pop) */
+	uint16_t guser; /* a graph ops' frame: its slot + 1 (0: the built-in tracer's) */
+	uint16_t ggen;	/* ... and the slot's generation when pushed */
 	/*
 	 * profile: FRT_PROF_OUTER or FRT_PROF_NESTED (0: not counted) in the low
 	 * bits, the index of the function's table entry above them, so that the
 	 * exit finds it without a second lookup (checked: the table may grow)
 	 */
 	uint32_t prof;
+	/* where the live return address is, below loc (0: unknown); only where
+	 * the arch keeps it in a frame record (ARCH_GRAPH_RET_IN_RECORD) */
+	uint32_t rbelow;
 };
 
 /* why a shadow entry's slot holds its real return address again */
@@ -121,11 +127,13 @@ struct frt_thread {
 	/* function_graph */
 	unsigned int depth;
 	/* graph filters (gfilter.h; uftrace's filter state) */
-	unsigned int rdepth;	   /* recorded frames open */
-	int in_count, out_count;   /* open graph function / graph notrace frames */
-	int fdepth;		   /* calls that may still be hooked below here */
-	unsigned int gf_gen;	   /* frt_gf.gen fdepth was computed for */
-	unsigned long overflow;	   /* calls not hooked: shadow stack full */
+	unsigned int rdepth;	 /* recorded frames open */
+	int in_count, out_count; /* open graph function / graph notrace frames */
+	int fdepth;		 /* calls that may still be hooked below here */
+	unsigned int gf_gen;	 /* frt_gf.gen fdepth was computed for */
+	unsigned long overflow;	 /* calls not hooked: shadow stack full */
+	char *hargs;		 /* arguments of held entries (FRT_HELD_ARGS bytes, a stack) */
+	uint32_t hargs_top;
 	struct frt_shadow *shadow; /* shadow_max frames, mapped with the thread */
 	unsigned int shadow_max;
 	struct frt_shadow
@@ -151,7 +159,7 @@ struct frt_thread {
 /* thread.c */
 extern __thread struct frt_thread *frt_self FRT_TLS FRT_HIDDEN;
 struct frt_thread *frt_thread_create(void) FRT_HIDDEN;
-void frt_threads_flush_all(bool final) FRT_HIDDEN;
+void frt_threads_flush_all(bool final, bool close_frames) FRT_HIDDEN;
 void frt_thread_exit(struct frt_thread *t) FRT_HIDDEN;
 int frt_recording_start(size_t bufsize) FRT_HIDDEN;
 /*
@@ -266,10 +274,12 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		      bool record) FRT_HIDDEN;
 uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs) FRT_HIDDEN;
 void frt_fgraph_close_all(struct frt_thread *t, uint64_t now) FRT_HIDDEN;
+void frt_fgraph_end_returned(struct frt_thread *t, uint64_t now) FRT_HIDDEN;
 void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why) FRT_HIDDEN;
 void frt_fgraph_rehook_live(struct frt_thread *t, uintptr_t sp) FRT_HIDDEN;
 void frt_fgraph_rehook_walked(struct frt_thread *t) FRT_HIDDEN;
 void frt_fgraph_declare_stack(uintptr_t lo, size_t size) FRT_HIDDEN;
+void frt_fgraph_leave_stack(struct frt_thread *t) FRT_HIDDEN;
 
 /* tracers.c */
 enum frt_tracer_kind { FRT_TRACER_NONE, FRT_TRACER_FUNCTION, FRT_TRACER_GRAPH, FRT_TRACER_PROFILE };

@@ -83,7 +83,10 @@ void frt_before_switch(const ucontext_t *ucp)
 {
 	uintptr_t lo = (uintptr_t)ucp->uc_stack.ss_sp, size = ucp->uc_stack.ss_size;
 	uintptr_t sp = arch_ucontext_sp(ucp);
+	struct frt_thread *t = frt_self;
 
+	if (t && !t->dead)
+		frt_fgraph_leave_stack(t);
 	if (size >= 4096 && size <= ((uintptr_t)1 << 32) && sp - lo <= size)
 		frt_fgraph_declare_stack(lo, size);
 }
@@ -117,8 +120,13 @@ void frt_before_exec(char *buf, size_t len)
 	 */
 	if (!frt_recording_on || !frt_recording_owned_here())
 		return;
+	/*
+	 * Unlike exit(), exec closes this thread's open frames: the new image's
+	 * records follow in the same file, and uftrace's readers would nest its
+	 * main under the old frames and name them by the new image's symbols.
+	 */
 	frt_in_callback |= 1;
-	frt_threads_flush_all(true);
+	frt_threads_flush_all(true, true);
 	frt_output_finish();
 	snprintf(buf, len, "%llu", (unsigned long long)frt_output_time(frt_clock_raw()) + 1);
 	frt_in_callback = saved;
