@@ -15,11 +15,6 @@
  */
 #include "clock.h"
 
-bool frt_clock_cycles;
-struct frt_clock_seg frt_clock_segs[FRT_CLOCK_SEGS];
-unsigned int frt_clock_nsegs;
-uint64_t frt_clock_mult; /* long-term rate, for durations */
-
 #define CAL_NS	    200000ULL	  /* the first calibration */
 #define TICK_NS	    1000000000ULL /* then recalibrate every second, */
 #define TICK_DOUBLE 256		  /* doubling the interval every 256 segments */
@@ -130,28 +125,4 @@ uint64_t frt_clock_tick(void)
 		return interval_of(k) - since;
 	sample(&r, &n);
 	return frt_clock_tick_at(r, n);
-}
-
-const struct frt_clock_seg *frt_clock_seg_of(uint64_t raw, unsigned int n)
-{
-	unsigned int lo = 0, hi = n; /* the last segment whose start is <= raw */
-
-	while (hi - lo > 1) {
-		unsigned int mid = (lo + hi) / 2;
-
-		if (frt_clock_segs[mid].raw <= raw)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return &frt_clock_segs[lo];
-}
-
-uint64_t frt_clock_delta_ns(uint64_t d)
-{
-	if (!frt_clock_cycles)
-		return d;
-	return (uint64_t)(((unsigned __int128)d *
-			   __atomic_load_n(&frt_clock_mult, __ATOMIC_RELAXED)) >>
-			  32);
 }

@@ -16,60 +16,7 @@
 
 #include "argspec.h"
 #include "compiler.h"
-
-/* what a function is to the graph filters (struct frt_gf_trig.flags) */
-enum {
-	FRT_GF_FUNC = 1 << 0,	   /* graph function: it and its callees are recorded */
-	FRT_GF_NOTRACE = 1 << 1,   /* graph notrace: it and its callees are not */
-	FRT_GF_ARGS = 1 << 2,	   /* arguments and/or return value recorded (set) */
-	FRT_GF_DEPTH = 1 << 3,	   /* trigger depth=N: the depth budget becomes N here */
-	FRT_GF_TRACE_ON = 1 << 4,  /* trigger trace_on: recording starts (all threads) */
-	FRT_GF_TRACE_OFF = 1 << 5, /* trigger trace_off: recording stops */
-};
-
-struct frt_gf_trig {
-	uintptr_t ip; /* entry address; 0: empty */
-	uint32_t flags;
-	int32_t depth;
-	const struct frt_argset *set; /* FRT_GF_ARGS: what to record */
-};
-
-struct frt_gf_table {
-	size_t mask;		 /* capacity - 1 (a power of two) */
-	struct frt_argset *sets; /* owned: one per function with FRT_GF_ARGS */
-	struct frt_gf_trig v[];
-};
-
-/* Read by the hot path; written under frt_lock. */
-struct frt_gf_state {
-	struct frt_gf_table *table; /* NULL: no function is named; RCU-published */
-	int mode_in;		    /* graph functions are set: only their subtrees are recorded */
-	int max_depth;		    /* INT_MAX: no limit */
-	uint64_t thresh_ns;	    /* 0: none */
-	unsigned int gen;	    /* changes with max_depth: threads resync their budget */
-	int enabled;		    /* tracing on (uftrace's mcount_enabled): triggers switch it */
-};
-extern struct frt_gf_state frt_gf FRT_HIDDEN;
-
-static inline size_t frt_gf_hash(uintptr_t ip)
-{
-	return (size_t)((ip * 0x9e3779b97f4a7c15ULL) >> 24);
-}
-
-/* Inside a read-side section (a callback): the function's filter entry, or NULL. */
-static inline const struct frt_gf_trig *frt_gf_lookup(uintptr_t ip)
-{
-	struct frt_gf_table *t = __atomic_load_n(&frt_gf.table, __ATOMIC_ACQUIRE);
-
-	if (!t)
-		return NULL;
-	for (size_t h = frt_gf_hash(ip) & t->mask;; h = (h + 1) & t->mask) {
-		if (t->v[h].ip == ip)
-			return &t->v[h];
-		if (!t->v[h].ip)
-			return NULL;
-	}
-}
+#include "gftable.h"
 
 /*
  * Set the graph filters; a NULL argument keeps that setting. Patterns as
@@ -92,8 +39,6 @@ const char *frt_gf_argspec_text(void) FRT_HIDDEN;
 const char *frt_gf_retspec_text(void) FRT_HIDDEN;
 /* Some argument spec reads a vector register: the tracer's ops must save them. */
 extern bool frt_gf_need_vector FRT_HIDDEN;
-/* Argument or return value data was written (set by the recording path). */
-extern int frt_gf_args_written FRT_HIDDEN;
 
 /* Triggers (uftrace's -T): NULL keeps them. */
 int frt_gf_set_triggers(const char *spec, char *err, size_t errlen) FRT_HIDDEN;

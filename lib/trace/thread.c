@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Per-thread recording state and the flusher.
+ * Per-thread recording state and the flusher (the writer side is
+ * lib/dispatch/record.c).
  *
  * Each thread writes its own records into a ring of FRT_CHUNKS chunks; when
  * a chunk is full it hands it to the flusher thread and goes on in the next.
@@ -29,10 +30,8 @@
 #include "init.h"
 #include "log.h"
 #include "siteinit.h"
+#include "record.h"
 #include "trace.h"
-
-__thread struct frt_thread *frt_self FRT_TLS;
-volatile int frt_recording_on;
 
 static struct frt_thread *threads; /* all, newest first */
 static pthread_mutex_t thread_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -40,31 +39,12 @@ static pthread_key_t exit_key;
 static size_t chunk_cap;
 static pthread_t flusher;
 static bool flusher_running;
-static int work;   /* futex: bumped when a chunk is full */
-static int quit;   /* flusher should stop */
-static int parked; /* futex: it has, and will touch nothing any more */
-static pid_t owner_pid;
-/*
- * In a forked child there is no flusher thread: creating one would call the
- * program's allocator (glibc allocates a thread's DTV, and frees cached
- * stacks, with the program's malloc). A writer then writes its own chunk
- * out when it fills, and a thread reaps its own state at its exit.
- */
-static bool inline_flush;
+static int quit;    /* flusher should stop */
+static int parked;  /* futex: it has, and will touch nothing any more */
 static int ticking; /* atomic: one writer at a time recalibrates the clock */
-/*
- * The state of threads that could not get buffers, and of threads whose
- * own state went to the flusher at their exit: dead, records nothing (in
- * .bss, untouched). Two of them, so that the calls they miss are counted
- * by cause.
- */
-static struct frt_thread no_buffers = {.dead = true};
-static struct frt_thread exited = {.dead = true};
 static unsigned long threads_without_buffers;
-static unsigned long calls_without_buffer, calls_after_exit; /* atomic */
 /* totals of threads already gone */
 static unsigned long gone_events, gone_lost, gone_overflow, gone_waits, nthreads;
-bool frt_buffer_wait = true;
 /*
  * What recording costs besides the calls themselves, for ctl stats and the
  * verbose summary: the flusher's own CPU time (read by the flusher after
@@ -80,8 +60,6 @@ static uint64_t flusher_cpu_ns, own_flush_ns;
  */
 static __thread bool list_held FRT_TLS;
 static __thread struct frt_thread *flush_held FRT_TLS;
-/* set before taking flush_lock: a handler interrupting the wait must not wait too */
-static __thread struct frt_thread *flush_entering FRT_TLS;
 
 static void lock_list(void)
 {
@@ -143,7 +121,7 @@ struct frt_thread *frt_thread_create(void)
 			munmap(t, sizeof(*t));
 		}
 		/* this thread records nothing; mark it so that it does not ask again */
-		frt_self = &no_buffers;
+		frt_self = &frt_no_buffers;
 		__atomic_fetch_add(&threads_without_buffers, 1, __ATOMIC_RELAXED);
 		if (!__atomic_fetch_add(&reported, 1, __ATOMIC_RELAXED))
 			frt_msg("cannot allocate %zu KiB of trace buffers for thread %ld: %s; "
@@ -256,52 +234,6 @@ static void write_records(struct frt_thread *t, struct frt_rec *recs, size_t n)
 	write_iov(t->fd, iov, niov);
 }
 
-/*
- * Room for a record and @max bytes of data after it in the current chunk
- * (a LOST record owed goes first): where the data goes, or NULL (the
- * record is lost: counted). frt_rec_commit() writes and publishes both.
- */
-char *frt_rec_begin(struct frt_thread *t, size_t max)
-{
-	size_t need = 2 + (max + 15) / 16;
-
-	if (t->pos + need + (t->lost_pending != 0) > t->cap)
-		frt_buffer_switch(t);
-	if (t->pos + need + (t->lost_pending != 0) > t->cap) {
-		t->lost++;
-		t->lost_pending++;
-		return NULL;
-	}
-	if (t->lost_pending) {
-		struct frt_rec *r = &t->wchunk[t->pos];
-
-		r->time = frt_clock_raw();
-		r->word = frt_rec_word(FRT_REC_LOST, t->rdepth, t->lost_pending);
-		t->lost_pending = 0;
-		__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
-	}
-	return (char *)&t->wchunk[t->pos + 2];
-}
-
-void frt_rec_commit(struct frt_thread *t, unsigned int type, unsigned int depth, uint64_t addr,
-		    uint64_t time, size_t len)
-{
-	struct frt_rec *r = &t->wchunk[t->pos];
-
-	len = (len + 7) & ~(size_t)7;
-	r[0].time = time;
-	r[0].word = frt_rec_word(type, depth, addr) | (len ? FRT_REC_MORE : 0);
-	r[1].time = 0;
-	r[1].word = len;
-	t->events++;
-	__atomic_store_n(&t->pos, t->pos + (len ? 2 + (len + 15) / 16 : 1), __ATOMIC_RELEASE);
-}
-
-static struct frt_rec *chunk(struct frt_thread *t, unsigned int h)
-{
-	return t->buf + (size_t)h * t->cap;
-}
-
 /* Write out full chunks in ring order, and with @partial what is in the current one. */
 static void flush_locked(struct frt_thread *t, bool partial)
 {
@@ -312,7 +244,8 @@ static void flush_locked(struct frt_thread *t, bool partial)
 		if (!__atomic_load_n(&t->full[h], __ATOMIC_ACQUIRE))
 			break;
 		if (t->fill[h] > t->flushed[h])
-			write_records(t, chunk(t, h) + t->flushed[h], t->fill[h] - t->flushed[h]);
+			write_records(t, frt_rec_chunk(t, h) + t->flushed[h],
+				      t->fill[h] - t->flushed[h]);
 		t->flushed[h] = 0; /* before the writer may reuse it */
 		__atomic_store_n(&t->full[h], 0, __ATOMIC_RELEASE);
 		t->next_flush = (h + 1) % FRT_CHUNKS;
@@ -331,7 +264,8 @@ static void flush_locked(struct frt_thread *t, bool partial)
 			pos = __atomic_load_n(&t->pos, __ATOMIC_ACQUIRE);
 			if (!__atomic_load_n(&t->full[h], __ATOMIC_ACQUIRE) &&
 			    pos > t->flushed[h]) {
-				write_records(t, chunk(t, h) + t->flushed[h], pos - t->flushed[h]);
+				write_records(t, frt_rec_chunk(t, h) + t->flushed[h],
+					      pos - t->flushed[h]);
 				t->flushed[h] = pos;
 			}
 		}
@@ -340,15 +274,15 @@ static void flush_locked(struct frt_thread *t, bool partial)
 
 static void flush_thread(struct frt_thread *t, bool partial)
 {
-	struct frt_thread *outer = flush_entering;
+	struct frt_thread *outer = frt_rec_flush_entering;
 
-	flush_entering = t;
+	frt_rec_flush_entering = t;
 	pthread_mutex_lock(&t->flush_lock);
 	flush_held = t;
 	flush_locked(t, partial);
 	flush_held = NULL;
 	pthread_mutex_unlock(&t->flush_lock);
-	flush_entering = outer;
+	frt_rec_flush_entering = outer;
 }
 
 static void tick_if_free(void)
@@ -368,7 +302,7 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uintptr_t flush_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
+uintptr_t frt_rec_flush_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
 {
 	uint64_t t0 = mono_ns();
 
@@ -390,7 +324,7 @@ static uintptr_t flush_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
  * until the flusher has freed a chunk by itself. Through the vector-saving
  * thunk: write() and the clock code may use vector registers.
  */
-static uintptr_t wait_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
+uintptr_t frt_rec_wait_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
 {
 	struct frt_thread *t = (struct frt_thread *)a;
 	struct timespec deadline;
@@ -399,9 +333,9 @@ static uintptr_t wait_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
 	(void)b, (void)c, (void)d;
 	clock_gettime(CLOCK_REALTIME, &deadline); /* pthread_mutex_timedlock's clock */
 	deadline.tv_sec += 1;
-	flush_entering = t;
+	frt_rec_flush_entering = t;
 	if (pthread_mutex_timedlock(&t->flush_lock, &deadline)) {
-		flush_entering = NULL;
+		frt_rec_flush_entering = NULL;
 		t->wait_gave_up = true;
 		return 0;
 	}
@@ -410,42 +344,10 @@ static uintptr_t wait_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
 	flush_locked(t, false);
 	flush_held = NULL;
 	pthread_mutex_unlock(&t->flush_lock);
-	flush_entering = NULL;
+	frt_rec_flush_entering = NULL;
 	__atomic_fetch_add(&t->waits, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&own_flush_ns, mono_ns() - t0, __ATOMIC_RELAXED);
 	return 0;
-}
-
-static bool writer_flush(struct frt_thread *t, unsigned int next)
-{
-	if (!frt_buffer_wait || t->wait_gave_up || flush_entering == t ||
-	    !__atomic_load_n(&frt_recording_on, __ATOMIC_ACQUIRE) || owner_pid != getpid())
-		return false;
-	frt_tramps.vsave_call((void *)wait_own, (uintptr_t)t, 0, 0, 0);
-	return !__atomic_load_n(&t->full[next], __ATOMIC_ACQUIRE);
-}
-
-/* The chunk is full: hand it over if the next one is free. Called by the writer. */
-void frt_buffer_switch(struct frt_thread *t)
-{
-	unsigned int next = (t->cur + 1) % FRT_CHUNKS;
-
-	if (__atomic_load_n(&t->full[next], __ATOMIC_ACQUIRE) && !writer_flush(t, next))
-		return; /* flusher behind and no waiting: the caller drops the record */
-	t->wait_gave_up = false;
-	/* no lock: the flusher reset flushed[next] before it cleared full[next] */
-	t->fill[t->cur] = t->pos;
-	__atomic_store_n(&t->full[t->cur], 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&t->pos, 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&t->cur, next, __ATOMIC_RELEASE);
-	t->wchunk = chunk(t, next);
-	if (inline_flush) {
-		/* libc and the clock code may use vector registers: through the saving thunk */
-		frt_tramps.vsave_call((void *)flush_own, (uintptr_t)t, 0, 0, 0);
-		return;
-	}
-	__atomic_fetch_add(&work, 1, __ATOMIC_RELEASE);
-	futex(&work, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 void frt_threads_foreach(frt_thread_fn fn, void *arg)
@@ -508,7 +410,7 @@ static void *flusher_main(void *arg)
 	frt_in_callback = 1; /* never traced, whatever it calls */
 	frt_own_thread(true);
 	while (!__atomic_load_n(&quit, __ATOMIC_ACQUIRE)) {
-		int w = __atomic_load_n(&work, __ATOMIC_ACQUIRE);
+		int w = __atomic_load_n(&frt_rec_work, __ATOMIC_ACQUIRE);
 		struct timespec ts = {1, 0};
 		struct frt_thread *head;
 
@@ -530,8 +432,8 @@ static void *flusher_main(void *arg)
 		reap_dead();
 		pthread_mutex_unlock(&thread_lock);
 		account_flusher_cpu();
-		if (w == __atomic_load_n(&work, __ATOMIC_ACQUIRE))
-			futex(&work, FUTEX_WAIT_PRIVATE, w, &ts);
+		if (w == __atomic_load_n(&frt_rec_work, __ATOMIC_ACQUIRE))
+			futex(&frt_rec_work, FUTEX_WAIT_PRIVATE, w, &ts);
 	}
 	account_flusher_cpu();
 	/*
@@ -565,9 +467,9 @@ void frt_thread_exit(struct frt_thread *t)
 	 * (later TSD destructors may call traced functions): it must not
 	 * look at @t again, so it gets the dead placeholder.
 	 */
-	frt_self = &exited;
+	frt_self = &frt_exited;
 	__atomic_store_n(&t->dead, true, __ATOMIC_RELEASE);
-	if (inline_flush || !frt_recording_on) {
+	if (frt_rec_inline_flush || !frt_recording_on) {
 		/* no flusher to reap it */
 		lock_list();
 		reap_dead();
@@ -620,7 +522,7 @@ int frt_recording_start(size_t bufsize)
 	chunk_cap = bufsize / FRT_CHUNKS / sizeof(struct frt_rec);
 	if (chunk_cap < 16)
 		chunk_cap = 16;
-	owner_pid = getpid();
+	frt_rec_owner = getpid();
 	frt_clock_init();
 	ret = start_flusher();
 	if (ret)
@@ -653,13 +555,13 @@ void frt_threads_flush_all(bool final, bool close_frames)
 /* Process exit: stop recording, write what every thread has. */
 void frt_recording_stop(void)
 {
-	if (!frt_recording_on || owner_pid != getpid())
+	if (!frt_recording_on || frt_rec_owner != getpid())
 		return;
 	__atomic_store_n(&frt_recording_on, 0, __ATOMIC_RELEASE);
 	if (flusher_running) {
 		__atomic_store_n(&quit, 1, __ATOMIC_RELEASE);
-		__atomic_fetch_add(&work, 1, __ATOMIC_RELEASE);
-		futex(&work, FUTEX_WAKE_PRIVATE, 1, NULL);
+		__atomic_fetch_add(&frt_rec_work, 1, __ATOMIC_RELEASE);
+		futex(&frt_rec_work, FUTEX_WAKE_PRIVATE, 1, NULL);
 		while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
 			futex(&parked, FUTEX_WAIT_PRIVATE, 0, NULL);
 		flusher_running = false;
@@ -695,25 +597,16 @@ unsigned long frt_recording_waits(void)
 
 bool frt_recording_owned_here(void)
 {
-	return owner_pid == getpid();
+	return frt_rec_owner == getpid();
 }
 
 static bool trylock_until(pthread_mutex_t *m, const struct timespec *deadline);
 
-/* A traced call found no buffer to record into (frt_thread_self() gave NULL). */
-void frt_count_unrecorded(void)
-{
-	if (frt_self == &no_buffers)
-		__atomic_fetch_add(&calls_without_buffer, 1, __ATOMIC_RELAXED);
-	else if (frt_self == &exited)
-		__atomic_fetch_add(&calls_after_exit, 1, __ATOMIC_RELAXED);
-}
-
 void frt_recording_unrecorded(struct frt_unrecorded *u)
 {
 	u->threads_without_buffers = __atomic_load_n(&threads_without_buffers, __ATOMIC_RELAXED);
-	u->calls_without_buffer = __atomic_load_n(&calls_without_buffer, __ATOMIC_RELAXED);
-	u->calls_after_exit = __atomic_load_n(&calls_after_exit, __ATOMIC_RELAXED);
+	u->calls_without_buffer = __atomic_load_n(&frt_calls_without_buffer, __ATOMIC_RELAXED);
+	u->calls_after_exit = __atomic_load_n(&frt_calls_after_exit, __ATOMIC_RELAXED);
 	u->recursion = __atomic_load_n(&frt_counters.recursion_misses, __ATOMIC_RELAXED);
 }
 
@@ -763,7 +656,7 @@ void frt_recording_totals(unsigned long *nthr, unsigned long *events, unsigned l
  */
 void frt_recording_fork_child(void)
 {
-	struct frt_thread *self = frt_self == &no_buffers ? NULL : frt_self, *t, *next;
+	struct frt_thread *self = frt_self == &frt_no_buffers ? NULL : frt_self, *t, *next;
 
 	pthread_mutex_init(&thread_lock, NULL);
 	for (t = threads; t; t = next) {
@@ -774,13 +667,13 @@ void frt_recording_fork_child(void)
 	}
 	threads = NULL;
 	nthreads = 0;
-	if (frt_self == &no_buffers)
+	if (frt_self == &frt_no_buffers)
 		frt_self = NULL; /* may get buffers in the child */
 	gone_events = gone_lost = gone_overflow = gone_waits = 0;
-	threads_without_buffers = calls_without_buffer = calls_after_exit = 0;
+	threads_without_buffers = frt_calls_without_buffer = frt_calls_after_exit = 0;
 	frt_counters.recursion_misses = 0;
 	flusher_running = false;
-	owner_pid = getpid();
+	frt_rec_owner = getpid();
 	if (self) {
 		self->next = NULL;
 		threads = self;
@@ -803,26 +696,8 @@ void frt_recording_fork_child(void)
 		if (self->prof)
 			memset(self->prof, 0, self->prof_cap * sizeof(*self->prof));
 	}
-	inline_flush = true;
+	frt_rec_inline_flush = true;
 	ticking = 0;
-}
-
-/* Records dropped at the very end still get their LOST record. */
-void frt_rec_lost_marker(struct frt_thread *t)
-{
-	struct frt_rec *r;
-
-	if (!t->lost_pending)
-		return;
-	if (t->pos >= t->cap)
-		frt_buffer_switch(t);
-	if (t->pos >= t->cap)
-		return;
-	r = &t->wchunk[t->pos];
-	r->time = frt_clock_raw();
-	r->word = frt_rec_word(FRT_REC_LOST, t->rdepth, t->lost_pending);
-	t->lost_pending = 0;
-	__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
 }
 
 /*
@@ -856,7 +731,7 @@ int frt_recording_emergency(bool interrupted_runtime)
 	bool locked = false;
 	int skipped = 0;
 
-	if (!frt_recording_on || owner_pid != getpid())
+	if (!frt_recording_on || frt_rec_owner != getpid())
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += 2;
