@@ -8,7 +8,7 @@
 #include <ucontext.h>
 
 struct frt_thread;
-/* the calling thread's state (lib/trace/thread.c), NULL before its first traced call */
+/* the calling thread's state (lib/dispatch/thread.h), NULL before its first traced call */
 extern __thread struct frt_thread *frt_self
 	__attribute__((visibility("hidden"), tls_model("initial-exec")));
 
