@@ -46,7 +46,7 @@ struct frt_gf_state {
 	unsigned int gen;	    /* changes with max_depth: threads resync their budget */
 	int enabled;		    /* tracing on (uftrace's mcount_enabled): triggers switch it */
 };
-extern struct frt_gf_state frt_gf FRT_HIDDEN;
+extern struct frt_gf_state frt_gf FRT_HIDDEN; /* defined in lib/trace/gfilter.c */
 
 static inline size_t frt_gf_hash(uintptr_t ip)
 {

@@ -309,9 +309,6 @@ static void flush_held(struct frt_thread *t)
 struct frt_gslot frt_gslots[FTRACE_RT_GRAPH_OPS_MAX];
 static bool push_prepare(struct frt_thread *t, uintptr_t loc, const uintptr_t *ra, uint64_t now);
 unsigned int frt_graph_users;
-/* the graph filters' state (gftable.h): read and written here, set by lib/trace/gfilter.c */
-struct frt_gf_state frt_gf = {.max_depth = INT_MAX, .gen = 1, .enabled = 1};
-int frt_gf_args_written;
 
 static void user_return(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 			const struct ftrace_rt_regs *rregs)

@@ -24,6 +24,7 @@
 #include "parse.h"
 #include "pattern.h"
 
+struct frt_gf_state frt_gf = {.max_depth = INT_MAX, .gen = 1, .enabled = 1};
 static struct frt_triggers triggers;
 static char *triggers_s;
 
@@ -31,6 +32,7 @@ static struct frt_patterns funcs, notrace; /* under frt_lock */
 static struct frt_argspecs argspecs, retspecs;
 static char *args_s, *rets_s;
 bool frt_gf_need_vector;
+int frt_gf_args_written;
 static char *funcs_s, *notrace_s;
 static char depth_s[16] = "0", thresh_s[32] = "0";
 
