@@ -256,6 +256,7 @@ struct arch_desc {
  *   ARCH_HAS_APPLY_STEP	arch_apply_step (default: __atomic stores, aligned)
  *   ARCH_HAS_SYNC_FALLBACK	arch_sync_fallback* (default: none)
  *   ARCH_HAS_CYCLES		arch_cycles* (default: none, CLOCK_MONOTONIC is read)
+ *   ARCH_HAS_TEXT_PROT	arch_text_prot (default: 0, nothing beyond /proc/self/maps)
  */
 extern const struct arch_desc ARCH_DESC;
 
@@ -352,6 +353,17 @@ void arch_veneer(uint8_t *out, uint64_t at, uint64_t target);
  * frequency in *@hz, or 0: lib/trace calibrates it against CLOCK_MONOTONIC.
  */
 bool arch_cycles_init(uint64_t *hz);
+
+/* --- page protections --- */
+/*
+ * The protection bits the loader gave the executable pages of an object
+ * whose PT_GNU_PROPERTY segment holds @note (@len bytes), on this CPU,
+ * beyond what /proc/self/maps shows: lib/core adds them whenever it changes
+ * and restores those pages, so that patching never takes them away.
+ * aarch64: PROT_BTI for a BTI-marked object when the CPU has BTI (glibc's
+ * loader maps such objects guarded). 0: none (generic default).
+ */
+int arch_text_prot(const void *note, size_t len);
 
 /* --- sync fallback --- */
 /*
