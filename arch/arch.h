@@ -335,7 +335,7 @@ void arch_veneer(uint8_t *out, uint64_t at, uint64_t target);
  *	put the real return address back where unwinders look for it while
  *	the hook runs (x86: the stack slot), or nothing
  * ARCH_GRAPH_RET_IN_RECORD, arch_record_next(fp), arch_record_ret(fp),
- * arch_ret_strip(v), arch_ret_replace(stored, from, to, key) (optional)
+ * arch_ret_strip(v), arch_ret_replace(stored, from, to, key, fn) (optional; fn: the function whose frame it is)
  *	where the return address is not at the key while the function runs
  *	(aarch64: x30, then the function's frame record): lib/trace walks the
  *	frame records to find it and rewrites it as it was stored (PAC)

@@ -445,9 +445,9 @@ static void leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 #define ARCH_GRAPH_RET_IN_RECORD 0
 
 static inline uintptr_t arch_ret_replace(uintptr_t stored, uintptr_t from, uintptr_t to,
-					 uintptr_t key)
+					 uintptr_t key, uintptr_t fn)
 {
-	(void)key;
+	(void)key, (void)fn;
 	return stored == from ? to : 0;
 }
 #endif
@@ -490,7 +490,7 @@ static void evict(struct frt_thread *t, struct frt_shadow *g)
 			return; /* ... to a newer buried frame */
 	}
 	if (ret_slot(g) && mem_xfer(ret_slot(g), &v, false) &&
-	    (v = arch_ret_replace(v, frt_tramps.ret, g->ret, g->loc)) &&
+	    (v = arch_ret_replace(v, frt_tramps.ret, g->ret, g->loc, g->ip)) &&
 	    mem_xfer(ret_slot(g), &v, true))
 		t->evicted++;
 }
@@ -922,7 +922,7 @@ void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why)
 		uintptr_t at = ret_slot(s);
 
 		if (at && slot_get(&a, at, &v) &&
-		    (v = arch_ret_replace(v, frt_tramps.ret, s->ret, s->loc))) {
+		    (v = arch_ret_replace(v, frt_tramps.ret, s->ret, s->loc, s->ip))) {
 			slot_set(&a, at, v);
 			if (s->ret != frt_tramps.ret) /* not the inner one of a tail call */
 				s->unhooked = why;
@@ -947,7 +947,7 @@ void frt_fgraph_rehook_live(struct frt_thread *t, uintptr_t sp)
 		uintptr_t at = ret_slot(s);
 
 		if (at && slot_get(&a, at, &v) &&
-		    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc))) {
+		    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc, s->ip))) {
 			slot_set(&a, at, v);
 			s->unhooked = FRT_HOOKED;
 		}
@@ -967,7 +967,7 @@ void frt_fgraph_rehook_walked(struct frt_thread *t)
 
 		if (s->unhooked == FRT_UNHOOKED_WALK) {
 			if (at && slot_get(&a, at, &v) &&
-			    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc)))
+			    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc, s->ip)))
 				slot_set(&a, at, v);
 			s->unhooked = FRT_HOOKED;
 		}
