@@ -294,7 +294,8 @@ static struct frt_object *object_new(const struct seen *s, bool *later)
 				 frt_skip_name(i));
 	}
 	frt_scan_free(&sc);
-	frt_info(2, "%s: %zu sites%s", o->path, o->nsites, o->text_prot ? ", code pages guarded" : "");
+	frt_info(2, "%s: %zu sites%s", o->path, o->nsites,
+		 o->text_prot ? ", code pages guarded" : "");
 	return o;
 }
 

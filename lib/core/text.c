@@ -4,9 +4,9 @@
  * each range keeps its execute permission (threads run through it meanwhile),
  * and afterwards every range gets back exactly the protection /proc/self/maps
  * showed for it, plus the bits the caller passes in the low bits of each
- * page address: those /proc/self/maps does not show (arch_text_prot: a BTI
- * guard), which an mprotect without them would take away. If any mprotect is refused (W^X
- * policies), the ranges already changed are restored and the caller writes nothing.
+ * page address: those /proc/self/maps does not show (arch_text_prot: a
+ * landing-pad guard), which an mprotect without them would take away. If any mprotect is refused
+ * (W^X policies), the ranges already changed are restored and the caller writes nothing.
  *
  * A program may change the protection of its own text meanwhile (a JIT, a
  * self-modifying program): restoring what /proc/self/maps showed would then
