@@ -335,14 +335,12 @@ void arch_veneer(uint8_t *out, uint64_t at, uint64_t target);
  *	put the real return address back where unwinders look for it while
  *	the hook runs (x86: the stack slot), or nothing
  * ARCH_GRAPH_RET_IN_RECORD, arch_record_next(fp), arch_record_ret(fp),
- * arch_ret_strip(v), arch_ret_replace(stored, from, to, key, fn) (optional; fn: the function whose frame it is)
- *	where the return address is not at the key while the function runs
- *	(aarch64: x30, then the function's frame record): lib/trace walks the
- *	frame records to find it and rewrites it as it was stored (PAC)
- * uintptr_t arch_ucontext_sp(const ucontext_t *uc)
- *	the stack pointer of a saved context (a coroutine switched to)
- * uintptr_t arch_slot_from_ret(uintptr_t ret) (arch_impl.h)
- *	the slot, from the return address a slot trampoline sees
+ * arch_ret_strip(v), arch_ret_replace(stored, from, to, key, fn) (optional; fn: the function whose
+ *frame it is) where the return address is not at the key while the function runs (aarch64: x30,
+ *then the function's frame record): lib/trace walks the frame records to find it and rewrites it as
+ *it was stored (PAC) uintptr_t arch_ucontext_sp(const ucontext_t *uc) the stack pointer of a saved
+ *context (a coroutine switched to) uintptr_t arch_slot_from_ret(uintptr_t ret) (arch_impl.h) the
+ *slot, from the return address a slot trampoline sees
  */
 
 /* --- clock --- */
