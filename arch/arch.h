@@ -256,6 +256,7 @@ struct arch_desc {
  *   ARCH_HAS_APPLY_STEP	arch_apply_step (default: __atomic stores, aligned)
  *   ARCH_HAS_SYNC_FALLBACK	arch_sync_fallback* (default: none)
  *   ARCH_HAS_CYCLES		arch_cycles* (default: none, CLOCK_MONOTONIC is read)
+ *   ARCH_HAS_TEXT_PROT	arch_text_prot (default: 0, nothing beyond /proc/self/maps)
  */
 extern const struct arch_desc ARCH_DESC;
 
@@ -334,14 +335,12 @@ void arch_veneer(uint8_t *out, uint64_t at, uint64_t target);
  *	put the real return address back where unwinders look for it while
  *	the hook runs (x86: the stack slot), or nothing
  * ARCH_GRAPH_RET_IN_RECORD, arch_record_next(fp), arch_record_ret(fp),
- * arch_ret_strip(v), arch_ret_replace(stored, from, to, key) (optional)
- *	where the return address is not at the key while the function runs
- *	(aarch64: x30, then the function's frame record): lib/trace walks the
- *	frame records to find it and rewrites it as it was stored (PAC)
- * uintptr_t arch_ucontext_sp(const ucontext_t *uc)
- *	the stack pointer of a saved context (a coroutine switched to)
- * uintptr_t arch_slot_from_ret(uintptr_t ret) (arch_impl.h)
- *	the slot, from the return address a slot trampoline sees
+ * arch_ret_strip(v), arch_ret_replace(stored, from, to, key, fn) (optional; fn: the function whose
+ *frame it is) where the return address is not at the key while the function runs (aarch64: x30,
+ *then the function's frame record): lib/trace walks the frame records to find it and rewrites it as
+ *it was stored (PAC) uintptr_t arch_ucontext_sp(const ucontext_t *uc) the stack pointer of a saved
+ *context (a coroutine switched to) uintptr_t arch_slot_from_ret(uintptr_t ret) (arch_impl.h) the
+ *slot, from the return address a slot trampoline sees
  */
 
 /* --- clock --- */
@@ -352,6 +351,17 @@ void arch_veneer(uint8_t *out, uint64_t at, uint64_t target);
  * frequency in *@hz, or 0: lib/trace calibrates it against CLOCK_MONOTONIC.
  */
 bool arch_cycles_init(uint64_t *hz);
+
+/* --- page protections --- */
+/*
+ * The protection bits the loader gave the executable pages of an object
+ * whose PT_GNU_PROPERTY segment holds @note (@len bytes), on this CPU,
+ * beyond what /proc/self/maps shows: lib/core adds them whenever it changes
+ * and restores those pages, so that patching never takes them away.
+ * aarch64: PROT_BTI for a BTI-marked object when the CPU has BTI (glibc's
+ * loader maps such objects guarded). 0: none (generic default).
+ */
+int arch_text_prot(const void *note, size_t len);
 
 /* --- sync fallback --- */
 /*

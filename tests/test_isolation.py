@@ -81,7 +81,11 @@ if os.getuid() != 0 and (p.returncode != 1 or "Permission denied" not in p.stder
 # a loaded object whose file was replaced on disk: skipped, one verbose line, program fine
 plugin_src = os.path.join(src, "tests/fixtures/fx_plugin.c")
 so = os.path.join(tmp, "libswap.so")
-subprocess.run(["gcc", "-O2", "-fpatchable-function-entry=13,8", "-falign-functions=8", "-fPIC",
+# the build's compiler and flags (a cross build passes CC_GCC and FRT_ARCH)
+CC = os.environ.get("CC_GCC", "gcc").split()
+PFE = {"aarch64": "-fpatchable-function-entry=4,2"}.get(os.environ.get("FRT_ARCH"),
+                                                          "-fpatchable-function-entry=13,8")
+subprocess.run([*CC, "-O2", PFE, "-falign-functions=8", "-fPIC",
                 "-shared", "-I", os.path.join(src, "tests/fixtures"), "-o", so, plugin_src],
                check=True)
 prog = os.path.join(tmp, "swap.c")
@@ -111,7 +115,7 @@ int main(int argc, char **argv) {
 }
 ''')
 exe = os.path.join(tmp, "swap")
-subprocess.run(["gcc", "-O2", "-o", exe, prog, "-I", os.path.join(src, "include"),
+subprocess.run([*CC, "-O2", "-o", exe, prog, "-I", os.path.join(src, "include"),
                 "-L", os.path.dirname(lib), "-lftrace_rt", "-ldl",
                 "-Wl,-rpath," + os.path.dirname(lib)], check=True)
 shutil.copy(so, so + ".pristine")

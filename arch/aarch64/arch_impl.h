@@ -59,6 +59,7 @@
  * IC IVAU, DSB, ISB) and aligned __atomic 32-bit stores */
 #define ARCH_HAS_SYNC_FALLBACK 1
 #define ARCH_HAS_CYCLES	       1
+#define ARCH_HAS_TEXT_PROT     1
 
 /*
  * The virtual counter. No ISB before the read: a timestamp may be taken a

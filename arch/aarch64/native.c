@@ -5,6 +5,10 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 
 #include "arch.h"
 
@@ -38,4 +42,58 @@ int arch_sync_fallback_init(void)
 
 void arch_sync_fallback(void)
 {
+}
+
+#ifndef PROT_BTI
+#define PROT_BTI 0x10
+#endif
+#ifndef HWCAP2_BTI
+#define HWCAP2_BTI (1UL << 17)
+#endif
+#ifndef GNU_PROPERTY_AARCH64_FEATURE_1_AND
+#define GNU_PROPERTY_AARCH64_FEATURE_1_AND 0xc0000000u
+#endif
+#ifndef GNU_PROPERTY_AARCH64_FEATURE_1_BTI
+#define GNU_PROPERTY_AARCH64_FEATURE_1_BTI 1u
+#endif
+
+/*
+ * A BTI-marked object (GNU property FEATURE_1_AND with BTI) on a CPU with
+ * BTI: glibc's loader (and the kernel, for the loader itself) maps its code
+ * with PROT_BTI, guarded pages where an indirect branch must land on a pad.
+ * /proc/self/maps does not show it, and an mprotect without it ends the
+ * guard: lib/core keeps it (tests/test_bti.py fails if it is lost).
+ */
+int arch_text_prot(const void *note, size_t len)
+{
+	const uint8_t *p = note, *end = p + len;
+
+	if (!(getauxval(AT_HWCAP2) & HWCAP2_BTI))
+		return 0;
+	while (end - p >= 12) { /* Elf64_Nhdr, 8-aligned notes (NT_GNU_PROPERTY_TYPE_0) */
+		uint32_t h[3];
+		const uint8_t *desc, *next;
+
+		memcpy(h, p, sizeof(h));
+		desc = p + ((12 + h[0] + 7) & ~7u); /* name and desc 8-aligned from the note */
+		next = desc + ((h[1] + 7) & ~7u);
+		if (next > end || desc > end)
+			break;
+		if (h[2] == 5 && h[0] == 4 && !memcmp(p + 12, "GNU", 4))
+			for (const uint8_t *q = desc; q + 8 <= desc + h[1];) {
+				uint32_t t[2], v = 0;
+
+				memcpy(t, q, sizeof(t));
+				if (q + 8 + t[1] > desc + h[1])
+					break;
+				if (t[0] == GNU_PROPERTY_AARCH64_FEATURE_1_AND && t[1] >= 4) {
+					memcpy(&v, q + 8, 4);
+					return (v & GNU_PROPERTY_AARCH64_FEATURE_1_BTI) ? PROT_BTI
+											: 0;
+				}
+				q += 8 + ((t[1] + 7) & ~7u);
+			}
+		p = next;
+	}
+	return 0;
 }

@@ -164,22 +164,49 @@ static inline uintptr_t a64_pac(uintptr_t v, uintptr_t mod, bool bkey)
 }
 
 /*
+ * Does function @fn sign with the B key? Its PACIBSP or PACIASP comes in its
+ * first instructions (after the site, or later where the prologue is
+ * shrink-wrapped); looked for within @fn's page only.
+ */
+static inline bool a64_signs_with_b(uintptr_t fn)
+{
+	for (uintptr_t p = fn & ~(uintptr_t)3; p < fn + 64 && ((p ^ fn) & ~(uintptr_t)4095) == 0;
+	     p += 4) {
+		uint32_t insn = *(const volatile uint32_t *)p;
+
+		if (insn == 0xd503237fu) /* PACIBSP */
+			return true;
+		if (insn == 0xd503233fu) /* PACIASP */
+			return false;
+	}
+	return false;
+}
+
+/*
  * A frame record's return word @stored holds @from (signed or not, with
- * modifier @key): the word that holds @to the same way, or 0 if @stored is
- * not @from.
+ * modifier @key, by function @fn): the word that holds @to the same way, or
+ * 0 if @stored is not @from. A PAC has few bits (7 under qemu-user, whose
+ * instruction addresses keep top-byte-ignore): a value signed with one key
+ * verifies with the other now and then (a run in ten of tr_cxx's backtrace
+ * case signed the hook with the wrong key and died at the return). When
+ * both verify, the function's own code says which key it uses.
  */
 static inline uintptr_t arch_ret_replace(uintptr_t stored, uintptr_t from, uintptr_t to,
-					 uintptr_t key)
+					 uintptr_t key, uintptr_t fn)
 {
+	bool a, b;
+
 	if (stored == from)
 		return to;
 	if (arch_ret_strip(stored) != from)
 		return 0;
-	if (a64_pac(from, key, false) == stored)
-		return a64_pac(to, key, false);
-	if (a64_pac(from, key, true) == stored)
-		return a64_pac(to, key, true);
-	return 0;
+	a = a64_pac(from, key, false) == stored;
+	b = a64_pac(from, key, true) == stored;
+	if (a && b)
+		b = a64_signs_with_b(fn);
+	else if (!a && !b)
+		return 0;
+	return a64_pac(to, key, b);
 }
 
 /* The stack pointer a ucontext_t holds (a macro: no <ucontext.h> here). */

@@ -54,6 +54,14 @@ void arch_sync_fallback(void)
 }
 #endif
 
+#ifndef ARCH_HAS_TEXT_PROT
+int arch_text_prot(const void *note, size_t len)
+{
+	(void)note, (void)len;
+	return 0;
+}
+#endif
+
 #ifndef ARCH_HAS_CYCLES
 bool arch_cycles_init(uint64_t *hz)
 {

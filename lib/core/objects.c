@@ -261,6 +261,7 @@ static struct frt_object *object_new(const struct seen *s, bool *later)
 		return o;
 	}
 	close(fd);
+	o->text_prot = arch_text_prot(sc.gnu_property, sc.gnu_property_len);
 	if (sc.nsites) {
 		o->sites = frt_calloc(sc.nsites, sizeof(*o->sites));
 		if (!o->sites) {
@@ -293,7 +294,8 @@ static struct frt_object *object_new(const struct seen *s, bool *later)
 				 frt_skip_name(i));
 	}
 	frt_scan_free(&sc);
-	frt_info(2, "%s: %zu sites", o->path, o->nsites);
+	frt_info(2, "%s: %zu sites%s", o->path, o->nsites,
+		 o->text_prot ? ", code pages guarded" : "");
 	return o;
 }
 

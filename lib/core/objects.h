@@ -63,6 +63,7 @@ struct frt_object {
 	void *veneer;			/* page of veneers, or NULL */
 	unsigned int nskipped;		/* records found but not patchable */
 	unsigned int nunconverted;	/* RAW sites that could not be initialised */
+	int text_prot;			/* kept on its code pages (arch_text_prot) */
 	bool seen;			/* scratch for frt_objects_sync */
 	struct rcu_head rcu;
 };

@@ -165,7 +165,7 @@ void frt_convert_allow(bool on)
  * quiet range (see above); the I-cache is flushed for each site, and every
  * core synced when the arch asks for it (ARCH_INIT_SYNC).
  */
-static int rewrite(const uintptr_t *sites, size_t n, size_t *done)
+static int rewrite(const uintptr_t *sites, size_t n, int text_prot, size_t *done)
 {
 	struct frt_text t = {0};
 	uintptr_t *pages = frt_malloc(2 * n * sizeof(*pages));
@@ -177,8 +177,9 @@ static int rewrite(const uintptr_t *sites, size_t n, size_t *done)
 	if (!pages)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		pages[2 * i] = sites[i] & ~(psz - 1);
-		pages[2 * i + 1] = (sites[i] + ARCH_SITE_SIZE - 1) & ~(psz - 1);
+		pages[2 * i] = (sites[i] & ~(psz - 1)) | (uintptr_t)text_prot;
+		pages[2 * i + 1] =
+			((sites[i] + ARCH_SITE_SIZE - 1) & ~(psz - 1)) | (uintptr_t)text_prot;
 	}
 	ret = frt_text_unprotect(pages, 2 * n, &t);
 	frt_free(pages);
@@ -245,7 +246,7 @@ int frt_convert_runs(struct frt_object *o)
 	for (size_t i = 0; i < o->nsites; i++)
 		if (o->sites[i].state == ARCH_ST_RAW)
 			runs[n++] = o->sites[i].addr;
-	ret = rewrite(runs, n, &done);
+	ret = rewrite(runs, n, o->text_prot, &done);
 	frt_free(runs);
 	for (size_t i = 0; i < o->nsites; i++) {
 		struct frt_site *s = &o->sites[i];
@@ -301,7 +302,7 @@ FRT_EXPORT int ftrace_rt_audit_objopen(unsigned int abi, const char *path, uintp
 		for (size_t i = 0; i < sc.nsites; i++)
 			if (sc.sites[i].state == ARCH_ST_RAW)
 				runs[n++] = bias + sc.sites[i].entry + sc.sites[i].site_off;
-		ret = rewrite(runs, n, &done);
+		ret = rewrite(runs, n, arch_text_prot(sc.gnu_property, sc.gnu_property_len), &done);
 		__atomic_fetch_add(&frt_counters.objects_converted_at_load, 1, __ATOMIC_RELAXED);
 	} else if (n) {
 		ret = -ENOMEM;

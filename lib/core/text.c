@@ -3,8 +3,10 @@
  * Page protections around patching: only the touched pages become writable,
  * each range keeps its execute permission (threads run through it meanwhile),
  * and afterwards every range gets back exactly the protection /proc/self/maps
- * showed for it. If any mprotect is refused (W^X policies), the ranges already
- * changed are restored and the caller writes nothing.
+ * showed for it, plus the bits the caller passes in the low bits of each
+ * page address: those /proc/self/maps does not show (arch_text_prot: a
+ * landing-pad guard), which an mprotect without them would take away. If any mprotect is refused
+ * (W^X policies), the ranges already changed are restored and the caller writes nothing.
  *
  * A program may change the protection of its own text meanwhile (a JIT, a
  * self-modifying program): restoring what /proc/self/maps showed would then
@@ -80,7 +82,7 @@ static int cmp_uptr(const void *a, const void *b)
 }
 
 struct collect {
-	uintptr_t *pages; /* sorted, unique */
+	uintptr_t *pages; /* sorted, unique; low bits: protection bits maps does not show */
 	size_t npages, i;
 	struct frt_text *t;
 	int err;
@@ -90,23 +92,23 @@ struct collect {
 static int collect_cb(const struct frt_map *m, void *arg)
 {
 	struct collect *c = arg;
-	long psz = sysconf(_SC_PAGESIZE);
+	uintptr_t psz = (uintptr_t)sysconf(_SC_PAGESIZE), *pg = c->pages;
 
-	while (c->i < c->npages && c->pages[c->i] < m->start)
+	while (c->i < c->npages && (pg[c->i] & ~(psz - 1)) < m->start)
 		c->i++; /* not mapped: mprotect will fail on it below */
-	while (c->i < c->npages && c->pages[c->i] < m->end) {
-		uintptr_t s = c->pages[c->i];
+	while (c->i < c->npages && (pg[c->i] & ~(psz - 1)) < m->end) {
+		uintptr_t s = pg[c->i] & ~(psz - 1), extra = pg[c->i] & (psz - 1);
 		size_t j = c->i + 1;
 
-		while (j < c->npages && c->pages[j] == c->pages[j - 1] + (uintptr_t)psz &&
-		       c->pages[j] < m->end)
+		while (j < c->npages && pg[j] == pg[j - 1] + psz && (pg[j] & ~(psz - 1)) < m->end)
 			j++;
 		if (frt_grow((void **)&c->t->v, &c->t->cap, c->t->n + 1, sizeof(*c->t->v))) {
 			c->err = -ENOMEM;
 			return 1;
 		}
 		c->t->v[c->t->n++] =
-			(struct frt_prot){s, c->pages[j - 1] + (uintptr_t)psz, m->prot};
+			(struct frt_prot){s, (pg[j - 1] & ~(psz - 1)) + psz,
+					  m->prot | ((m->prot & PROT_EXEC) ? (int)extra : 0)};
 		c->i = j;
 	}
 	return c->i >= c->npages;
@@ -122,9 +124,14 @@ int frt_text_unprotect(uintptr_t *pages, size_t npages, struct frt_text *t)
 	if (!npages)
 		return 0;
 	frt_sort(pages, npages, sizeof(*pages), cmp_uptr);
-	for (size_t i = 0; i < npages; i++)
-		if (!c.npages || pages[c.npages - 1] != pages[i])
+	for (size_t i = 0; i < npages; i++) {
+		uintptr_t pmask = ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+
+		if (c.npages && (pages[c.npages - 1] & pmask) == (pages[i] & pmask))
+			pages[c.npages - 1] |= pages[i];
+		else
 			pages[c.npages++] = pages[i];
+	}
 	prot_enter();
 	t->held = true;
 	ret = frt_maps_foreach(collect_cb, &c);

@@ -102,11 +102,11 @@ int frt_txn_apply(struct frt_change *v, size_t n)
 		goto out;
 	}
 	/* changes come in address order: drop repeats here, the sort then has little to do */
-#define ADD_PAGE(a)                              \
-	do {                                     \
-		uintptr_t p_ = (a) & ~(psz - 1); \
-		if (!np || pages[np - 1] != p_)  \
-			pages[np++] = p_;        \
+#define ADD_PAGE(a)                                                                 \
+	do {                                                                        \
+		uintptr_t p_ = ((a) & ~(psz - 1)) | (uintptr_t)v[i].obj->text_prot; \
+		if (!np || pages[np - 1] != p_)                                     \
+			pages[np++] = p_;                                           \
 	} while (0)
 	for (size_t i = 0; i < n; i++) {
 		struct frt_site *s = v[i].site;

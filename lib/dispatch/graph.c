@@ -470,7 +470,7 @@ static void evict(struct frt_thread *t, struct frt_shadow *g)
 			return; /* ... to a newer buried frame */
 	}
 	if (ret_slot(g) && mem_xfer(ret_slot(g), &v, false) &&
-	    (v = arch_ret_replace(v, frt_tramps.ret, g->ret, g->loc)) &&
+	    (v = arch_ret_replace(v, frt_tramps.ret, g->ret, g->loc, g->ip)) &&
 	    mem_xfer(ret_slot(g), &v, true))
 		t->evicted++;
 }

@@ -57,9 +57,9 @@ bool frt_same_stack(uintptr_t lower, uintptr_t upper, struct frt_alt_stack *alt)
 #define ARCH_GRAPH_RET_IN_RECORD 0
 
 static inline uintptr_t arch_ret_replace(uintptr_t stored, uintptr_t from, uintptr_t to,
-					 uintptr_t key)
+					 uintptr_t key, uintptr_t fn)
 {
-	(void)key;
+	(void)key, (void)fn;
 	return stored == from ? to : 0;
 }
 #endif

@@ -494,6 +494,19 @@ static int scan(struct ctx *c)
 			return fail(c, "bad program header %zu", i);
 	if (c->mem && check_phdrs(c))
 		return -1;
+	for (size_t i = 0; i < c->phnum; i++)
+		if (c->ph[i].p_type == PT_GNU_PROPERTY) {
+			Elf_Data *d = elf_getdata_rawchunk(c->elf, (int64_t)c->ph[i].p_offset,
+							   c->ph[i].p_filesz, ELF_T_BYTE);
+
+			if (d && d->d_buf) {
+				c->out->gnu_property_len = d->d_size < sizeof(c->out->gnu_property)
+								   ? d->d_size
+								   : sizeof(c->out->gnu_property);
+				memcpy(c->out->gnu_property, d->d_buf, c->out->gnu_property_len);
+			}
+		}
+
 	if (elf_getshdrstrndx(c->elf, &shstrndx))
 		return fail(c, "no section headers");
 

@@ -58,6 +58,9 @@ struct frt_scan {
 	bool stripped;		  /* no .symtab */
 	bool unrelocated;	  /* mapped but not yet relocated by the loader: scan again later */
 	unsigned short machine;
+	uint8_t gnu_property[64]; /* its PT_GNU_PROPERTY segment (the start of it): arch_text_prot()
+				   */
+	size_t gnu_property_len;
 };
 
 /* Where a mapped object's bytes are, for scanning a loaded object. */

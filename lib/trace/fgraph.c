@@ -286,7 +286,7 @@ void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why)
 		uintptr_t at = ret_slot(s);
 
 		if (at && slot_get(&a, at, &v) &&
-		    (v = arch_ret_replace(v, frt_tramps.ret, s->ret, s->loc))) {
+		    (v = arch_ret_replace(v, frt_tramps.ret, s->ret, s->loc, s->ip))) {
 			slot_set(&a, at, v);
 			if (s->ret != frt_tramps.ret) /* not the inner one of a tail call */
 				s->unhooked = why;
@@ -311,7 +311,7 @@ void frt_fgraph_rehook_live(struct frt_thread *t, uintptr_t sp)
 		uintptr_t at = ret_slot(s);
 
 		if (at && slot_get(&a, at, &v) &&
-		    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc))) {
+		    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc, s->ip))) {
 			slot_set(&a, at, v);
 			s->unhooked = FRT_HOOKED;
 		}
@@ -331,7 +331,7 @@ void frt_fgraph_rehook_walked(struct frt_thread *t)
 
 		if (s->unhooked == FRT_UNHOOKED_WALK) {
 			if (at && slot_get(&a, at, &v) &&
-			    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc)))
+			    (v = arch_ret_replace(v, s->ret, frt_tramps.ret, s->loc, s->ip)))
 				slot_set(&a, at, v);
 			s->unhooked = FRT_HOOKED;
 		}
