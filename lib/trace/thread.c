@@ -337,6 +337,8 @@ uintptr_t frt_rec_wait_own(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
 	if (pthread_mutex_timedlock(&t->flush_lock, &deadline)) {
 		frt_rec_flush_entering = NULL;
 		t->wait_gave_up = true;
+		/* the program waited that long too */
+		__atomic_fetch_add(&own_flush_ns, mono_ns() - t0, __ATOMIC_RELAXED);
 		return 0;
 	}
 	flush_held = t;
