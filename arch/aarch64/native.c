@@ -66,34 +66,44 @@ void arch_sync_fallback(void)
  */
 int arch_text_prot(const void *note, size_t len)
 {
-	const uint8_t *p = note, *end = p + len;
+	const uint8_t *base = note;
+	size_t off = 0;
 
 	if (!(getauxval(AT_HWCAP2) & HWCAP2_BTI))
 		return 0;
-	while (end - p >= 12) { /* Elf64_Nhdr, 8-aligned notes (NT_GNU_PROPERTY_TYPE_0) */
+	/*
+	 * Elf64_Nhdr notes, name and desc 8-aligned (NT_GNU_PROPERTY_TYPE_0).
+	 * Sizes in size_t and checked against what is left, so a malformed or
+	 * cut note (only the segment's start is kept) ends the walk, never
+	 * loops: the properties inside what is there are still read.
+	 */
+	while (off < len && len - off >= 12) {
 		uint32_t h[3];
-		const uint8_t *desc, *next;
+		size_t desc, dend;
 
-		memcpy(h, p, sizeof(h));
-		desc = p + ((12 + h[0] + 7) & ~7u); /* name and desc 8-aligned from the note */
-		next = desc + ((h[1] + 7) & ~7u);
-		if (next > end || desc > end)
+		memcpy(h, base + off, sizeof(h));
+		if (h[0] > len || h[1] > len)
 			break;
-		if (h[2] == 5 && h[0] == 4 && !memcmp(p + 12, "GNU", 4))
-			for (const uint8_t *q = desc; q + 8 <= desc + h[1];) {
+		desc = off + ((12 + (size_t)h[0] + 7) & ~(size_t)7);
+		if (desc > len)
+			break;
+		dend = desc + h[1] < len ? desc + h[1] : len;
+		if (h[2] == 5 && h[0] == 4 && !memcmp(base + off + 12, "GNU", 4)) {
+			for (size_t q = desc; dend - q >= 8 && q < dend;) {
 				uint32_t t[2], v = 0;
 
-				memcpy(t, q, sizeof(t));
-				if (q + 8 + t[1] > desc + h[1])
+				memcpy(t, base + q, sizeof(t));
+				if (t[1] > dend - q - 8)
 					break;
 				if (t[0] == GNU_PROPERTY_AARCH64_FEATURE_1_AND && t[1] >= 4) {
-					memcpy(&v, q + 8, 4);
+					memcpy(&v, base + q + 8, 4);
 					return (v & GNU_PROPERTY_AARCH64_FEATURE_1_BTI) ? PROT_BTI
 											: 0;
 				}
-				q += 8 + ((t[1] + 7) & ~7u);
+				q += 8 + (((size_t)t[1] + 7) & ~(size_t)7);
 			}
-		p = next;
+		}
+		off = desc + (((size_t)h[1] + 7) & ~(size_t)7);
 	}
 	return 0;
 }

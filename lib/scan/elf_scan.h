@@ -58,8 +58,8 @@ struct frt_scan {
 	bool stripped;		  /* no .symtab */
 	bool unrelocated;	  /* mapped but not yet relocated by the loader: scan again later */
 	unsigned short machine;
-	uint8_t gnu_property[64]; /* its PT_GNU_PROPERTY segment (the start of it): arch_text_prot()
-				   */
+	/* its PT_GNU_PROPERTY segment (the start of it): arch_text_prot() */
+	uint8_t gnu_property[512];
 	size_t gnu_property_len;
 };
 

@@ -253,9 +253,11 @@ void frt_fgraph_end_returned(struct frt_thread *t, uint64_t now)
 			/*
 			 * A frame record outlives its frame's return (the epilogue only
 			 * reads it): the frame is live if its record is on the chain from
-			 * here, whatever the word there holds.
+			 * here, whatever the word there holds. A frame on another stack
+			 * (exit() from a handler on its sigaltstack, or from a coroutine)
+			 * is taken as live: only this stack's chain is walked.
 			 */
-			if (on_record_chain(at, s->loc))
+			if (!frt_same_stack(a.sp, s->loc, &a.alt) || on_record_chain(at, s->loc))
 				break;
 		} else if (slot_get(&a, at, &v) && (v == frt_tramps.ret || v == s->ret)) {
 			break;
