@@ -47,6 +47,7 @@
  * object BTI- and PAC-compatible (nothing here signs a return address: the
  * traced function signs its own after the site, in its prologue).
  */
+#include "gnu_property.h"
 #include "regs.h"
 
 	.text
@@ -320,17 +321,7 @@ RETHOOK frt_rethook_sve, sve
 VSAVE_CALL frt_vsave_call_q, q
 VSAVE_CALL frt_vsave_call_sve, sve
 
-/* GNU property note: this object is BTI- and PAC-compatible. */
-	.pushsection .note.gnu.property, "a"
-	.balign	8
-	.long	4			/* n_namesz */
-	.long	16			/* n_descsz */
-	.long	5			/* NT_GNU_PROPERTY_TYPE_0 */
-	.asciz	"GNU"
-	.long	0xc0000000		/* GNU_PROPERTY_AARCH64_FEATURE_1_AND */
-	.long	4
-	.long	3			/* BTI | PAC */
-	.long	0
-	.popsection
+/* This object is BTI- and PAC-compatible. */
+GNU_PROPERTY_NOTE_BTI_PAC
 
 	.section .note.GNU-stack, "", %progbits

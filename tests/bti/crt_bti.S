@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include "gnu_property.h"
+
 /*
  * The program entry of a BTI-enforced fixture. Debian 12's crt1.o has no
  * landing pad at _start, and the loader enters a program with BR: a program
@@ -27,13 +29,4 @@ _start:
 	.size	_start, . - _start
 
 	.section .note.GNU-stack, "", %progbits
-	.section .note.gnu.property, "a"
-	.align	3
-	.long	4
-	.long	16
-	.long	5			/* NT_GNU_PROPERTY_TYPE_0 */
-	.asciz	"GNU"
-	.long	0xc0000000		/* GNU_PROPERTY_AARCH64_FEATURE_1_AND */
-	.long	4
-	.long	3			/* BTI | PAC */
-	.long	0
+GNU_PROPERTY_NOTE_BTI_PAC

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include "gnu_property.h"
+
 /*
  * For the objects linked -nostartfiles (tests/bti/meson.build): what
  * crtbeginS.o gives an object, __dso_handle (atexit and pthread_atfork name
@@ -45,13 +47,4 @@ frt_lse_init:
 	.xword	frt_lse_init
 
 	.section .note.GNU-stack, "", %progbits
-	.section .note.gnu.property, "a"
-	.align	3
-	.long	4
-	.long	16
-	.long	5			/* NT_GNU_PROPERTY_TYPE_0 */
-	.asciz	"GNU"
-	.long	0xc0000000		/* GNU_PROPERTY_AARCH64_FEATURE_1_AND */
-	.long	4
-	.long	3			/* BTI | PAC */
-	.long	0
+GNU_PROPERTY_NOTE_BTI_PAC
