@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build and run every benchmark, print a markdown table, and write it to
-# bench/RESULTS.md with the date and the machine.
+# bench/RESULTS.md with the date and the machine (the sections written by
+# hand below the table, from its first "## " heading on, are kept).
 #
 #   bench/run.sh [--quick] [--only=GROUP]
 #
@@ -340,6 +341,9 @@ fi
 		IFS='|' read -r g w v ra no <<<"$r"
 		echo "| $g | $w | $v | $ra | $no |"
 	done
+	# sections written by hand below the table (earlier runs, runs under
+	# load, filters) are kept: everything from the old file's first "## "
+	[ -f bench/RESULTS.md ] && sed -n '/^## /,$p' bench/RESULTS.md | sed '1s/^/\n/'
 } >bench/RESULTS.md.new
 mv bench/RESULTS.md.new bench/RESULTS.md
 cat bench/RESULTS.md
