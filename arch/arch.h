@@ -316,6 +316,28 @@ void arch_apply_step(uintptr_t site, const struct arch_step *s) ARCH_TEXT_ACCESS
 /* A veneer at @at forwarding to @target: ARCH_VENEER_SIZE bytes into @out. */
 void arch_veneer(uint8_t *out, uint64_t at, uint64_t target);
 
+/* --- library calls (optional: ARCH_HAS_PLT_STUB) --- */
+/*
+ * void arch_plt_stub(uint8_t *out, uint64_t at, uint64_t ops, uint64_t tramp_word,
+ *		      uint64_t real_word)
+ *	ARCH_PLT_STUB_SIZE bytes into @out for address @at (ARCH_PLT_STUB_SIZE-
+ *	aligned): a slot holding @ops, then at at + ARCH_PLT_STUB_ENTRY code that
+ *	enters the trampoline whose address is in the word at @tramp_word exactly
+ *	as a patched site of a traced function does (same stack, same slot from
+ *	the trampoline's view), then jumps to the address in the word at
+ *	@real_word with every register as the caller left it. Both words lie
+ *	within ARCH_CALL_REACH of @at. lib/trace/libcall.c points GOT slots
+ *	(relocations of type ARCH_R_JUMP_SLOT) at such stubs.
+ * void arch_plt_vfork_stub(uint8_t *out, uint64_t at, uint64_t real_word, int32_t guard,
+ *			    int32_t saved, uint8_t bit)
+ *	ARCH_PLT_VFORK_SIZE bytes for vfork's slot (entry at @at): sets @bit in
+ *	the int at thread-pointer offset @guard (the recursion guard), calls the
+ *	address in the word at @real_word, clears the bit again in the parent
+ *	only (vfork returned non-zero), and returns to the caller through the
+ *	address it kept at thread-pointer offset @saved (the child shares and
+ *	may overwrite the stack). The vfork child then runs untraced.
+ */
+
 /* --- frame (arch/ARCH/regs.h) --- */
 /*
  * unsigned long arch_regs_arg(const struct ftrace_rt_regs *r, unsigned int n)

@@ -88,6 +88,12 @@ def fail(msg):
     print("FAIL:", msg)
 
 
+# The tests were written against uftrace --no-libcall recordings and exact call
+# counts of the traced functions: they run `ftrace-rt record` with library calls
+# off. test_libcall.py clears this to test record's default (they are traced).
+os.environ.setdefault("FTRACE_RT_LIBCALL", "0")
+
+
 def clean_env(extra=None):
     """The environment for a traced program: no session inherited from a caller."""
     e = dict(os.environ)

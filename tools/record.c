@@ -69,6 +69,9 @@ static void record_usage(FILE *f)
 		"  -T, --trigger=SPEC     FUNC@ACTION[,ACTION]: trace_on, trace_off, depth=N,\n"
 		"                         filter, notrace (again: more), e.g. main@trace_on\n"
 		"      --disable          start with tracing off (a trace_on trigger turns it on)\n"
+		"      --no-libcall       leave out the executable's library calls "
+		"(malloc@plt...),\n"
+		"                         which are recorded by default, as by uftrace record\n"
 		"\n"
 		"PATTERNS: globs (* ? [...]) separated by commas or spaces, each optionally\n"
 		"GLOB@MODULE (MODULE: a glob over the object's file name, 'main' for the\n"
@@ -79,7 +82,7 @@ static void record_usage(FILE *f)
 		"(FTRACE_RT_TRACER, _FILTER (-P), _NOTRACE (-U), _GRAPH_FUNCTION (-F),\n"
 		"_GRAPH_NOTRACE (-N), _MAX_GRAPH_DEPTH (-D), _TRACING_THRESH (-t),\n"
 		"_FUNCGRAPH_ARGS (-A), _FUNCGRAPH_RETVAL (-R), _TRIGGER (-T), _TRACING_ON\n"
-		"(--disable: 0), _MAX_STACK, _OUTPUT,\n"
+		"(--disable: 0), _LIBCALL (--no-libcall: 0), _MAX_STACK, _OUTPUT,\n"
 		"_BUFSIZE, _CONTROL, _VERBOSE);\n"
 		"FTRACE_RT_LIB names the library to preload. See `%s --help`.\n",
 		tool_prog, FRT_TRACE_CFLAGS, tool_prog);
@@ -213,7 +216,7 @@ static void check_traced(const char *dir, const char *prog, int checked, time_t 
 
 int cmd_record(int argc, char **argv)
 {
-	enum { OPT_TRACER = 256, OPT_CONTROL, OPT_MAX_STACK, OPT_DISABLE };
+	enum { OPT_TRACER = 256, OPT_CONTROL, OPT_MAX_STACK, OPT_DISABLE, OPT_NO_LIBCALL };
 	static const struct option longopts[] = {
 		{"tracer", required_argument, NULL, OPT_TRACER},
 		{"filter", required_argument, NULL, 'F'},
@@ -226,6 +229,7 @@ int cmd_record(int argc, char **argv)
 		{"control", no_argument, NULL, OPT_CONTROL},
 		{"max-stack", required_argument, NULL, OPT_MAX_STACK},
 		{"disable", no_argument, NULL, OPT_DISABLE},
+		{"no-libcall", no_argument, NULL, OPT_NO_LIBCALL},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"time-filter", required_argument, NULL, 't'},
@@ -239,7 +243,7 @@ int cmd_record(int argc, char **argv)
 	const char *depth = NULL, *thresh = NULL, *max_stack = NULL;
 	/* static: joined option lists, still referenced (not leaked) when a bad option returns */
 	static char *gfunc, *gnotrace, *args, *rets, *trig;
-	bool disable = false;
+	bool disable = false, libcall = true;
 	const char *outopt = "-d/--data", *bufsize = NULL, *prog;
 	const char *tracer_opt = "--tracer", *buf_opt = "-b/--buffer";
 	char dir[PATH_MAX], exe[PATH_MAX], probe[PATH_MAX + 16], cmd[8192], json[16384];
@@ -349,6 +353,9 @@ int cmd_record(int argc, char **argv)
 		}
 		case OPT_DISABLE:
 			disable = true;
+			break;
+		case OPT_NO_LIBCALL:
+			libcall = false;
 			break;
 		case 'A':
 		case 'R': {
@@ -497,6 +504,14 @@ int cmd_record(int argc, char **argv)
 		setenv("FTRACE_RT_TRIGGER", trig, 1);
 	if (disable)
 		setenv("FTRACE_RT_TRACING_ON", "0", 1);
+	/* as uftrace: the executable's library calls too, unless --no-libcall */
+	if (!libcall)
+		setenv("FTRACE_RT_LIBCALL", "0", 1);
+	else if (!getenv("FTRACE_RT_LIBCALL"))
+		setenv("FTRACE_RT_LIBCALL", "1", 1);
+	/* every PLT slot bound before the runtime starts: libcall.c traces bound ones */
+	if (libcall && !getenv("LD_BIND_NOW"))
+		setenv("LD_BIND_NOW", "1", 1);
 	if (args)
 		setenv("FTRACE_RT_FUNCGRAPH_ARGS", args, 1);
 	if (rets)

@@ -23,6 +23,10 @@
 #define ARCH_R_RELATIVE	     R_X86_64_RELATIVE
 #define ARCH_PLT_HEADER_SIZE 16 /* .plt's first entry calls the resolver */
 #define ARCH_PLT_ENTRY_SIZE  16
+#define ARCH_R_JUMP_SLOT     R_X86_64_JUMP_SLOT
+#define ARCH_PLT_STUB_SIZE   X86_PLT_STUB_SIZE
+#define ARCH_PLT_STUB_ENTRY  X86_PLT_STUB_ENTRY
+#define ARCH_PLT_VFORK_SIZE  X86_PLT_VFORK_SIZE
 #define ARCH_CALL_BASE	     5			  /* rel32 counts from the end of the call */
 #define ARCH_CALL_REACH	     ((uintptr_t)1 << 31) /* +-2 GiB */
 #define ARCH_VENEER_SIZE     16 /* four per object: slot, lookup, slot_gpr, lookup_gpr */
@@ -39,12 +43,15 @@
 #define arch_init_site	     x86_64_init_site
 #define arch_plan_site	     x86_64_plan_site
 #define arch_veneer	     x86_64_veneer
+#define arch_plt_stub	     x86_64_plt_stub
+#define arch_plt_vfork_stub  x86_64_plt_vfork_stub
 
 /* verbs of arch/generic/ this arch provides itself (native.c and below) */
 #define ARCH_HAS_APPLY_STEP    1
 #define ARCH_HAS_FLUSH	       1
 #define ARCH_HAS_SYNC_FALLBACK 1
 #define ARCH_HAS_CYCLES	       1
+#define ARCH_HAS_PLT_STUB      1
 
 /* The I-cache is coherent with stores; the sync after each step serializes. */
 static inline void arch_flush(uintptr_t start, size_t len)

@@ -188,6 +188,97 @@ void x86_64_veneer(uint8_t *out, uint64_t at, uint64_t target)
 	memcpy(out + 8, &target, 8);
 }
 
+/*
+ * A PLT stub at @at (32-aligned), ARCH_PLT_STUB_SIZE bytes:
+ *
+ *	+0   .quad ops			the slot: what the trampoline dispatches to
+ *	+8   f3 0f 1e fa		endbr64 (the entry: the GOT points here, and
+ *					the PLT reaches it with an indirect jmp)
+ *	+12  ff 15 rel32		call *tramp(%rip): the slot trampoline; it
+ *					returns to +18, so its slot = (+18 - 13) & ~7 = +0
+ *	+18  3e ff 25 rel32		notrack jmp *real(%rip): the bound target
+ *	+25  cc x 7
+ *
+ * At +8 the stack is a traced function's at its entry (the caller's return
+ * address at the top), so function_graph hooks the call as it hooks any.
+ */
+void x86_64_plt_stub(uint8_t *out, uint64_t at, uint64_t ops, uint64_t tramp_word,
+		     uint64_t real_word)
+{
+	int32_t rel;
+
+	memset(out, 0xcc, X86_PLT_STUB_SIZE);
+	memcpy(out, &ops, 8);
+	memcpy(out + 8, (const uint8_t[]){0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0x15}, 6);
+	rel = (int32_t)(int64_t)(tramp_word - (at + 18));
+	memcpy(out + 14, &rel, 4);
+	memcpy(out + 18, (const uint8_t[]){0x3e, 0xff, 0x25}, 3);
+	rel = (int32_t)(int64_t)(real_word - (at + 25));
+	memcpy(out + 21, &rel, 4);
+}
+
+/*
+ * The stub for vfork (ARCH_PLT_VFORK_SIZE bytes at @at, entry at @at): the
+ * child runs with the parent's memory and this thread's TLS, so whatever it
+ * records would land in the parent's buffer and shadow stack. The stub sets
+ * @bit in the recursion guard (TLS at %fs:@guard) around vfork and clears it
+ * in the parent only; the child stays untraced until it execs or exits. The
+ * caller's return address waits in TLS (%fs:@saved), not on the stack the
+ * child shares:
+ *
+ *	+0   f3 0f 1e fa		endbr64
+ *	+4   41 5b			pop %r11		the return address
+ *	+6   64 4c 89 1c 25 d32		mov %r11, %fs:saved
+ *	+15  64 83 0c 25 d32 ib		orl $bit, %fs:guard
+ *	+24  ff 15 rel32		call *real(%rip)	vfork: returns twice
+ *	+30  85 c0			test %eax, %eax
+ *	+32  74 09			jz +43			the child keeps the guard
+ *	+34  64 83 24 25 d32 ib		andl $~bit, %fs:guard	the parent clears it
+ *	+43  64 4c 8b 1c 25 d32		mov %fs:saved, %r11
+ *	+52  3e 41 ff e3		notrack jmp *%r11
+ *	+56  cc x 8
+ *
+ * %r11 is a scratch register at any call; the stack is as the caller's call
+ * left it minus the return address, so vfork sees a normal call.
+ */
+void x86_64_plt_vfork_stub(uint8_t *out, uint64_t at, uint64_t real_word, int32_t guard,
+			   int32_t saved, uint8_t bit)
+{
+	int32_t rel = (int32_t)(int64_t)(real_word - (at + 30));
+	uint8_t *p = out;
+
+	memset(out, 0xcc, X86_PLT_VFORK_SIZE);
+#define PUT(...)                                    \
+	do {                                        \
+		const uint8_t b_[] = {__VA_ARGS__}; \
+		memcpy(p, b_, sizeof(b_));          \
+		p += sizeof(b_);                    \
+	} while (0)
+#define PUT32(v)                   \
+	do {                       \
+		int32_t v_ = (v);  \
+		memcpy(p, &v_, 4); \
+		p += 4;            \
+	} while (0)
+	PUT(0xf3, 0x0f, 0x1e, 0xfa, 0x41, 0x5b);
+	PUT(0x64, 0x4c, 0x89, 0x1c, 0x25);
+	PUT32(saved);
+	PUT(0x64, 0x83, 0x0c, 0x25);
+	PUT32(guard);
+	PUT(bit);
+	PUT(0xff, 0x15);
+	PUT32(rel);
+	PUT(0x85, 0xc0, 0x74, 0x09);
+	PUT(0x64, 0x83, 0x24, 0x25);
+	PUT32(guard);
+	PUT((uint8_t)~bit);
+	PUT(0x64, 0x4c, 0x8b, 0x1c, 0x25);
+	PUT32(saved);
+	PUT(0x3e, 0x41, 0xff, 0xe3);
+#undef PUT
+#undef PUT32
+}
+
 /* Count NOP bytes from @va, up to @max. */
 static size_t nop_bytes(const struct arch_scan_src *src, uint64_t va, size_t max)
 {

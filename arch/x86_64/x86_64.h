@@ -41,6 +41,13 @@ int x86_64_init_site(uint64_t site, const uint8_t *cur, struct arch_init *out);
 int x86_64_plan_site(struct arch_plan *p, uint64_t site, int from, uint64_t from_target, int to,
 		     uint64_t to_target);
 void x86_64_veneer(uint8_t *out, uint64_t at, uint64_t target);
+#define X86_PLT_STUB_SIZE  32
+#define X86_PLT_STUB_ENTRY 8
+#define X86_PLT_VFORK_SIZE 64
+void x86_64_plt_vfork_stub(uint8_t *out, uint64_t at, uint64_t real_word, int32_t guard,
+			   int32_t saved, uint8_t bit);
+void x86_64_plt_stub(uint8_t *out, uint64_t at, uint64_t ops, uint64_t tramp_word,
+		     uint64_t real_word);
 extern const struct arch_desc arch_desc_x86_64;
 
 #endif

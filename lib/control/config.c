@@ -2,9 +2,8 @@
 /*
  * Configuration from the environment (names fixed by the design):
  * FTRACE_RT_TRACER, FTRACE_RT_FILTER, FTRACE_RT_NOTRACE, FTRACE_RT_OUTPUT,
- * FTRACE_RT_BUFSIZE, FTRACE_RT_BUFFER_FULL (FTRACE_RT_VERBOSE is read at init). A bad value gives
- * one line naming the variable and the value, and the program runs on
- * untraced.
+ * FTRACE_RT_BUFSIZE, FTRACE_RT_BUFFER_FULL, FTRACE_RT_LIBCALL (FTRACE_RT_VERBOSE is read at init).
+ * A bad value gives one line naming the variable and the value, and the program runs on untraced.
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +15,7 @@
 #include "control.h"
 #include "gfilter.h"
 #include "init.h"
+#include "libcall.h"
 #include "log.h"
 #include "parse.h"
 #include "pattern.h"
@@ -152,6 +152,17 @@ int frt_config_start(void)
 			return -EINVAL;
 		}
 		frt_gf.enabled = v[0] == '1';
+	}
+	if (secure_getenv("FTRACE_RT_LIBCALL")) {
+		const char *v = secure_getenv("FTRACE_RT_LIBCALL");
+
+		if (strcmp(v, "0") && strcmp(v, "1")) {
+			frt_msg("FTRACE_RT_LIBCALL='%s' is not 0 or 1 (1: trace the executable's "
+				"library calls, malloc@plt...); not tracing",
+				v);
+			return -EINVAL;
+		}
+		frt_libcall_wanted = v[0] == '1';
 	}
 	if (secure_getenv("FTRACE_RT_TRIGGER")) {
 		ret = frt_gf_set_triggers(secure_getenv("FTRACE_RT_TRIGGER"), msg, sizeof(msg));

@@ -99,4 +99,27 @@ struct frt_elf_syms {
 int frt_elf_syms_read(int fd, struct frt_elf_syms *t);
 void frt_elf_syms_free(struct frt_elf_syms *t);
 
+/* One .rela.plt slot of an object: link-time addresses, the symbol it binds. */
+struct frt_elf_plt_slot {
+	uint64_t got;	  /* the GOT word the PLT entry jumps through */
+	uint64_t plt;	  /* the PLT entry (what the .sym file names NAME@plt) */
+	uint32_t name;	  /* offset into frt_elf_plt.names */
+	uint32_t version; /* offset of the version required ("GLIBC_2.2.5"), 0: none */
+};
+
+struct frt_elf_plt {
+	struct frt_elf_plt_slot *v; /* in .rela.plt order; IRELATIVE slots left out */
+	size_t n, cap;
+	char *names; /* starts with "" (offset 0) */
+	size_t names_len, names_cap;
+	uint64_t plt_lo, plt_hi; /* .plt and .plt.sec: where an unbound slot points */
+};
+
+/*
+ * Read the PLT slots of the ELF file open at @fd (relocation type @jump_slot):
+ * 0, or a negative errno; none found is not an error.
+ */
+int frt_elf_plt_read(int fd, unsigned int jump_slot, struct frt_elf_plt *p);
+void frt_elf_plt_free(struct frt_elf_plt *p);
+
 #endif

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <gelf.h>
+#include <stdbool.h>
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,67 +56,204 @@ static int cmp_sym_alias(const void *a, const void *b)
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
-/* The PLT entry of .rela.plt slot i: after a header in .plt, none in .plt.sec. */
-static int add_plt(Elf *elf, struct frt_elf_syms *t, uint64_t *end)
-{
-	Elf_Scn *scn = NULL, *rela = NULL;
-	GElf_Shdr sh, rsh = {0}, plt = {0}, sec = {0};
-	size_t shstr;
-	uint64_t base, ent;
+struct plt_layout {
+	Elf_Scn *rela; /* .rela.plt */
+	GElf_Shdr rsh;
+	Elf_Data *d, *dd; /* the relocations, their symbol table */
+	GElf_Shdr dsh;
+	uint64_t base, ent; /* PLT entry i is at base + i * ent */
+	uint64_t lo, hi;    /* .plt and .plt.sec */
+};
 
+/* The PLT entry of .rela.plt slot i: after a header in .plt, none in .plt.sec. */
+static bool plt_layout(Elf *elf, struct plt_layout *l)
+{
+	Elf_Scn *scn = NULL, *dyn;
+	GElf_Shdr sh, plt = {0}, sec = {0};
+	size_t shstr;
+
+	memset(l, 0, sizeof(*l));
 	if (elf_getshdrstrndx(elf, &shstr))
-		return 0;
+		return false;
 	while ((scn = elf_nextscn(elf, scn))) {
 		const char *name;
 
 		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstr, sh.sh_name)))
 			continue;
 		if (!strcmp(name, ".rela.plt") && sh.sh_type == SHT_RELA) {
-			rela = scn;
-			rsh = sh;
+			l->rela = scn;
+			l->rsh = sh;
 		} else if (!strcmp(name, ".plt")) {
 			plt = sh;
 		} else if (!strcmp(name, ".plt.sec")) {
 			sec = sh;
 		}
 	}
-	if (!rela || !rsh.sh_entsize || (!plt.sh_size && !sec.sh_size))
-		return 0;
+	if (!l->rela || !l->rsh.sh_entsize || (!plt.sh_size && !sec.sh_size))
+		return false;
 	if (sec.sh_size) {
-		base = sec.sh_addr;
-		ent = sec.sh_entsize ? sec.sh_entsize : ARCH_PLT_ENTRY_SIZE;
+		l->base = sec.sh_addr;
+		l->ent = sec.sh_entsize ? sec.sh_entsize : ARCH_PLT_ENTRY_SIZE;
 	} else {
-		base = plt.sh_addr + ARCH_PLT_HEADER_SIZE;
-		ent = ARCH_PLT_ENTRY_SIZE;
+		l->base = plt.sh_addr + ARCH_PLT_HEADER_SIZE;
+		l->ent = ARCH_PLT_ENTRY_SIZE;
 	}
+	l->lo = plt.sh_size ? plt.sh_addr : sec.sh_addr;
+	l->hi = plt.sh_size ? plt.sh_addr + plt.sh_size : sec.sh_addr + sec.sh_size;
+	if (sec.sh_size && plt.sh_size) {
+		if (sec.sh_addr < l->lo)
+			l->lo = sec.sh_addr;
+		if (sec.sh_addr + sec.sh_size > l->hi)
+			l->hi = sec.sh_addr + sec.sh_size;
+	}
+	l->d = elf_getdata(l->rela, NULL);
+	dyn = elf_getscn(elf, l->rsh.sh_link);
+	l->dd = dyn && gelf_getshdr(dyn, &l->dsh) ? elf_getdata(dyn, NULL) : NULL;
+	return l->d && l->dd;
+}
 
-	Elf_Data *d = elf_getdata(rela, NULL);
-	Elf_Scn *dyn = elf_getscn(elf, rsh.sh_link);
-	GElf_Shdr dsh;
-	Elf_Data *dd = dyn && gelf_getshdr(dyn, &dsh) ? elf_getdata(dyn, NULL) : NULL;
-	size_t n = rsh.sh_size / rsh.sh_entsize;
+static int add_plt(Elf *elf, struct frt_elf_syms *t, uint64_t *end)
+{
+	struct plt_layout l;
+	size_t n;
 
-	if (!d || !dd)
+	if (!plt_layout(elf, &l))
 		return 0;
+	n = l.rsh.sh_size / l.rsh.sh_entsize;
 	for (size_t i = 0; i < n; i++) {
 		GElf_Rela r;
 		GElf_Sym s;
 		const char *name;
 		int ret;
 
-		if (!gelf_getrela(d, (int)i, &r))
+		if (!gelf_getrela(l.d, (int)i, &r))
 			break;
-		if (!GELF_R_SYM(r.r_info) || !gelf_getsym(dd, (int)GELF_R_SYM(r.r_info), &s))
+		if (!GELF_R_SYM(r.r_info) || !gelf_getsym(l.dd, (int)GELF_R_SYM(r.r_info), &s))
 			continue; /* IRELATIVE: a slot without a name */
-		name = elf_strptr(elf, dsh.sh_link, s.st_name);
+		name = elf_strptr(elf, l.dsh.sh_link, s.st_name);
 		if (!name || !*name)
 			continue;
-		ret = add(t, base + i * ent, 'P', name);
+		ret = add(t, l.base + i * l.ent, 'P', name);
 		if (ret)
 			return ret;
-		*end = base + (i + 1) * ent;
+		*end = l.base + (i + 1) * l.ent;
 	}
 	return 0;
+}
+
+static int plt_name(struct frt_elf_plt *p, const char *s, uint32_t *off)
+{
+	size_t len = strlen(s) + 1;
+
+	if (frt_grow((void **)&p->names, &p->names_cap, p->names_len + len, 1))
+		return -ENOMEM;
+	*off = (uint32_t)p->names_len;
+	memcpy(p->names + p->names_len, s, len);
+	p->names_len += len;
+	return 0;
+}
+
+/* The version a dynamic symbol's reference requires (.gnu.version_r), or NULL. */
+static const char *needed_version(Elf *elf, size_t symidx)
+{
+	Elf_Scn *scn = NULL, *vs = NULL, *vn = NULL;
+	GElf_Shdr sh, vnsh = {0};
+	GElf_Versym ver;
+	Elf_Data *d;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_GNU_versym)
+			vs = scn;
+		else if (sh.sh_type == SHT_GNU_verneed)
+			vn = scn, vnsh = sh;
+	}
+	if (!vs || !vn || !(d = elf_getdata(vs, NULL)) || !gelf_getversym(d, (int)symidx, &ver))
+		return NULL;
+	ver &= 0x7fff;
+	if (ver < 2 || !(d = elf_getdata(vn, NULL)))
+		return NULL;
+	for (size_t off = 0, k = 0; k < vnsh.sh_info; k++) {
+		GElf_Verneed need;
+		size_t aoff;
+
+		if (!gelf_getverneed(d, (int)off, &need))
+			return NULL;
+		aoff = off + need.vn_aux;
+		for (unsigned int j = 0; j < need.vn_cnt; j++) {
+			GElf_Vernaux aux;
+
+			if (!gelf_getvernaux(d, (int)aoff, &aux))
+				return NULL;
+			if (aux.vna_other == ver)
+				return elf_strptr(elf, vnsh.sh_link, aux.vna_name);
+			if (!aux.vna_next)
+				break;
+			aoff += aux.vna_next;
+		}
+		if (!need.vn_next)
+			break;
+		off += need.vn_next;
+	}
+	return NULL;
+}
+
+int frt_elf_plt_read(int fd, unsigned int jump_slot, struct frt_elf_plt *p)
+{
+	struct plt_layout l;
+	Elf *elf;
+	int ret = 0;
+	uint32_t empty;
+
+	memset(p, 0, sizeof(*p));
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return -EINVAL;
+	ret = plt_name(p, "", &empty);
+	if (!ret && plt_layout(elf, &l)) {
+		size_t n = l.rsh.sh_size / l.rsh.sh_entsize;
+
+		p->plt_lo = l.lo;
+		p->plt_hi = l.hi;
+		for (size_t i = 0; i < n && !ret; i++) {
+			struct frt_elf_plt_slot slot = {0};
+			const char *name, *ver;
+			GElf_Rela r;
+			GElf_Sym s;
+
+			if (!gelf_getrela(l.d, (int)i, &r))
+				break;
+			if (GELF_R_TYPE(r.r_info) != jump_slot || !GELF_R_SYM(r.r_info) ||
+			    !gelf_getsym(l.dd, (int)GELF_R_SYM(r.r_info), &s))
+				continue;
+			name = elf_strptr(elf, l.dsh.sh_link, s.st_name);
+			if (!name || !*name)
+				continue;
+			ver = needed_version(elf, GELF_R_SYM(r.r_info));
+			slot.got = r.r_offset;
+			slot.plt = l.base + i * l.ent;
+			ret = plt_name(p, name, &slot.name);
+			if (!ret && ver)
+				ret = plt_name(p, ver, &slot.version);
+			if (!ret && frt_grow((void **)&p->v, &p->cap, p->n + 1, sizeof(*p->v)))
+				ret = -ENOMEM;
+			if (!ret)
+				p->v[p->n++] = slot;
+		}
+	}
+	elf_end(elf);
+	if (ret)
+		frt_elf_plt_free(p);
+	return ret;
+}
+
+void frt_elf_plt_free(struct frt_elf_plt *p)
+{
+	frt_free(p->v);
+	frt_free(p->names);
+	memset(p, 0, sizeof(*p));
 }
 
 static int add_funcs(Elf *elf, struct frt_elf_syms *t, uint64_t *end)

@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "gfilter.h"
+#include "libcall.h"
 #include "log.h"
 #include "objects.h"
 #include "ops.h"
@@ -110,6 +111,16 @@ static int arm(char *msg, size_t msglen)
 	if (ret) {
 		ftrace_rt_unregister_ops(&tracer_ops); /* drops the filter state */
 	} else {
+		if (frt_libcall_wanted) {
+			char why[256];
+
+			/* the tracer runs without them if they cannot be had */
+			/* not on this arch yet: said only when asked (record asks by default) */
+			if (frt_libcall_attach(&tracer_ops, why, sizeof(why)) == -ENOSYS)
+				frt_info(1, "%s", why);
+			else if (why[0])
+				frt_msg("%s", why);
+		}
 		struct ftrace_rt_stats st;
 
 		ftrace_rt_get_stats(&st);
@@ -130,6 +141,7 @@ int frt_tracer_set(int kind, const char *filter, const char *notrace, char *msg,
 	if (msg && msglen)
 		msg[0] = 0;
 	if (registered) {
+		frt_libcall_detach();
 		ret = ftrace_rt_unregister_ops(&tracer_ops);
 		if (ret)
 			return ret;
@@ -162,6 +174,7 @@ int frt_tracer_enable(bool on)
 		return 0;
 	if (on)
 		return arm(NULL, 0);
+	frt_libcall_detach();
 	if (ftrace_rt_unregister_ops(&tracer_ops) == 0)
 		registered = false;
 	return registered ? -EBUSY : 0;
@@ -193,6 +206,11 @@ static void summary(int kind, unsigned long sites, bool fatal, const char *end)
 			" (%lu calls nested deeper than the shadow stack's %u frames were "
 			"not hooked: raise FTRACE_RT_MAX_STACK, record --max-stack)",
 			overflow, frt_shadow_max);
+	if (frt_libcall_count() && n < sizeof(extra))
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+				      "; %lu library functions the executable calls through its "
+				      "PLT (NAME@plt) too",
+				      frt_libcall_count());
 	if (u.threads_without_buffers && n < sizeof(extra))
 		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
 				      "; %lu threads got no buffer: %lu calls not recorded",
