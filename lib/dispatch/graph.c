@@ -565,7 +565,8 @@ static bool same_stack(uintptr_t lower, uintptr_t upper, struct frt_alt_stack *a
  * Before a new frame at @loc: end the frames the rules above find gone.
  * False if the shadow stack is full (the call is not hooked: counted).
  */
-static bool push_prepare(struct frt_thread *t, uintptr_t loc, const uintptr_t *ra, uint64_t now)
+static __attribute__((noinline)) bool push_prepare(struct frt_thread *t, uintptr_t loc,
+						   const uintptr_t *ra, uint64_t now)
 {
 	struct frt_alt_stack alt;
 	struct frt_shadow *s;
@@ -609,7 +610,11 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	uint8_t gflags = 0;
 	int fdepth;
 
-	if (!push_prepare(t, loc, ra, now))
+	/* push_prepare() has nothing to end when the top frame is the caller's
+	 * (above this call's slot): its loop would stop at once */
+	if (unlikely((t->depth && t->shadow[t->depth - 1].loc <= loc) ||
+		     t->depth >= t->shadow_max) &&
+	    !push_prepare(t, loc, ra, now))
 		return;
 
 	/*
@@ -654,26 +659,27 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		t->out_count++;
 	t->fdepth--;
 	s = &t->shadow[t->depth];
-	s->fdepth = fdepth;
-	s->gflags = gflags;
-	s->norecord = t->out_count ||
-		      (!t->in_count && __atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED));
+	/* in the order of the fields: neighbouring stores merge into whole words */
 	s->loc = loc;
 	s->ret = *ra;
 	s->ip = ip;
 	s->start = now;
 	s->child = 0;
+	s->recorded = 0;
+	s->unhooked = FRT_HOOKED;
 	/* the format's depth has 10 bits: deeper calls are recorded at its maximum */
 	s->depth = t->rdepth < FRT_MAX_DEPTH ? t->rdepth : FRT_MAX_DEPTH;
-	s->unhooked = FRT_HOOKED;
+	s->norecord = t->out_count ||
+		      (!t->in_count && __atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED));
 	s->held = 0;
-	s->recorded = 0;
-	s->prof = 0;
-	s->has_ret = 0;
-	s->aoff = t->hargs_top;
-	s->alen = 0;
-	s->guser = 0;
 	s->off = 0;
+	s->gflags = gflags;
+	s->fdepth = fdepth;
+	s->has_ret = 0;
+	s->alen = 0;
+	s->aoff = t->hargs_top;
+	s->guser = 0;
+	s->prof = 0;
 	s->rbelow = 0;
 	if (!s->norecord && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
 		s->off = 1; /* not recorded and, as in uftrace, not counted in the depth */
@@ -723,6 +729,33 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 	 * the hooked function's entry passed the same probe at the same depth */
 	frt_stack_probe(loc);
 	frt_in_callback |= 1;
+	/*
+	 * The common case, without copying the entry or calling leave_ret():
+	 * the top entry's frame returns, not inside a callback, a frame of the
+	 * built-in function_graph tracer whose entry was written and whose
+	 * return value is not asked for. Same steps, same order as the loop
+	 * below and leave_ret(): the address back into its slot, the pop, the
+	 * filters' state, the EXIT record, the held arguments' mark. Nothing
+	 * can push onto the shadow stack meanwhile (the guard is set), so the
+	 * popped entry is read in place.
+	 */
+	if (likely(t && t->depth)) {
+		struct frt_shadow *s = &t->shadow[t->depth - 1];
+
+		if (likely(s->loc == loc && !(nested & 1) && !s->guser && !s->norecord && !s->off &&
+			   s->recorded && !s->has_ret && frt_tracer_kind == FRT_TRACER_GRAPH &&
+			   __atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED))) {
+			uintptr_t ret = s->ret;
+
+			arch_graph_ret_restore(loc, ret);
+			t->depth--;
+			gf_pop(t, s);
+			frt_rec_put(t, FRT_REC_EXIT, s->depth, s->ip, now);
+			t->hargs_top = s->aoff;
+			frt_in_callback = nested;
+			return ret;
+		}
+	}
 	for (unsigned int i = t ? t->depth : 0; i-- > 0;) {
 		struct frt_shadow s;
 
