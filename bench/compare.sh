@@ -1,7 +1,7 @@
 #!/bin/bash
 # Per-call cost of two revisions side by side, measured in one run:
 #
-#   bench/compare.sh REV_A REV_B [ROUNDS]
+#   [CASES=REGEX] bench/compare.sh REV_A REV_B [ROUNDS]
 #
 # Builds each revision's libftrace_rt.so in a temporary worktree (buildtype
 # debugoptimized, as a user gets it), builds bench/percall.c against each
@@ -60,6 +60,12 @@ cases=(
 	"function_graph: gcc layout|percall-gcc|plain|graph"
 	"function_graph chain -c, default settings|percall-gcc|plain|graphc"
 )
+# CASES=REGEX keeps only the cases whose name matches (e.g. CASES=function_graph)
+if [ -n "${CASES:-}" ]; then
+	kept=()
+	for c in "${cases[@]}"; do [[ ${c%%|*} =~ $CASES ]] && kept+=("$c"); done
+	cases=("${kept[@]}")
+fi
 run1() { # run1 DIR CASE -> ns
 	local d=$1 prog mode env
 	IFS='|' read -r _ prog mode env <<<"$2"
@@ -102,7 +108,7 @@ for i in "${!cases[@]}"; do
 		"$hib" "$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.3f", b / a }')"
 done
 for s in A B; do
-	[ -f "$tmp/lost-$s" ] && echo "function_graph chain: events lost per run, $s: $(sort -g "$tmp/lost-$s" | uniq -c | awk '{printf "%s%s x%s", NR > 1 ? ", " : "", $2, $1}')"
+	[ -f "$tmp/lost-$s" ] && echo "function_graph chain: events lost per run, $s: $(sort -g "$tmp/lost-$s" | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1}')"
 done
 
 # the dispatch hot path's instructions: the C dispatchers and the gpr trampoline
