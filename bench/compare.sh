@@ -1,7 +1,7 @@
 #!/bin/bash
 # Per-call cost of two revisions side by side, measured in one run:
 #
-#   bench/compare.sh REV_A REV_B [ROUNDS]
+#   [CASES=REGEX] bench/compare.sh REV_A REV_B [ROUNDS]
 #
 # Builds each revision's libftrace_rt.so in a temporary worktree (buildtype
 # debugoptimized, as a user gets it), builds bench/percall.c against each
@@ -58,7 +58,14 @@ cases=(
 	"empty callback, NO_VECTOR: gcc|percall-gcc|emptynv|"
 	"empty callback, NO_VECTOR: clang|percall-clang|emptynv|"
 	"function_graph: gcc layout|percall-gcc|plain|graph"
+	"function_graph chain -c, default settings|percall-gcc|plain|graphc"
 )
+# CASES=REGEX keeps only the cases whose name matches (e.g. CASES=function_graph)
+if [ -n "${CASES:-}" ]; then
+	kept=()
+	for c in "${cases[@]}"; do [[ ${c%%|*} =~ $CASES ]] && kept+=("$c"); done
+	cases=("${kept[@]}")
+fi
 run1() { # run1 DIR CASE -> ns
 	local d=$1 prog mode env
 	IFS='|' read -r _ prog mode env <<<"$2"
@@ -66,6 +73,13 @@ run1() { # run1 DIR CASE -> ns
 		FTRACE_RT_TRACER=function_graph FTRACE_RT_FILTER=tiny FTRACE_RT_OUTPUT=$shm/g.data \
 			FTRACE_RT_BUFSIZE=64M "$d/$prog" plain -n "$TN" -r "$R" 2>/dev/null | awk '{print $1}'
 		rm -rf "$shm/g.data"
+	elif [ "$env" = graphc ]; then
+		# as bench/run.sh --only=chain: default buffer and BUFFER_FULL, data on disk;
+		# the events each run lost go to lost-DIR (must stay 0)
+		FTRACE_RT_TRACER=function_graph FTRACE_RT_FILTER=tiny FTRACE_RT_OUTPUT=$tmp/gc.data \
+			"$d/$prog" plain -c -n "$TN" -r "$R" 2>"$tmp/gc.log" | awk '{print $1}'
+		sed -n 's/.* \([0-9]*\) lost.*/\1/p' "$tmp/gc.log" | tail -1 >>"$tmp/lost-${d##*/}"
+		rm -rf "$tmp/gc.data"
 	else
 		"$d/$prog" "$mode" -n "$N" -r "$R" | awk '{print $1}'
 	fi
@@ -92,6 +106,9 @@ for i in "${!cases[@]}"; do
 	read -r mb lob hib <<<"$(stat "$tmp/res-B-$i")"
 	printf '%-36s %8s [%5s-%5s] %8s [%5s-%5s] %7s\n' "$name" "$ma" "$loa" "$hia" "$mb" "$lob" \
 		"$hib" "$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.3f", b / a }')"
+done
+for s in A B; do
+	[ -f "$tmp/lost-$s" ] && echo "function_graph chain: events lost per run, $s: $(sort -g "$tmp/lost-$s" | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1}')"
 done
 
 # the dispatch hot path's instructions: the C dispatchers and the gpr trampoline

@@ -49,16 +49,28 @@ void frt_function_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt
 	frt_rec_put(t, FRT_REC_EXIT, 0, ip, now);
 }
 
-void frt_graph_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
-		  struct ftrace_rt_regs *regs)
+static __attribute__((noinline)) void graph_cb_any(unsigned long ip, struct ftrace_rt_regs *regs)
 {
 	struct frt_thread *t = frt_thread_self();
-	(void)parent_ip, (void)op;
 
 	if (t)
 		frt_fgraph_entry(t, ip, regs, true);
 	else
 		frt_count_unrecorded();
+}
+
+void frt_graph_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,
+		  struct ftrace_rt_regs *regs)
+{
+	struct frt_thread *t = frt_self;
+	(void)parent_ip, (void)op;
+
+	/* frt_thread_self()'s common case here, the rest in graph_cb_any(): tail calls
+	 * only, so no register is saved on the way */
+	if (likely(t && !t->dead))
+		frt_fgraph_entry(t, ip, regs, true);
+	else
+		graph_cb_any(ip, regs);
 }
 
 void frt_profile_cb(unsigned long ip, unsigned long parent_ip, struct ftrace_rt_ops *op,

@@ -565,7 +565,8 @@ static bool same_stack(uintptr_t lower, uintptr_t upper, struct frt_alt_stack *a
  * Before a new frame at @loc: end the frames the rules above find gone.
  * False if the shadow stack is full (the call is not hooked: counted).
  */
-static bool push_prepare(struct frt_thread *t, uintptr_t loc, const uintptr_t *ra, uint64_t now)
+static __attribute__((noinline)) bool push_prepare(struct frt_thread *t, uintptr_t loc,
+						   const uintptr_t *ra, uint64_t now)
 {
 	struct frt_alt_stack alt;
 	struct frt_shadow *s;
@@ -598,18 +599,23 @@ static bool push_prepare(struct frt_thread *t, uintptr_t loc, const uintptr_t *r
 	return true;
 }
 
-void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_regs *regs,
-		      bool record)
+/* A traced call's entry at @now, in general (frt_fgraph_entry has the common case). */
+static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, unsigned long ip,
+						       struct ftrace_rt_regs *regs, bool record,
+						       uint64_t now)
 {
 	uintptr_t loc = arch_regs_sp(regs);
 	uintptr_t *ra = arch_regs_ret(regs);
-	uint64_t now = frt_clock_raw();
 	const struct frt_gf_trig *trig;
 	struct frt_shadow *s;
 	uint8_t gflags = 0;
 	int fdepth;
 
-	if (!push_prepare(t, loc, ra, now))
+	/* push_prepare() has nothing to end when the top frame is the caller's
+	 * (above this call's slot): its loop would stop at once */
+	if (unlikely((t->depth && t->shadow[t->depth - 1].loc <= loc) ||
+		     t->depth >= t->shadow_max) &&
+	    !push_prepare(t, loc, ra, now))
 		return;
 
 	/*
@@ -654,26 +660,27 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		t->out_count++;
 	t->fdepth--;
 	s = &t->shadow[t->depth];
-	s->fdepth = fdepth;
-	s->gflags = gflags;
-	s->norecord = t->out_count ||
-		      (!t->in_count && __atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED));
+	/* in the order of the fields: neighbouring stores merge into whole words */
 	s->loc = loc;
 	s->ret = *ra;
 	s->ip = ip;
 	s->start = now;
 	s->child = 0;
+	s->recorded = 0;
+	s->unhooked = FRT_HOOKED;
 	/* the format's depth has 10 bits: deeper calls are recorded at its maximum */
 	s->depth = t->rdepth < FRT_MAX_DEPTH ? t->rdepth : FRT_MAX_DEPTH;
-	s->unhooked = FRT_HOOKED;
+	s->norecord = t->out_count ||
+		      (!t->in_count && __atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED));
 	s->held = 0;
-	s->recorded = 0;
-	s->prof = 0;
-	s->has_ret = 0;
-	s->aoff = t->hargs_top;
-	s->alen = 0;
-	s->guser = 0;
 	s->off = 0;
+	s->gflags = gflags;
+	s->fdepth = fdepth;
+	s->has_ret = 0;
+	s->alen = 0;
+	s->aoff = t->hargs_top;
+	s->guser = 0;
+	s->prof = 0;
 	s->rbelow = 0;
 	if (!s->norecord && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
 		s->off = 1; /* not recorded and, as in uftrace, not counted in the depth */
@@ -704,25 +711,82 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	*ra = frt_tramps.ret;
 }
 
-/*
- * Called by the return hook with the stack pointer just after the hooked
- * return. The real return address goes back into its slot before the entry is
- * popped: the hook's CFI reads it there, so an unwinder that interrupts the
- * hook (a signal handler calling backtrace()) sees the real caller at every
- * instruction.
- */
-uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
+/* ... where the clock is not the cycle counter (a call: kept off the common path) */
+static __attribute__((noinline)) void fgraph_entry_clock(struct frt_thread *t, unsigned long ip,
+							 struct ftrace_rt_regs *regs, bool record)
 {
-	uint64_t fpret = arch_fp_retval_live(); /* before anything may change that register */
-	struct frt_thread *t = frt_self;
-	uintptr_t loc = arch_graph_ret_key(sp);
-	uint64_t now = frt_clock_raw();
-	int nested = frt_in_callback;
+	fgraph_entry_any(t, ip, regs, record, frt_clock_raw());
+}
 
-	/* as in the dispatcher: an overflow faults here, before the shadow stack changes;
-	 * the hooked function's entry passed the same probe at the same depth */
-	frt_stack_probe(loc);
-	frt_in_callback |= 1;
+/*
+ * A traced call's entry. The common case is handled here with no call (so
+ * with no register saved): the cycle counter, nothing for push_prepare() to
+ * end, room on the shadow stack, the built-in function_graph tracer with no
+ * graph filter, depth limit, threshold or argument to record, tracing on,
+ * room in the buffer. Each check only reads (the dispatcher's guard is set:
+ * nothing else runs on this thread's state meanwhile), so when one fails,
+ * fgraph_entry_any() does all of it as before; when none does, the steps
+ * below are those fgraph_entry_any() would take, in its order.
+ */
+void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_regs *regs,
+		      bool record)
+{
+	uintptr_t loc = arch_regs_sp(regs);
+	uintptr_t *ra = arch_regs_ret(regs);
+	struct frt_shadow *s;
+	uint64_t now;
+	int fdepth;
+
+	if (unlikely(!frt_clock_cycles))
+		return fgraph_entry_clock(t, ip, regs, record);
+	now = arch_cycles();
+	fdepth = t->fdepth;
+	if (unlikely(!record || (t->depth && t->shadow[t->depth - 1].loc <= loc) ||
+		     t->depth >= t->shadow_max ||
+		     t->gf_gen != __atomic_load_n(&frt_gf.gen, __ATOMIC_ACQUIRE) || t->out_count ||
+		     __atomic_load_n(&frt_gf.table, __ATOMIC_ACQUIRE) ||
+		     __atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED) || fdepth <= 0 ||
+		     !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED) ||
+		     __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED) || !frt_rec_room(t)))
+		return fgraph_entry_any(t, ip, regs, record, now);
+	t->fdepth = fdepth - 1;
+	s = &t->shadow[t->depth];
+	s->loc = loc;
+	s->ret = *ra;
+	s->ip = ip;
+	s->start = now;
+	s->child = 0;
+	s->recorded = 1;
+	s->unhooked = FRT_HOOKED;
+	s->depth = t->rdepth < FRT_MAX_DEPTH ? t->rdepth : FRT_MAX_DEPTH;
+	s->norecord = 0;
+	s->held = 0;
+	s->off = 0;
+	s->gflags = 0;
+	s->fdepth = fdepth;
+	s->has_ret = 0;
+	s->alen = 0;
+	s->aoff = t->hargs_top;
+	s->guser = 0;
+	s->prof = 0;
+	s->rbelow = 0;
+	t->rdepth++;
+	frt_rec_write(t, FRT_REC_ENTRY, s->depth, ip, now);
+	t->depth++;
+	t->all_unhooked = false;
+	*ra = frt_tramps.ret;
+}
+
+/*
+ * The return through the hook once the guard is set (@nested: the guard's
+ * value before), in general: the entry of the slot @loc, wherever it is on
+ * the shadow stack or in the graveyard.
+ */
+static __attribute__((noinline)) uintptr_t graph_return_any(struct frt_thread *t, uintptr_t loc,
+							    uint64_t now, int nested,
+							    struct ftrace_rt_regs *regs,
+							    uint64_t fpret)
+{
 	for (unsigned int i = t ? t->depth : 0; i-- > 0;) {
 		struct frt_shadow s;
 
@@ -766,6 +830,74 @@ uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
 		"(corrupt runtime state); stopping rather than return to an unknown address",
 		(unsigned long)loc, t ? t->tid : -1);
 	abort();
+}
+
+/* frt_graph_return() where the clock is not the cycle counter: each step as there */
+static __attribute__((noinline)) uintptr_t
+graph_return_clock(uintptr_t sp, struct ftrace_rt_regs *regs, uint64_t fpret)
+{
+	struct frt_thread *t = frt_self;
+	uintptr_t loc = arch_graph_ret_key(sp);
+	uint64_t now = frt_clock_raw();
+	int nested = frt_in_callback;
+
+	frt_stack_probe(loc);
+	frt_in_callback |= 1;
+	return graph_return_any(t, loc, now, nested, regs, fpret);
+}
+
+/*
+ * Called by the return hook with the stack pointer just after the hooked
+ * return. The real return address goes back into its slot before the entry is
+ * popped: the hook's CFI reads it there, so an unwinder that interrupts the
+ * hook (a signal handler calling backtrace()) sees the real caller at every
+ * instruction.
+ *
+ * The common case is handled here with no call at all (so with no register
+ * saved): the top entry's frame returns, not inside a callback, a frame of
+ * the built-in function_graph tracer whose entry was written, whose return
+ * value is not asked for, with room in the buffer. Same steps, same order as
+ * graph_return_any() and leave_ret(): the clock, the stack probe, the guard,
+ * the address back into its slot, the pop, the filters' state, the EXIT
+ * record, the held arguments' mark, the guard back. The checks come after
+ * the guard is set: a signal handler's traced calls cannot change the
+ * shadow stack or the buffer under them. Nothing pushes onto the shadow
+ * stack meanwhile, so the popped entry is read in place, not copied.
+ */
+uintptr_t frt_graph_return(uintptr_t sp, struct ftrace_rt_regs *regs)
+{
+	uint64_t fpret = arch_fp_retval_live(); /* before anything may change that register */
+	struct frt_thread *t;
+	struct frt_shadow *s;
+	uintptr_t loc, ret;
+	uint64_t now;
+	int nested;
+
+	if (unlikely(!frt_clock_cycles))
+		return graph_return_clock(sp, regs, fpret);
+	t = frt_self;
+	loc = arch_graph_ret_key(sp);
+	now = arch_cycles();
+	nested = frt_in_callback;
+	/* as in the dispatcher: an overflow faults here, before the shadow stack changes;
+	 * the hooked function's entry passed the same probe at the same depth */
+	frt_stack_probe(loc);
+	frt_in_callback |= 1;
+	if (unlikely(!t || !t->depth))
+		return graph_return_any(t, loc, now, nested, regs, fpret);
+	s = &t->shadow[t->depth - 1];
+	if (unlikely(s->loc != loc || (nested & 1) || s->guser || s->norecord || s->off ||
+		     !s->recorded || s->has_ret || frt_tracer_kind != FRT_TRACER_GRAPH ||
+		     !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED) || !frt_rec_room(t)))
+		return graph_return_any(t, loc, now, nested, regs, fpret);
+	ret = s->ret;
+	arch_graph_ret_restore(loc, ret);
+	t->depth--;
+	gf_pop(t, s);
+	frt_rec_write(t, FRT_REC_EXIT, s->depth, s->ip, now);
+	t->hargs_top = s->aoff;
+	frt_in_callback = nested;
+	return ret;
 }
 
 /* for lib/trace/fgraph.c's unwinder and exit paths (graph.h) */

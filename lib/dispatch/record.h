@@ -66,6 +66,24 @@ void frt_rec_commit(struct frt_thread *t, unsigned int type, unsigned int depth,
 /* a call not recorded: counted by cause (struct frt_unrecorded) */
 void frt_count_unrecorded(void) FRT_HIDDEN;
 
+/* frt_rec_put() writes the record at once, with no call: room and no LOST record owed */
+static inline bool frt_rec_room(const struct frt_thread *t)
+{
+	return t->pos < t->cap && !t->lost_pending;
+}
+
+/* Append one record where frt_rec_room() said there is room. */
+static inline void frt_rec_write(struct frt_thread *t, unsigned int type, unsigned int depth,
+				 uint64_t addr, uint64_t time)
+{
+	struct frt_rec *r = &t->wchunk[t->pos];
+
+	r->time = time;
+	r->word = frt_rec_word(type, depth, addr);
+	t->events++;
+	__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
+}
+
 /* Append one record; false if it was dropped (counted). Single writer: this thread. */
 static inline bool frt_rec_put(struct frt_thread *t, unsigned int type, unsigned int depth,
 			       uint64_t addr, uint64_t time)
@@ -97,11 +115,7 @@ static inline bool frt_rec_put(struct frt_thread *t, unsigned int type, unsigned
 			__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
 		}
 	}
-	r = &t->wchunk[t->pos];
-	r->time = time;
-	r->word = frt_rec_word(type, depth, addr);
-	t->events++;
-	__atomic_store_n(&t->pos, t->pos + 1, __ATOMIC_RELEASE);
+	frt_rec_write(t, type, depth, addr, time);
 	return true;
 }
 
