@@ -101,6 +101,27 @@ static const char *const untraced[] = {
 };
 
 static pthread_mutex_t lc_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t lc_once = PTHREAD_ONCE_INIT;
+
+/*
+ * fork() waits for an attach or detach in progress: a child must neither
+ * inherit lc_lock held (its next detach would hang) nor GOT pages left
+ * writable in the middle of set_gots().
+ */
+static void lc_prepare(void)
+{
+	pthread_mutex_lock(&lc_lock);
+}
+
+static void lc_release(void)
+{
+	pthread_mutex_unlock(&lc_lock);
+}
+
+static void lc_atfork(void)
+{
+	pthread_atfork(lc_prepare, lc_release, lc_release);
+}
 static struct {
 	bool built;
 	int error; /* of the build: given again to each attach */
@@ -111,6 +132,7 @@ static struct {
 	uintptr_t *stub_entry;
 	size_t n;
 	uintptr_t relro_lo, relro_hi; /* pages the loader made read-only */
+	uintptr_t plt_lo, plt_hi;     /* the PLT: where an unbound GOT word points */
 	bool attached;
 	unsigned long unbound; /* slots the loader had not bound: not traced */
 } lc;
@@ -191,6 +213,8 @@ static int build(void)
 	if (ret)
 		return fail(ret, "cannot read the executable's PLT: %s", strerror(-ret));
 	lc.relro_lo = m.relro_lo;
+	lc.plt_lo = m.bias + p.plt_lo;
+	lc.plt_hi = m.bias + p.plt_hi;
 	lc.relro_hi = m.relro_hi;
 	/* vfork and __vfork take ARCH_PLT_VFORK_SIZE each */
 	stub_bytes = round_page(p.n * ARCH_PLT_STUB_SIZE + 2 * ARCH_PLT_VFORK_SIZE);
@@ -282,9 +306,26 @@ static int set_gots(bool on)
 			return -errno;
 		prot = true;
 	}
-	for (size_t i = 0; i < lc.n; i++)
-		__atomic_store_n(lc.got[i], on ? lc.stub_entry[i] : lc.data[i].real,
-				 __ATOMIC_RELEASE);
+	/*
+	 * A word someone else rewrote since (the program, an audit module's
+	 * la_symbind, another hooker) is theirs: attaching takes its value as
+	 * the target, detaching leaves it alone. data[i].real is a word a stub
+	 * jumps through: one aligned store, old or new target alike valid.
+	 */
+	for (size_t i = 0; i < lc.n; i++) {
+		uintptr_t cur = __atomic_load_n(lc.got[i], __ATOMIC_ACQUIRE);
+
+		if (on) {
+			if (cur != lc.stub_entry[i] && (cur < lc.plt_lo || cur >= lc.plt_hi))
+				__atomic_store_n(&lc.data[i].real, cur, __ATOMIC_RELEASE);
+			__atomic_store_n(lc.got[i], lc.stub_entry[i], __ATOMIC_RELEASE);
+		} else {
+			uintptr_t stub = lc.stub_entry[i];
+
+			__atomic_compare_exchange_n(lc.got[i], &stub, lc.data[i].real, false,
+						    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+		}
+	}
 	if (prot && mprotect((void *)lo, hi - lo, PROT_READ))
 		frt_msg("library calls: cannot make the GOT read-only again: %s", strerror(errno));
 	return 0;
@@ -296,6 +337,7 @@ int frt_libcall_attach(struct ftrace_rt_ops *target, char *msg, size_t msglen)
 
 	if (msg && msglen)
 		msg[0] = 0;
+	pthread_once(&lc_once, lc_atfork);
 	pthread_mutex_lock(&lc_lock);
 	if (!lc.built)
 		build();

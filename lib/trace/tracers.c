@@ -143,8 +143,12 @@ int frt_tracer_set(int kind, const char *filter, const char *notrace, char *msg,
 	if (registered) {
 		frt_libcall_detach();
 		ret = ftrace_rt_unregister_ops(&tracer_ops);
-		if (ret)
+		if (ret) {
+			/* still the tracer: its library calls too */
+			if (frt_libcall_wanted)
+				frt_libcall_attach(&tracer_ops, NULL, 0);
 			return ret;
+		}
 		registered = false;
 	}
 	/* what profile collected is written before another tracer takes over */
@@ -177,6 +181,8 @@ int frt_tracer_enable(bool on)
 	frt_libcall_detach();
 	if (ftrace_rt_unregister_ops(&tracer_ops) == 0)
 		registered = false;
+	else if (frt_libcall_wanted)
+		frt_libcall_attach(&tracer_ops, NULL, 0);
 	return registered ? -EBUSY : 0;
 }
 
