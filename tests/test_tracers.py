@@ -316,6 +316,33 @@ else:
     expect_counts(d, "co-evict", {"ev_resume": 2, "ev_a": 1, "ev_b": 1, "jump_top": 400,
                                   "jump_deep": 1600, "leaf": 1601, "main": 1})
 
+# 8c3: coroutines on a pool of two stacks, suspended inside traced frames,
+# then abandoned or resumed, 1,500 times (more frames buried than the
+# graveyard holds): a pooled stack is reused with other offsets, so a live
+# frame's return address lies where an abandoned frame (another key) kept
+# its own; a buried frame is given its return address back only where it
+# still owns the slot. backtrace() in flight sees the same stack every time.
+p, d = record("co-pool", [prog, "co-pool", "1500"])
+m = re.search(r"co-pool 1500 done, (\d+) resumed, backtrace (\d+) of (\d+) the same", p.stdout)
+if p.returncode != 0 or not m:
+    fail(f"co-pool: rc {p.returncode}: {p.stdout} {p.stderr[-500:]}")
+elif m[2] != m[3] or int(m[3]) < 300:
+    fail(f"co-pool: backtrace() in a coroutine saw another stack: {p.stdout}")
+else:
+    resumed = int(m[1])
+    expect_counts(d, "co-pool", {"cp_resume": 1500 + resumed, "cp_start": 1500, "cp_a": 1500,
+                                 "cp_b": 1500, "leaf": resumed, "main": 1})
+
+# 8c4: a frame left by longjmp (its return address found by an earlier
+# backtrace()) stays on the shadow stack under a new frame whose return
+# address lies where its own was: backtrace() in the new frame must see the
+# new frame's caller (the old frame's slot is not written)
+p, d = record("lj-stale", [prog, "lj-stale", "96"])
+if p.returncode != 0 or "lj-stale 96 done, backtrace 96 of 96 the same" not in p.stdout:
+    fail(f"lj-stale: rc {p.returncode}: {p.stdout} {p.stderr[-500:]}")
+else:
+    expect_counts(d, "lj-stale", {"ls_top": 96, "ls_e": 96, "ls_h": 192, "main": 1})
+
 # 8d: an unwinder the runtime has no hook for looks up unwind information
 # (dl_iterate_phdr) inside traced frames, which then return normally: the
 # real return addresses were put back, every call still counted once

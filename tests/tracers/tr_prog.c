@@ -4,6 +4,8 @@
  * number of times. Calls go through volatile pointers so the compiler keeps
  * every call.  usage: tr_prog MODE [N] [ARG]
  */
+#include <alloca.h>
+#include <execinfo.h>
 #include <link.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,6 +18,8 @@
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
+/* not traced: no patchable entry */
+#define UNTRACED __attribute__((noinline, patchable_function_entry(0, 0)))
 
 /* per thread: the threads mode runs leaf() in many threads at once */
 static __thread volatile long sink;
@@ -260,6 +264,132 @@ NOINLINE void ev_resume(void)
 	sink--;
 }
 
+/*
+ * "co-pool": coroutines on a small pool of stacks, each suspended inside
+ * traced frames (their return addresses are found when the program leaves
+ * the stack, and they are buried when the resuming frame returns), then
+ * either abandoned or resumed to their end; a pooled stack is reused by
+ * later coroutines with another amount of stack below their frames, so a
+ * live frame's return address can lie where an abandoned frame with another
+ * key kept its own, after more frames were buried than the graveyard holds
+ * (function_graph must give a buried frame its return address back only
+ * where the frame still owns the slot). Some take backtrace() in flight.
+ */
+#define CP_POOL 2
+static ucontext_t cp_main, cp_co;
+static char cp_stack[CP_POOL][65536];
+static void *cp_ref[4];
+static int cp_bt, cp_bt_same;
+
+static void cp_backtrace(void)
+{
+	void *pcs[8];
+	int n = backtrace(pcs, 8);
+
+	/* the same four return addresses in every round, whatever the stack */
+	if (n < 4)
+		return;
+	if (!cp_bt++)
+		memcpy(cp_ref, pcs, sizeof(cp_ref));
+	cp_bt_same += !memcmp(cp_ref, pcs, sizeof(cp_ref));
+}
+
+NOINLINE void cp_b(int r)
+{
+	volatile char buf[16];
+
+	buf[0] = (char)r;
+	if (r % 4 == 1)
+		cp_backtrace();
+	swapcontext(&cp_co, &cp_main);
+	leaf();
+	sink += buf[0];
+}
+
+NOINLINE void cp_a(int r)
+{
+	cp_b(r);
+	sink--;
+}
+
+static void cp_start(int r, int pad)
+{
+	volatile char *below = alloca((size_t)pad);
+
+	below[0] = 0;
+	cp_a(r);
+	sink += below[0];
+}
+
+NOINLINE void cp_resume(void)
+{
+	swapcontext(&cp_main, &cp_co);
+	sink--;
+}
+
+/*
+ * "lj-stale": a traced frame (ls_e) takes backtrace(), so the runtime learns
+ * where its return address is, and is left by longjmp through an untraced
+ * frame; its caller then calls, through an untraced frame with more stack,
+ * a traced function (ls_h) whose return address lies where ls_e's was,
+ * while ls_e's entry is still on the shadow stack (nothing traced returned
+ * or was called at its level). ls_h's backtrace() must see its own caller,
+ * as the same call did before the longjmp.
+ */
+static jmp_buf ls_jb;
+static void *ls_seen;
+static int ls_same, ls_taken;
+
+NOINLINE void ls_h(void)
+{
+	void *pcs[8];
+
+	if (backtrace(pcs, 8) >= 2)
+		ls_seen = pcs[1];
+	else
+		ls_seen = NULL;
+	sink--;
+}
+
+UNTRACED void ls_u2(int pad)
+{
+	volatile char *below = alloca((size_t)pad);
+
+	below[0] = 0;
+	ls_h();
+	sink += below[0];
+}
+
+NOINLINE void ls_e(void)
+{
+	volatile char big[96];
+	void *pcs[8];
+
+	big[0] = 1;
+	backtrace(pcs, 8);
+	longjmp(ls_jb, 1);
+	sink += big[0];
+}
+
+UNTRACED void ls_u1(void)
+{
+	ls_e();
+	sink--;
+}
+
+NOINLINE void ls_top(int pad)
+{
+	void *clean;
+
+	ls_u2(pad);
+	clean = ls_seen;
+	if (!setjmp(ls_jb))
+		ls_u1();
+	ls_u2(pad);
+	ls_taken++;
+	ls_same += clean && ls_seen == clean;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "rec";
@@ -317,6 +447,29 @@ int main(int argc, char **argv)
 			jump_top();
 		ev_resume(); /* ... and returns through ev_b and ev_a */
 		printf("co-evict %d done\n", n);
+	} else if (!strcmp(mode, "co-pool")) {
+		unsigned int rng = 12345, resumed = 0;
+
+		for (int r = 0; r < n; r++) {
+			rng = rng * 1103515245u + 12345u;
+			getcontext(&cp_co);
+			cp_co.uc_stack.ss_sp = cp_stack[(rng >> 8) % CP_POOL];
+			cp_co.uc_stack.ss_size = sizeof(cp_stack[0]);
+			cp_co.uc_link = &cp_main;
+			makecontext(&cp_co, (void (*)(void))cp_start, 2, r,
+				    16 * (int)((rng >> 12) % 8 + 1));
+			cp_resume(); /* suspended inside cp_b */
+			if ((rng >> 16) % 2) {
+				cp_resume(); /* ... and returns through cp_b and cp_a */
+				resumed++;
+			}
+		}
+		printf("co-pool %d done, %u resumed, backtrace %d of %d the same\n", n, resumed,
+		       cp_bt_same, cp_bt);
+	} else if (!strcmp(mode, "lj-stale")) {
+		for (int r = 0; r < n; r++)
+			ls_top(16 * (r % 48 + 1));
+		printf("lj-stale %d done, backtrace %d of %d the same\n", n, ls_same, ls_taken);
 	} else if (!strcmp(mode, "threads")) {
 		for (int r = 0; r < n; r++) {
 			pthread_t t[4];
