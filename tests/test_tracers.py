@@ -317,21 +317,22 @@ else:
                                   "jump_deep": 1600, "leaf": 1601, "main": 1})
 
 # 8c3: coroutines on a pool of two stacks, suspended inside traced frames,
-# then abandoned or resumed, 1,500 times (more frames buried than the
-# graveyard holds): a pooled stack is reused with other offsets, so a live
-# frame's return address lies where an abandoned frame (another key) kept
-# its own; a buried frame is given its return address back only where it
-# still owns the slot. backtrace() in flight sees the same stack every time.
-p, d = record("co-pool", [prog, "co-pool", "1500"])
-m = re.search(r"co-pool 1500 done, (\d+) resumed, backtrace (\d+) of (\d+) the same", p.stdout)
+# abandoned or resumed: a stack is reused so that a suspended frame's return
+# address lies where an abandoned frame (another key) kept its own, then
+# more frames are buried than the graveyard holds before it resumes; a
+# buried frame is given its return address back only where it still owns
+# the slot. backtrace() in flight sees the same stack every time.
+p, d = record("co-pool", [prog, "co-pool", "4"])
+m = re.search(r"co-pool 4 done, (\d+) coroutines, (\d+) resumed, backtrace (\d+) of (\d+) the same",
+              p.stdout)
 if p.returncode != 0 or not m:
     fail(f"co-pool: rc {p.returncode}: {p.stdout} {p.stderr[-500:]}")
-elif m[2] != m[3] or int(m[3]) < 300:
+elif m[3] != m[4] or int(m[4]) < 20:
     fail(f"co-pool: backtrace() in a coroutine saw another stack: {p.stdout}")
 else:
-    resumed = int(m[1])
-    expect_counts(d, "co-pool", {"cp_resume": 1500 + resumed, "cp_start": 1500, "cp_a": 1500,
-                                 "cp_b": 1500, "leaf": resumed, "main": 1})
+    started, resumed = int(m[1]), int(m[2])
+    expect_counts(d, "co-pool", {"cp_resume": started + resumed, "cp_start": started,
+                                 "cp_a": started, "cp_b": started, "leaf": resumed, "main": 1})
 
 # 8c4: a frame left by longjmp (its return address found by an earlier
 # backtrace()) stays on the shadow stack under a new frame whose return

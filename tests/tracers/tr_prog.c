@@ -265,28 +265,32 @@ NOINLINE void ev_resume(void)
 }
 
 /*
- * "co-pool": coroutines on a small pool of stacks, each suspended inside
- * traced frames (their return addresses are found when the program leaves
- * the stack, and they are buried when the resuming frame returns), then
- * either abandoned or resumed to their end; a pooled stack is reused by
- * later coroutines with another amount of stack below their frames, so a
- * live frame's return address can lie where an abandoned frame with another
- * key kept its own, after more frames were buried than the graveyard holds
- * (function_graph must give a buried frame its return address back only
- * where the frame still owns the slot). Some take backtrace() in flight.
+ * "co-pool": coroutines on a pool of two stacks, each suspended inside
+ * traced frames (where their return addresses are is found as the program
+ * leaves the stack; the frames are buried when the resuming frame returns).
+ * A cycle: a coroutine is abandoned on one stack (the bait), the next one
+ * (the victim) is suspended on the same stack with the bait's offset minus
+ * the distance between cp_a's and cp_b's frame records (measured): the
+ * victim's cp_b keeps its return address where the bait's cp_a kept its
+ * own, under another key. 400 coroutines are then abandoned on the other
+ * stack (more frames buried than the graveyard holds), and the victim is
+ * resumed: its frames must return to their callers (the bait's slot was
+ * the victim's by then, and nothing may write the bait's return address
+ * there). Some take backtrace() in flight.
  */
 #define CP_POOL 2
-static ucontext_t cp_main, cp_co;
+static ucontext_t cp_main, cp_co[CP_POOL], *cp_cur;
 static char cp_stack[CP_POOL][65536];
+static char *volatile cp_fp_a, *volatile cp_fp_b;
 static void *cp_ref[4];
-static int cp_bt, cp_bt_same;
+static int cp_bt, cp_bt_same, cp_started, cp_resumed;
 
 static void cp_backtrace(void)
 {
 	void *pcs[8];
 	int n = backtrace(pcs, 8);
 
-	/* the same four return addresses in every round, whatever the stack */
+	/* the same four return addresses every time, whatever the stack */
 	if (n < 4)
 		return;
 	if (!cp_bt++)
@@ -294,37 +298,60 @@ static void cp_backtrace(void)
 	cp_bt_same += !memcmp(cp_ref, pcs, sizeof(cp_ref));
 }
 
-NOINLINE void cp_b(int r)
+NOINLINE void cp_b(int bt)
 {
-	volatile char buf[16];
+	volatile char buf[64];
 
-	buf[0] = (char)r;
-	if (r % 4 == 1)
+	cp_fp_b = __builtin_frame_address(0);
+	buf[0] = (char)bt;
+	if (bt)
 		cp_backtrace();
-	swapcontext(&cp_co, &cp_main);
+	swapcontext(cp_cur, &cp_main);
 	leaf();
 	sink += buf[0];
 }
 
-NOINLINE void cp_a(int r)
+NOINLINE void cp_a(int bt)
 {
-	cp_b(r);
+	cp_fp_a = __builtin_frame_address(0);
+	cp_b(bt);
 	sink--;
 }
 
-static void cp_start(int r, int pad)
+static void cp_start(int bt, int pad)
 {
 	volatile char *below = alloca((size_t)pad);
 
 	below[0] = 0;
-	cp_a(r);
+	cp_a(bt);
 	sink += below[0];
 }
 
 NOINLINE void cp_resume(void)
 {
-	swapcontext(&cp_main, &cp_co);
+	swapcontext(&cp_main, cp_cur);
 	sink--;
+}
+
+/* a coroutine on stack @k with @pad bytes below its frames, suspended in cp_b */
+static void cp_run(int k, int pad, int bt)
+{
+	cp_cur = &cp_co[k];
+	getcontext(cp_cur);
+	cp_cur->uc_stack.ss_sp = cp_stack[k];
+	cp_cur->uc_stack.ss_size = sizeof(cp_stack[k]);
+	cp_cur->uc_link = &cp_main;
+	makecontext(cp_cur, (void (*)(void))cp_start, 2, bt, pad);
+	cp_started++;
+	cp_resume();
+}
+
+/* ... resumed: it returns through cp_b, cp_a and cp_start */
+static void cp_finish(int k)
+{
+	cp_cur = &cp_co[k];
+	cp_resumed++;
+	cp_resume();
 }
 
 /*
@@ -448,24 +475,22 @@ int main(int argc, char **argv)
 		ev_resume(); /* ... and returns through ev_b and ev_a */
 		printf("co-evict %d done\n", n);
 	} else if (!strcmp(mode, "co-pool")) {
-		unsigned int rng = 12345, resumed = 0;
+		long delta;
 
-		for (int r = 0; r < n; r++) {
-			rng = rng * 1103515245u + 12345u;
-			getcontext(&cp_co);
-			cp_co.uc_stack.ss_sp = cp_stack[(rng >> 8) % CP_POOL];
-			cp_co.uc_stack.ss_size = sizeof(cp_stack[0]);
-			cp_co.uc_link = &cp_main;
-			makecontext(&cp_co, (void (*)(void))cp_start, 2, r,
-				    16 * (int)((rng >> 12) % 8 + 1));
-			cp_resume(); /* suspended inside cp_b */
-			if ((rng >> 16) % 2) {
-				cp_resume(); /* ... and returns through cp_b and cp_a */
-				resumed++;
-			}
+		cp_run(0, 16, 1);
+		cp_finish(0);
+		delta = cp_fp_a - cp_fp_b; /* cp_a's frame record is this far above cp_b's */
+		for (int c = 0; c < n; c++) {
+			int k = c % CP_POOL;
+
+			cp_run(k, 16 + (int)delta, 0); /* the bait, abandoned */
+			cp_run(k, 16, c % 2);	       /* the victim */
+			for (int f = 0; f < 400; f++)
+				cp_run(1 - k, 16 * (f % 16 + 1), f % 64 == 1);
+			cp_finish(k);
 		}
-		printf("co-pool %d done, %u resumed, backtrace %d of %d the same\n", n, resumed,
-		       cp_bt_same, cp_bt);
+		printf("co-pool %d done, %d coroutines, %d resumed, backtrace %d of %d the same\n",
+		       n, cp_started, cp_resumed, cp_bt_same, cp_bt);
 	} else if (!strcmp(mode, "lj-stale")) {
 		for (int r = 0; r < n; r++)
 			ls_top(16 * (r % 48 + 1));
