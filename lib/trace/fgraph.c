@@ -141,30 +141,56 @@ static void slot_set(struct slot_access *a, uintptr_t loc, uintptr_t v)
  * Records are met innermost first, and an outer one wins: a frame
  * interrupted by a signal before its prologue stored x30 shows the hook in
  * the signal frame's record too, below its own (once it has one).
+ *
+ * What an earlier walk found for an entry on this stack is forgotten first:
+ * its frame may be gone since (left by longjmp, by an unwind whose end was
+ * not seen) while its entry stays, and another frame's record may lie where
+ * its own was. Only the records on the live chain are given to entries: a
+ * hook's, or the real return address of an entry an unwinder unhooked
+ * (frt_fgraph_unhook_all), so that hooking it again finds it. An entry not
+ * found has no slot (0): nothing writes on its behalf.
+ *
+ * The walk ends after the clock has moved past its start: an entry pushed
+ * later has a later start than every entry it saw (evict in
+ * lib/dispatch/graph.c orders entries by it).
  */
 static __attribute__((noinline)) void find_slots(struct frt_thread *t)
 {
 	struct frt_alt_stack alt = {false};
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), sp = fp, hi = 0;
+	uint64_t begun = frt_clock_raw();
+	bool unhooked = false;
 
 	for (unsigned int i = 0; i < t->depth; i++) {
-		const struct frt_shadow *s = &t->shadow[i];
+		struct frt_shadow *s = &t->shadow[i];
+		bool here = s->loc > sp ? frt_same_stack(sp, s->loc, &alt)
+					: frt_same_stack(s->loc, sp, &alt);
 
-		if (s->loc > sp && s->loc > hi && frt_same_stack(sp, s->loc, &alt))
+		if (!here)
+			continue;
+		s->rbelow = 0;
+		unhooked |= s->unhooked != FRT_HOOKED;
+		if (s->loc > hi)
 			hi = s->loc;
 	}
 	for (unsigned int n = 0; n < 65536 && fp >= sp && fp < hi && hi - fp >= 16 && !(fp & 7);
 	     n++) {
 		uintptr_t at = arch_record_ret(fp), next;
+		uintptr_t v = arch_ret_strip(*(const uintptr_t *)at);
 
-		if (arch_ret_strip(*(const uintptr_t *)at) == frt_tramps.ret) {
+		if (v == frt_tramps.ret || unhooked) {
 			for (unsigned int i = t->depth; i-- > 0;) {
 				struct frt_shadow *s = &t->shadow[i];
+				bool mine = v == frt_tramps.ret;
 
 				if (s->loc <= at || !frt_same_stack(at, s->loc, &alt))
 					continue;
 				/* every hook of this call (stacked at one key) returns there */
-				for (unsigned int j = i + 1; j-- > 0;)
+				for (unsigned int j = i + 1; !mine && j-- > 0;)
+					mine = t->shadow[j].loc == s->loc &&
+					       t->shadow[j].unhooked != FRT_HOOKED &&
+					       v == t->shadow[j].ret;
+				for (unsigned int j = i + 1; mine && j-- > 0;)
 					if (t->shadow[j].loc == s->loc)
 						t->shadow[j].rbelow = (uint32_t)(s->loc - at);
 				break;
@@ -175,6 +201,8 @@ static __attribute__((noinline)) void find_slots(struct frt_thread *t)
 			break;
 		fp = next;
 	}
+	while (frt_clock_raw() == begun)
+		;
 }
 #endif
 
