@@ -500,8 +500,8 @@ static bool slot_claimed(struct frt_thread *t, const struct frt_shadow *g, uintp
 
 		if (n->loc == g->loc)
 			return true; /* the slot belongs to a newer frame: g is gone */
-		if (ARCH_GRAPH_RET_IN_RECORD && n->loc > at && (!n->rbelow || ret_slot(n) == at) &&
-		    same_stack(at, n->loc, &alt))
+		if (ARCH_GRAPH_RET_IN_RECORD && n->loc > at &&
+		    (!ret_slot(n) || ret_slot(n) == at) && same_stack(at, n->loc, &alt))
 			return true;
 	}
 	for (unsigned int k = 1; k < FRT_GRAVEYARD; k++) {

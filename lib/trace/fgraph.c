@@ -148,7 +148,8 @@ static void slot_set(struct slot_access *a, uintptr_t loc, uintptr_t v)
  * its own was. Only the records on the live chain are given to entries: a
  * hook's, or the real return address of an entry an unwinder unhooked
  * (frt_fgraph_unhook_all), so that hooking it again finds it. An entry not
- * found has no slot (0): nothing writes on its behalf.
+ * found has no slot: nothing writes on its behalf (FRT_RBELOW_LOST if an
+ * earlier walk had found it: frt_fgraph_end_returned ends it).
  *
  * The walk ends after the clock has moved past its start: an entry pushed
  * later has a later start than every entry it saw (evict in
@@ -168,7 +169,8 @@ static __attribute__((noinline)) void find_slots(struct frt_thread *t)
 
 		if (!here)
 			continue;
-		s->rbelow = 0;
+		if (s->rbelow)
+			s->rbelow = FRT_RBELOW_LOST;
 		unhooked |= s->unhooked != FRT_HOOKED;
 		if (s->loc > hi)
 			hi = s->loc;
@@ -274,6 +276,8 @@ void frt_fgraph_end_returned(struct frt_thread *t, uint64_t now)
 
 		if (s->loc < a.sp && frt_same_stack(s->loc, a.sp, &a.alt)) {
 			/* below the stack pointer: returned */
+		} else if (ARCH_GRAPH_RET_IN_RECORD && s->rbelow == FRT_RBELOW_LOST) {
+			/* found by an earlier walk, no longer on this stack's chain: returned */
 		} else if (!at) {
 			/* the return address is in no frame record found: taken as live */
 			break;
