@@ -307,6 +307,28 @@ void frt_fgraph_end_returned(struct frt_thread *t, uint64_t now)
  * unhooked return without the hook; the mismatch rules above end their
  * entries later (their exit time is then late).
  */
+/*
+ * Could a newer entry than shadow entry @i have its frame record at @at, @i's
+ * slot? Only where @i's slot was found by a walk of another stack than this
+ * one (its stack may have run since: left by a signal to a handler on the
+ * alternate stack); on the stack just walked a live frame's newer entries
+ * are inner ones, below @at. The rule of slot_claimed (lib/dispatch/graph.c).
+ */
+static bool newer_claims(struct frt_thread *t, unsigned int i, uintptr_t at,
+			 struct frt_alt_stack *alt)
+{
+	if (!ARCH_GRAPH_RET_IN_RECORD)
+		return false;
+	for (unsigned int j = i + 1; j < t->depth; j++) {
+		const struct frt_shadow *n = &t->shadow[j];
+
+		if (n->loc > at && n->loc != t->shadow[i].loc &&
+		    (!ret_slot(n) || ret_slot(n) == at) && frt_same_stack(at, n->loc, alt))
+			return true;
+	}
+	return false;
+}
+
 void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why)
 {
 	struct slot_access a = SLOT_ACCESS;
@@ -319,7 +341,7 @@ void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why)
 		struct frt_shadow *s = &t->shadow[i];
 		uintptr_t at = ret_slot(s);
 
-		if (at && slot_get(&a, at, &v) &&
+		if (at && !newer_claims(t, i, at, &a.alt) && slot_get(&a, at, &v) &&
 		    (v = arch_ret_replace(v, frt_tramps.ret, s->ret, s->loc, s->ip))) {
 			slot_set(&a, at, v);
 			if (s->ret != frt_tramps.ret) /* not the inner one of a tail call */
