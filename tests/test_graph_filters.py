@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from frt_test import clean_env, fail, finish, preload_for
+from frt_test import EXE_WRAPPER, clean_env, fail, finish, preload_for
 
 tool, lib, prog, prog_pg = (os.path.abspath(a) for a in sys.argv[1:5])
 tmp = tempfile.mkdtemp(prefix="frt-gfilter-")
@@ -83,6 +83,10 @@ cases = [
     ("trig-filter", ["-T", "skipme@filter", "-T", "mid@notrace"]),
 ]
 for name, opts in cases:
+    if EXE_WRAPPER and name.startswith("thresh"):
+        # durations under the emulator are not the native -pg program's
+        print(f"skipped: {name}: time thresholds compared with a native recording")
+        continue
     want = theirs(name, opts)
     d = ours(name, opts)
     got = uftrace_replay(d)

@@ -450,28 +450,91 @@ static bool mem_xfer(uintptr_t addr, uintptr_t *val, bool write)
 }
 
 /*
+ * Could a frame other than buried g own the word at @at (ret_slot(g)), where
+ * g's return address was? evict writes there only when nothing says so.
+ *
+ * Where the return address stays at the key (ARCH_GRAPH_RET_IN_RECORD == 0),
+ * @at is g's key: a newer entry with that key (on the shadow stack, or
+ * buried after g) owns it.
+ *
+ * Where it is in a frame record, @at is the record a walk (find_slots in
+ * lib/trace/fgraph.c) found g's hook in, somewhere below g's key; once g's
+ * frame is gone, a frame with another key can store its record there (a
+ * coroutine stack reused from a pool, a frame left by longjmp). Why no
+ * write lands in a record g does not own: the word holds a hook only if the
+ * last frame F that stored a record there was hooked. If F is not g, F
+ * stored it after g did, so F was entered after g's walk (the walk ran while
+ * g's frame, which holds @at, was live; a frame entered between g's entry
+ * and the walk that is still live is inner to g, its record below @at), or
+ * F was interrupted before its prologue while g ran on its stack (a signal
+ * handler), F's entry still on the shadow stack. F's key lies above @at on
+ * @at's stack. F's entry, if kept, is
+ *  - on the shadow stack: every entry there above @at on that stack claims
+ *    @at, unless a walk found its record elsewhere (a frame stores one
+ *    record; a walk gives an entry only a record on the live chain, and
+ *    forgets what it found before for entries on the stack it walks);
+ *  - in the graveyard: every entry there above @at on that stack that
+ *    started after g claims @at (a walk ends after the clock has moved past
+ *    its start, so a frame entered after g's walk started later than g).
+ * If F's entry is not kept, F returned (its record is dead memory, which the
+ * write cannot harm), or F was evicted: its return address given back (the
+ * word no longer holds the hook), or refused because its slot was claimed
+ * (F's frame was gone) or never found by a walk. That last case is the one
+ * left: a frame buried while live whose stack was never walked (a program
+ * that switches stacks without swapcontext/setcontext, a function without
+ * a frame record) returns into the hook unknown; it is not written over.
+ * A live frame buried with its stack (a coroutine switched away and its
+ * resumer returned) is claimed by none of these: its callers on that stack
+ * started before it (buried with it) or had their records found by the
+ * walk, and no frame entered later ran above @at on that stack; it gets
+ * its return address back.
+ */
+static bool same_stack(uintptr_t lower, uintptr_t upper, struct frt_alt_stack *alt);
+
+static bool slot_claimed(struct frt_thread *t, const struct frt_shadow *g, uintptr_t at)
+{
+	struct frt_alt_stack alt = {false};
+
+	for (unsigned int i = 0; i < t->depth; i++) {
+		const struct frt_shadow *n = &t->shadow[i];
+
+		if (n->loc == g->loc)
+			return true; /* the slot belongs to a newer frame: g is gone */
+		if (ARCH_GRAPH_RET_IN_RECORD && n->loc > at &&
+		    (!ret_slot(n) || ret_slot(n) == at) && same_stack(at, n->loc, &alt))
+			return true;
+	}
+	for (unsigned int k = 1; k < FRT_GRAVEYARD; k++) {
+		const struct frt_shadow *n = &t->graveyard[(t->grave_pos - 1 - k) % FRT_GRAVEYARD];
+
+		if (n == g) {
+			if (!ARCH_GRAPH_RET_IN_RECORD)
+				break; /* the others were buried before g */
+			continue;
+		}
+		if (!n->loc)
+			continue; /* returned */
+		if (n->loc == g->loc)
+			return true; /* ... to a newer buried frame */
+		if (ARCH_GRAPH_RET_IN_RECORD && n->start > g->start && n->loc > at &&
+		    same_stack(at, n->loc, &alt))
+			return true;
+	}
+	return false;
+}
+
+/*
  * The graveyard's slot @g is needed for a newer entry. If g's frame may still
- * be live (its slot still holds the hook and no other entry claims that
+ * be live (its slot still holds the hook and no other frame claims that
  * slot), give it its real return address: it then returns without the hook.
  */
 static void evict(struct frt_thread *t, struct frt_shadow *g)
 {
-	uintptr_t v;
+	uintptr_t at = ret_slot(g), v;
 
-	for (unsigned int i = 0; i < t->depth; i++)
-		if (t->shadow[i].loc == g->loc)
-			return; /* the slot belongs to a newer frame: g is gone */
-	for (unsigned int k = 1; k < FRT_GRAVEYARD; k++) {
-		struct frt_shadow *n = &t->graveyard[(t->grave_pos - 1 - k) % FRT_GRAVEYARD];
-
-		if (n == g)
-			break;
-		if (n->loc == g->loc)
-			return; /* ... to a newer buried frame */
-	}
-	if (ret_slot(g) && mem_xfer(ret_slot(g), &v, false) &&
+	if (at && !slot_claimed(t, g, at) && mem_xfer(at, &v, false) &&
 	    (v = arch_ret_replace(v, frt_tramps.ret, g->ret, g->loc, g->ip)) &&
-	    mem_xfer(ret_slot(g), &v, true))
+	    mem_xfer(at, &v, true))
 		t->evicted++;
 }
 

@@ -74,12 +74,19 @@ static inline uintptr_t ret_strip(uintptr_t v)
 #endif
 }
 
+/*
+ * rbelow of an entry a walk had found, and a later walk of its stack did not
+ * find on the live chain any more (its frame is gone, or the chain was cut
+ * short): no slot either, but no longer known to be live.
+ */
+#define FRT_RBELOW_LOST UINT32_MAX
+
 /* Where frame @s's live return address is, or 0 if not known. */
 static inline uintptr_t ret_slot(const struct frt_shadow *s)
 {
 	if (!ARCH_GRAPH_RET_IN_RECORD)
 		return s->loc;
-	return s->rbelow ? s->loc - s->rbelow : 0;
+	return s->rbelow && s->rbelow != FRT_RBELOW_LOST ? s->loc - s->rbelow : 0;
 }
 
 #endif
