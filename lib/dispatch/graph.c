@@ -53,6 +53,7 @@
 #include "init.h"
 #include "guard.h"
 #include "stack.h"
+#include "stacktrace.h"
 #include "arch.h"
 
 /*
@@ -598,6 +599,25 @@ static bool push_prepare(struct frt_thread *t, uintptr_t loc, const uintptr_t *r
 	return true;
 }
 
+/* A stacktrace trigger fires: while recording is on, and within its count (stacktrace:N). */
+static inline bool stack_wanted(const struct frt_gf_trig *trig)
+{
+	int *c, v;
+
+	if (!__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED))
+		return false;
+	if (!trig->count)
+		return true;
+	c = &frt_gf_counts[trig->count - 1];
+	v = __atomic_load_n(c, __ATOMIC_RELAXED);
+	do {
+		if (v <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(c, &v, v - 1, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
 void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_regs *regs,
 		      bool record)
 {
@@ -607,6 +627,7 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	const struct frt_gf_trig *trig;
 	struct frt_shadow *s;
 	uint8_t gflags = 0;
+	bool dump = false;
 	int fdepth;
 
 	if (!push_prepare(t, loc, ra, now))
@@ -637,14 +658,22 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	} else if (__atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED) && !t->in_count) {
 		return;
 	}
-	if (trig && (trig->flags & (FRT_GF_DEPTH | FRT_GF_TRACE_ON | FRT_GF_TRACE_OFF))) {
+	if (trig &&
+	    (trig->flags & (FRT_GF_DEPTH | FRT_GF_TRACE_ON | FRT_GF_TRACE_OFF | FRT_GF_STACK))) {
 		if (trig->flags & FRT_GF_DEPTH)
 			t->fdepth = trig->depth;
 		if (trig->flags & (FRT_GF_TRACE_ON | FRT_GF_TRACE_OFF))
 			__atomic_store_n(&frt_gf.enabled, !!(trig->flags & FRT_GF_TRACE_ON),
 					 __ATOMIC_RELAXED);
+		if ((trig->flags & FRT_GF_STACK) && record && !(gflags & FRT_GF_NOTRACE) &&
+		    stack_wanted(trig))
+			dump = true;
 	}
 	if (t->fdepth <= 0) {
+		/* not hooked: the stack goes in at the recorded depth */
+		if (unlikely(dump))
+			frt_stack_dump(t, ip, *ra, arch_regs_fp(regs), loc, t->depth,
+				       t->rdepth < FRT_MAX_DEPTH ? t->rdepth : FRT_MAX_DEPTH, now);
 		t->fdepth = fdepth;
 		return;
 	}
@@ -701,6 +730,17 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	}
 	t->depth++;
 	t->all_unhooked = false;
+	if (unlikely(dump) && !s->norecord && !s->off) {
+		/*
+		 * Inside the call: after its entry, which a threshold would hold
+		 * (the call is then kept whatever its duration, with its callers,
+		 * as uftrace's trace trigger keeps one).
+		 */
+		if (s->held)
+			flush_held(t);
+		frt_stack_dump(t, ip, s->ret, arch_regs_fp(regs), loc, t->depth - 1,
+			       s->depth + 1 < FRT_MAX_DEPTH ? s->depth + 1 : FRT_MAX_DEPTH, now);
+	}
 	*ra = frt_tramps.ret;
 }
 
@@ -782,6 +822,11 @@ void frt_graph_bury(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 bool frt_mem_xfer(uintptr_t addr, uintptr_t *val, bool write)
 {
 	return mem_xfer(addr, val, write);
+}
+
+bool frt_mem_read(void *dst, uintptr_t addr, size_t len)
+{
+	return remote_copy(dst, addr, len, false) == (ssize_t)len;
 }
 
 bool frt_same_stack(uintptr_t lower, uintptr_t upper, struct frt_alt_stack *alt)

@@ -24,7 +24,7 @@ struct frt_rec {
 	uint64_t word; /* type:2 more:1 magic:3 depth:10 addr:48 */
 };
 
-enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2 };
+enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2, FRT_REC_EVENT = 3 };
 #define FRT_REC_MAGIC	 5
 #define FRT_REC_MORE	 4ULL /* data follows the record (arguments, return value) */
 #define FRT_MAX_DEPTH	 1023 /* 10-bit depth field */
