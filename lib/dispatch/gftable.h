@@ -23,6 +23,7 @@ enum {
 	FRT_GF_TRACE_ON = 1 << 4,  /* trigger trace_on: recording starts (all threads) */
 	FRT_GF_TRACE_OFF = 1 << 5, /* trigger trace_off: recording stops */
 	FRT_GF_STACK = 1 << 6,	   /* trigger stacktrace: the stack at the call goes in the data */
+	FRT_GF_TRACE = 1 << 7,	   /* trigger trace: recorded whatever the threshold says */
 };
 
 /* Stack dump triggers with a count (stacktrace:N): the dumps each has left. */

@@ -414,8 +414,9 @@ static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 	} else if (s->held) {
 		/* uftrace's rule: kept if strictly longer than the threshold */
 		if (frt_tracer_kind == FRT_TRACER_GRAPH &&
-		    frt_clock_delta_ns(now - s->start) >
-			    __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
+		    (s->held == 2 ||
+		     frt_clock_delta_ns(now - s->start) >
+			     __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED))) {
 			flush_held(t);
 			if (!put_held_entry(t, s))
 				;
@@ -720,7 +721,8 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 			/* profile (the only tracer that does not record): is it a nested call? */
 			s->prof = frt_profile_enter(t, ip);
 		else if (__atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
-			s->held = 1; /* written later, if long enough */
+			/* written later, if long enough (or in any case: a trace trigger) */
+			s->held = trig && (trig->flags & FRT_GF_TRACE) ? 2 : 1;
 			if (set && set->nargs)
 				hold_args(t, s, set, regs);
 		} else if (set && set->nargs)

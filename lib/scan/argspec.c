@@ -300,7 +300,7 @@ static int trigger_one(const char *spec, struct frt_trigger *t, char *err, size_
 	if (!at || at == spec || !at[1]) {
 		snprintf(err, errlen,
 			 "'%s' is not FUNCTION@ACTION (trace_on, trace_off, depth=N, filter, "
-			 "notrace, stacktrace[:N]; e.g. main@trace_on, 'parse@depth=2')",
+			 "notrace, trace, stacktrace[:N]; e.g. main@trace_on, 'parse@depth=2')",
 			 spec);
 		return -EINVAL;
 	}
@@ -343,6 +343,8 @@ static int trigger_one(const char *spec, struct frt_trigger *t, char *err, size_
 			t->flags = (t->flags & ~(unsigned)FRT_TRIG_NOTRACE) | FRT_TRIG_FILTER;
 		} else if (!strcmp(a, "notrace")) {
 			t->flags = (t->flags & ~(unsigned)FRT_TRIG_FILTER) | FRT_TRIG_NOTRACE;
+		} else if (!strcmp(a, "trace")) {
+			t->flags |= FRT_TRIG_TRACE; /* kept whatever the threshold says */
 		} else if (stack_action(a, &t->count)) {
 			/* the kernel's stacktrace[:N], uftrace's backtrace (bt) */
 			if (t->count < 0) {
@@ -356,8 +358,8 @@ static int trigger_one(const char *spec, struct frt_trigger *t, char *err, size_
 		} else {
 			snprintf(err, errlen,
 				 "'%s': unknown action '%s' (supported: trace_on, trace_off, "
-				 "depth=N, filter, notrace, stacktrace[:N] (also backtrace, "
-				 "bt))",
+				 "depth=N, filter, notrace, trace, stacktrace[:N] (also "
+				 "backtrace, bt))",
 				 spec, a);
 			goto fail;
 		}

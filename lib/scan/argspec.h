@@ -71,7 +71,8 @@ static inline unsigned int frt_arg_slot(unsigned int size)
 
 /*
  * Triggers, uftrace's -T FUNC@ACTION[,ACTION...]: trace_on, trace_off, depth=N, filter, notrace,
- * stacktrace[:N] (also backtrace, bt: the stack at the call written into the data).
+ * trace (kept whatever the threshold), stacktrace[:N] (also backtrace, bt: the stack at
+ * the call written into the data).
  */
 enum {
 	FRT_TRIG_TRACE_ON = 1 << 0,
@@ -80,6 +81,7 @@ enum {
 	FRT_TRIG_FILTER = 1 << 3,
 	FRT_TRIG_NOTRACE = 1 << 4,
 	FRT_TRIG_STACK = 1 << 5,
+	FRT_TRIG_TRACE = 1 << 6, /* uftrace's trace: recorded whatever its duration (-t) */
 };
 
 struct frt_trigger {

@@ -109,6 +109,8 @@ static uint32_t flags_of(const struct frt_object *o, const struct frt_site *s, u
 			f = (f & ~(uint32_t)FRT_GF_FUNC) | FRT_GF_NOTRACE;
 		if (tr->flags & FRT_TRIG_STACK)
 			f |= FRT_GF_STACK;
+		if (tr->flags & FRT_TRIG_TRACE)
+			f |= FRT_GF_TRACE;
 	}
 
 	if (funcs.n && match_any(&funcs, o, s, fhits))
