@@ -279,7 +279,7 @@ static inline void gf_pop(struct frt_thread *t, const struct frt_shadow *s)
 	else if (s->gflags & FRT_GF_NOTRACE)
 		t->out_count--;
 	t->fdepth = s->fdepth;
-	if (!s->norecord && !s->off && t->rdepth)
+	if (!s->norecord && t->rdepth)
 		t->rdepth--;
 }
 
@@ -400,8 +400,14 @@ static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 	gf_pop(t, s);
 	if (s->guser) {
 		user_return(t, s, now, rregs);
-	} else if (s->norecord || s->off) {
+	} else if (s->norecord) {
 		/* hooked for the graph filters only */
+	} else if (s->off) {
+		/* entered while recording was off: its exit is written if it is on now,
+		 * as uftrace writes it (the entry is not) */
+		if (frt_tracer_kind == FRT_TRACER_GRAPH &&
+		    __atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED))
+			frt_rec_put(t, FRT_REC_EXIT, s->depth, s->ip, now);
 	} else if (frt_tracer_kind == FRT_TRACER_PROFILE) {
 		frt_profile_exit(t, s, now);
 	} else if (s->recorded && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
@@ -628,7 +634,7 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	const struct frt_gf_trig *trig;
 	struct frt_shadow *s;
 	uint8_t gflags = 0;
-	bool dump = false;
+	bool dump = false, on;
 	int fdepth;
 
 	if (!push_prepare(t, loc, ra, now))
@@ -670,7 +676,10 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		    stack_wanted(trig))
 			dump = true;
 	}
-	if (t->fdepth <= 0) {
+	/* as uftrace: while recording is off, calls are hooked and counted in the
+	 * depth whatever the depth budget, and do not use it */
+	on = __atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED);
+	if (t->fdepth <= 0 && on) {
 		/* not hooked: the stack goes in at the recorded depth */
 		if (unlikely(dump))
 			frt_stack_dump(t, ip, *ra, arch_regs_fp(regs), loc, t->depth,
@@ -682,7 +691,8 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		t->in_count++;
 	else if (gflags & FRT_GF_NOTRACE)
 		t->out_count++;
-	t->fdepth--;
+	if (on)
+		t->fdepth--;
 	s = &t->shadow[t->depth];
 	s->fdepth = fdepth;
 	s->gflags = gflags;
@@ -705,8 +715,11 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 	s->guser = 0;
 	s->off = 0;
 	s->rbelow = 0;
-	if (!s->norecord && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
-		s->off = 1; /* not recorded and, as in uftrace, not counted in the depth */
+	if (!s->norecord && !on) {
+		/* not recorded; as in uftrace, counted in the depth, and its exit is
+		 * written if recording is on by then */
+		s->off = 1;
+		t->rdepth++;
 	} else if (!s->norecord) {
 		const struct frt_argset *set =
 			trig && (trig->flags & FRT_GF_ARGS) ? trig->set : NULL;
