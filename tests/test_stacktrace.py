@@ -10,7 +10,7 @@ top of the stack (unmapped) or at a word that is no frame record ends the
 walk without a fault; a handler on an alternate stack and a thread have
 their own stacks.
 
-usage: test_stacktrace.py TOOL LIB TR_STACK"""
+usage: test_stacktrace.py TOOL LIB TR_STACK [TR_GRAPH]"""
 import os
 import re
 import shutil
@@ -21,6 +21,7 @@ import tempfile
 from frt_test import clean_env, fail, finish
 
 tool, lib, prog = (os.path.abspath(a) for a in sys.argv[1:4])
+graph_prog = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
 tmp = tempfile.mkdtemp(prefix="frt-stack-")
 env = clean_env({"FTRACE_RT_LIB": lib})
 have_uftrace = shutil.which("uftrace") is not None
@@ -161,5 +162,44 @@ for spec, what in (("inner@stacktrace:0", "stacktrace:N takes N"),
                        capture_output=True, text=True, env=env, timeout=120)
     if what not in p.stderr:
         fail(f"-T {spec}: expected '{what}' in the message: rc {p.returncode} {p.stderr[-300:]}")
+
+# 7. live, through the control socket (tr_graph, one round of calls per line)
+if graph_prog:
+    d = os.path.join(tmp, "live")
+    rec = subprocess.Popen([tool, "record", "--control", "-d", d, "--", graph_prog, "1", "wait"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env=env)
+
+    def ctl(*a, ok=True):
+        p = subprocess.run([tool, "ctl", str(rec.pid), *a], capture_output=True, text=True,
+                           env=env, timeout=120)
+        if (p.returncode == 0) != ok:
+            fail(f"ctl {a}: rc {p.returncode}: {p.stdout} {p.stderr}")
+
+    def one_round():
+        rec.stdin.write("go\n")
+        rec.stdin.flush()
+        if not rec.stdout.readline().startswith("round"):
+            fail("live: the program did not answer")
+
+    one_round()                              # no dump
+    ctl("trigger", "leaf@stacktrace:2")
+    one_round()                              # the first two calls of leaf
+    ctl("trigger", "mid@bt")
+    one_round()                              # every call of mid
+    ctl("trigger", "mid@stacktrace:0", ok=False)
+    ctl("trigger", "")
+    one_round()                              # none
+    rec.stdin.close()
+    rec.wait(timeout=120)
+    dumps = [s for _, s in stacks(replay(d, "ftrace-rt"))]
+    leafs = [s for s in dumps if s[0] == "leaf"]
+    mids = [s for s in dumps if s[0] == "mid"]
+    if len(leafs) != 2 or any(len(s) < 2 or func(s[1]) != "mid" for s in leafs):
+        fail(f"live: leaf@stacktrace:2 gave {leafs}")
+    if [func(s[1]) for s in mids if len(s) > 1] != ["top", "skipme", "outer", "top"]:
+        fail(f"live: mid@bt gave {mids}")
+    if len(dumps) != len(leafs) + len(mids):
+        fail(f"live: dumps of other functions: {dumps}")
 
 finish(tmp)
