@@ -462,6 +462,9 @@ static const struct frt_argset *args_of(struct func *fn)
 			for (size_t i = 0; i < sp->n; i++) {
 				struct frt_pattern p = {sp->v[i].glob, NULL};
 
+				/* @plt: PLT calls are not traced (other modules: by name only) */
+				if (sp->v[i].module && !strcmp(sp->v[i].module, "plt"))
+					continue;
 				if (frt_pattern_match(&p, fn->name, "", false)) {
 					frt_argset_add(&set, &sp->v[i]);
 					any = true;

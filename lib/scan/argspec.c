@@ -153,9 +153,18 @@ static int parse_one(const char *spec, bool retval, struct frt_argspec *out, cha
 		}
 		memcpy(item, p, n);
 		item[n] = 0;
-		if (parse_item(item, retval, &out->v[out->n], err, errlen))
+		if (!out->module && !strcmp(item, "plt")) {
+			/* uftrace's FUNC@plt,arg1: PLT calls are not traced, so the spec
+			 * matches nothing (other modules are not taken: uftrace names
+			 * objects differently, and its reader must expect what we write) */
+			out->module = frt_strdup(item);
+			if (!out->module)
+				goto fail;
+		} else if (parse_item(item, retval, &out->v[out->n], err, errlen)) {
 			goto fail;
-		out->n++;
+		} else {
+			out->n++;
+		}
 		p += n;
 		if (!*p)
 			break;
@@ -202,6 +211,7 @@ int frt_argspecs_parse(const char *s, bool retval, struct frt_argspecs *out, cha
 
 				if (!v) {
 					frt_free(a.glob);
+					frt_free(a.module);
 					ret = -ENOMEM;
 					goto fail;
 				}
@@ -223,8 +233,10 @@ fail:
 
 void frt_argspecs_free(struct frt_argspecs *p)
 {
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		frt_free(p->v[i].glob);
+		frt_free(p->v[i].module);
+	}
 	frt_free(p->v);
 	memset(p, 0, sizeof(*p));
 }

@@ -29,6 +29,8 @@ struct frt_arg {
 /* One spec: a glob over function names and the values it names. */
 struct frt_argspec {
 	char *glob;
+	char *module; /* uftrace's FUNC@plt,...: "plt" (matches nothing: PLT calls are not traced)
+		       */
 	struct frt_arg v[FRT_ARGS_MAX];
 	unsigned int n;
 };

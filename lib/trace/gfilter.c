@@ -65,7 +65,7 @@ static bool match_any(const struct frt_patterns *p, const struct frt_object *o,
 static bool spec_match(const struct frt_argspec *a, const struct frt_object *o,
 		       const struct frt_site *s)
 {
-	struct frt_pattern p = {a->glob, NULL};
+	struct frt_pattern p = {a->glob, a->module};
 
 	return frt_pattern_match(&p, frt_site_name(o, s), o->name, o->is_main);
 }
