@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-from frt_test import clean_env, fail, finish
+from frt_test import clean_env, fail, finish, preload_for
 
 tool, lib, prog = (os.path.abspath(a) for a in sys.argv[1:4])
 graph_prog = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
@@ -32,7 +32,8 @@ def record(name, opts, extra_env=None, direct=False):
     d = os.path.join(tmp, name)
     if direct:
         p = subprocess.run([prog], capture_output=True, text=True, timeout=300,
-                           env=dict(env, LD_PRELOAD=lib, FTRACE_RT_OUTPUT=d, **(extra_env or {})))
+                           env=dict(env, LD_PRELOAD=preload_for(lib), FTRACE_RT_OUTPUT=d,
+                                    **(extra_env or {})))
     else:
         p = subprocess.run([tool, "record", "-d", d, *opts, "--", prog], capture_output=True,
                            text=True, env=dict(env, **(extra_env or {})), timeout=300)
