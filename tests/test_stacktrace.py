@@ -171,8 +171,18 @@ if graph_prog:
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, env=env)
 
+    def target():
+        """the traced program: the tool's child (under an emulator the tool's pid is
+        the emulator's, which serves no socket)"""
+        try:
+            with open(f"/proc/{rec.pid}/task/{rec.pid}/children") as f:
+                kids = f.read().split()
+        except OSError:
+            kids = []
+        return kids[0] if kids else str(rec.pid)
+
     def ctl(*a, ok=True):
-        p = subprocess.run([tool, "ctl", str(rec.pid), *a], capture_output=True, text=True,
+        p = subprocess.run([tool, "ctl", target(), *a], capture_output=True, text=True,
                            env=env, timeout=120)
         if (p.returncode == 0) != ok:
             fail(f"ctl {a}: rc {p.returncode}: {p.stdout} {p.stderr}")

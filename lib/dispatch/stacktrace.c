@@ -15,7 +15,8 @@
  *    stack (a sigaltstack handler's interrupted stack, a coroutine) and for
  *    a stack freed meanwhile.
  *  - A frame is followed only if its frame pointer is 8-aligned and above
- *    the one before (within 8 MiB of it, 64 MiB of the entry): the walk
+ *    the one before (the first: at or above the entry's stack pointer; within
+ *    8 MiB of the one before, 64 MiB of the entry): the walk
  *    ends, and it goes one way. A return address is written only if it lies
  *    in the code of a loaded object (its first loadable segment to the end
  *    of its last executable one): a word that is not a return address ends
@@ -98,7 +99,9 @@ unsigned int frt_stack_dump(struct frt_thread *t, uintptr_t ip, uintptr_t ret, u
 			    uintptr_t sp, unsigned int below, unsigned int depth, uint64_t now)
 {
 	uint32_t pid = (uint32_t)t->pid;
-	uintptr_t pc = ret, prev = sp, w[2];
+	/* the caller's record may lie at the entry's sp itself (aarch64: x29 == sp after
+	 * a prologue that stores the record at the bottom of the frame) */
+	uintptr_t pc = ret, prev = sp - 1, w[2];
 	unsigned int n = 0;
 
 	frt_rec_put(t, FRT_REC_EVENT, depth, frt_stk_id(pid, intern(ip | FRT_STK_ENTRY)), now);
