@@ -5,8 +5,8 @@
  *
  * Why the walk never faults, whatever the program's frames are:
  *  - Frame #0 is the function's entry address and #1 its return address,
- *    both read from the trampoline's register frame (the return slot on x86
- *    is the live stack at the entry's stack pointer).
+ *    both read from the trampoline's register frame (or the return slot
+ *    at the entry's stack pointer: live stack).
  *  - Every other word is read through the kernel (frt_mem_read: the
  *    runtime's process_vm_readv, or where that is missing a pipe): an
  *    unmapped or guard page gives EFAULT and ends the walk, never a signal.
@@ -28,8 +28,9 @@
  *
  * Return addresses that function_graph replaced by its hook are given back
  * from the shadow stack: the frame whose key is the nearest one at or above
- * the slot the hook was read from owns it (x86: the key is that slot;
- * aarch64: the key is the frame's entry sp and its record lies below).
+ * the slot the hook was read from owns it (the key is that slot where a call
+ * pushes the return address; the frame's entry sp, above its record, where
+ * the arch keeps it in a frame record).
  */
 #include "stacktrace.h"
 #include "graph.h"
@@ -99,8 +100,8 @@ unsigned int frt_stack_dump(struct frt_thread *t, uintptr_t ip, uintptr_t ret, u
 			    uintptr_t sp, unsigned int below, unsigned int depth, uint64_t now)
 {
 	uint32_t pid = (uint32_t)t->pid;
-	/* the caller's record may lie at the entry's sp itself (aarch64: x29 == sp after
-	 * a prologue that stores the record at the bottom of the frame) */
+	/* the caller's record may lie at the entry's sp itself (a prologue that
+	 * stores the record at the bottom of the frame) */
 	uintptr_t pc = ret, prev = sp - 1, w[2];
 	unsigned int n = 0;
 
