@@ -29,6 +29,8 @@
 #define FRT_STK_SLOTS	  (FRT_STK_IDS - 1)
 #define FRT_STK_FULL	  FRT_STK_SLOTS
 #define FRT_STK_FRAMES	  64 /* frames of one dump, at most */
+/* a slot an earlier image of this process (before its exec) named: never a frame's */
+#define FRT_STK_TAKEN ((uintptr_t)1)
 /* a table value marked as a function's entry (frame #0), not a return address */
 #define FRT_STK_ENTRY (1ULL << 62)
 

@@ -380,6 +380,8 @@ static int fresh_dir(const char *d)
 	return 0;
 }
 
+static void reserve_stack_ids(void);
+
 int frt_output_open(const char *want)
 {
 	const char *joined = secure_getenv("FTRACE_RT_SESSION_DIR");
@@ -400,6 +402,7 @@ int frt_output_open(const char *want)
 	exename[n > 0 ? n : 0] = 0;
 	if (joined && *joined && strlen(joined) < sizeof(dir) && !access(joined, W_OK)) {
 		snprintf(dir, sizeof(dir), "%s", joined);
+		reserve_stack_ids();
 	} else {
 		if (!realpath(".", buf))
 			return -errno;
@@ -625,6 +628,49 @@ static void stack_name(char *buf, size_t len, uintptr_t pc, bool entry, struct s
 }
 
 /*
+ * An image exec'd by a process that wrote stacktrace frames keeps its pid,
+ * so its ids: the slots events.txt already names for this pid are taken
+ * (marked, never matched by a frame's address). read(2) only: this runs
+ * before the program's allocator may be used.
+ */
+static void reserve_stack_ids(void)
+{
+	char path[PATH_MAX + 16], *buf, *line;
+	uint32_t lo = frt_stk_id(getpid(), 0);
+	size_t len = 0, cap = 1 << 16;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/events.txt", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	buf = frt_malloc(cap + 1);
+	while (buf && (n = read(fd, buf + len, cap - len)) > 0) {
+		char *end;
+
+		len += (size_t)n;
+		buf[len] = 0;
+		for (line = buf; (end = strchr(line, '\n')); line = end + 1) {
+			unsigned long id;
+
+			if (strncmp(line, "EVENT: ", 7))
+				continue;
+			id = strtoul(line + 7, NULL, 10);
+			if (id >= lo && id < lo + FRT_STK_SLOTS)
+				__atomic_store_n(&frt_stk_pcs[id - lo], FRT_STK_TAKEN,
+						 __ATOMIC_RELAXED);
+		}
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
+		if (len == cap)
+			len = 0; /* a line longer than the buffer: not ours */
+	}
+	close(fd);
+	frt_free(buf);
+}
+
+/*
  * events.txt: the names of this process's stacktrace frames named since the
  * last call (each process has ids of its own, stacktrace.h). Not from a
  * signal handler: it reads symbol tables.
@@ -654,8 +700,9 @@ void frt_output_stack_names(void)
 		uintptr_t v =
 			i < FRT_STK_SLOTS ? __atomic_load_n(&frt_stk_pcs[i], __ATOMIC_ACQUIRE) : 0;
 
-		if (named[i] || (!v && (i < FRT_STK_SLOTS ||
-					!__atomic_load_n(&frt_stk_full, __ATOMIC_RELAXED))))
+		if (named[i] || v == FRT_STK_TAKEN ||
+		    (!v &&
+		     (i < FRT_STK_SLOTS || !__atomic_load_n(&frt_stk_full, __ATOMIC_RELAXED))))
 			continue;
 		if (i == FRT_STK_FULL)
 			snprintf(name, sizeof(name), "(table_full)");

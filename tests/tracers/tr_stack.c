@@ -8,7 +8,8 @@
  *    word just past the top of the main thread's stack (unmapped: the walk
  *    must stop there, not fault), then to a readable word that is no frame;
  *  - a signal handler on an alternate stack calls probe();
- *  - a thread calls inner().
+ *  - a thread calls inner();
+ *  - the program execs itself, and the new image (same pid) calls inner().
  */
 #include <pthread.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NI __attribute__((noinline))
 
@@ -117,7 +119,12 @@ int main(int argc, char **argv)
 
 	uintptr_t end = stack_end_unmapped();
 
-	(void)argc, (void)argv;
+	if (argc > 1) {
+		/* the image exec'd below: same pid, ids of its own */
+		inner();
+		printf("done %d\n", sink);
+		return 0;
+	}
 	outer();
 	outer();
 	printf("unmapped %d\n", end != 0);
@@ -134,6 +141,7 @@ int main(int argc, char **argv)
 	raise(SIGUSR1);
 	if (pthread_create(&th, NULL, thread_main, NULL) || pthread_join(th, NULL))
 		return 1;
-	printf("done %d\n", sink);
-	return 0;
+	fflush(stdout);
+	execl("/proc/self/exe", argv[0], "again", (char *)NULL);
+	return 1;
 }
