@@ -143,5 +143,7 @@ int main(int argc, char **argv)
 		return 1;
 	fflush(stdout);
 	execl("/proc/self/exe", argv[0], "again", (char *)NULL);
-	return 1;
+	/* an emulator without binfmt_misc cannot exec a foreign program */
+	printf("noexec\ndone %d\n", sink);
+	return 0;
 }
