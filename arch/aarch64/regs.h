@@ -55,6 +55,17 @@ static inline unsigned long arch_regs_arg(const struct ftrace_rt_regs *r, unsign
 	return ((const unsigned long *)r->sp)[n - 8];
 }
 
+/*
+ * x29 at the traced function's entry (its caller's frame record), and where
+ * a frame record {caller's x29, x30} lies from it (AAPCS64 5.2.3): for the
+ * stacktrace trigger's walk.
+ */
+static inline uintptr_t arch_regs_fp(const struct ftrace_rt_regs *r)
+{
+	return r->fp;
+}
+#define ARCH_FRAME_RECORD 0
+
 /* The traced function's sp at its entry: its frame's identity for function_graph. */
 static inline uintptr_t arch_regs_sp(const struct ftrace_rt_regs *r)
 {

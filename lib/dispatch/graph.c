@@ -53,6 +53,7 @@
 #include "init.h"
 #include "guard.h"
 #include "stack.h"
+#include "stacktrace.h"
 #include "arch.h"
 
 /*
@@ -278,7 +279,7 @@ static inline void gf_pop(struct frt_thread *t, const struct frt_shadow *s)
 	else if (s->gflags & FRT_GF_NOTRACE)
 		t->out_count--;
 	t->fdepth = s->fdepth;
-	if (!s->norecord && !s->off && t->rdepth)
+	if (!s->norecord && t->rdepth)
 		t->rdepth--;
 }
 
@@ -399,8 +400,14 @@ static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 	gf_pop(t, s);
 	if (s->guser) {
 		user_return(t, s, now, rregs);
-	} else if (s->norecord || s->off) {
+	} else if (s->norecord) {
 		/* hooked for the graph filters only */
+	} else if (s->off) {
+		/* entered while recording was off: its exit is written if it is on now,
+		 * as uftrace writes it (the entry is not) */
+		if (frt_tracer_kind == FRT_TRACER_GRAPH &&
+		    __atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED))
+			frt_rec_put(t, FRT_REC_EXIT, s->depth, s->ip, now);
 	} else if (frt_tracer_kind == FRT_TRACER_PROFILE) {
 		frt_profile_exit(t, s, now);
 	} else if (s->recorded && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
@@ -413,8 +420,9 @@ static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 	} else if (s->held) {
 		/* uftrace's rule: kept if strictly longer than the threshold */
 		if (frt_tracer_kind == FRT_TRACER_GRAPH &&
-		    frt_clock_delta_ns(now - s->start) >
-			    __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
+		    (s->held == 2 ||
+		     frt_clock_delta_ns(now - s->start) >
+			     __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED))) {
 			flush_held(t);
 			if (!put_held_entry(t, s))
 				;
@@ -662,6 +670,25 @@ static __attribute__((noinline)) bool push_prepare(struct frt_thread *t, uintptr
 	return true;
 }
 
+/* A stacktrace trigger fires: while recording is on, and within its count (stacktrace:N). */
+static inline bool stack_wanted(const struct frt_gf_trig *trig)
+{
+	int *c, v;
+
+	if (!__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED))
+		return false;
+	if (!trig->count)
+		return true;
+	c = &frt_gf_counts[trig->count - 1];
+	v = __atomic_load_n(c, __ATOMIC_RELAXED);
+	do {
+		if (v <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(c, &v, v - 1, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
 /* A traced call's entry at @now, in general (frt_fgraph_entry has the common case). */
 static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, unsigned long ip,
 						       struct ftrace_rt_regs *regs, bool record,
@@ -672,6 +699,7 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 	const struct frt_gf_trig *trig;
 	struct frt_shadow *s;
 	uint8_t gflags = 0;
+	bool dump = false, on;
 	int fdepth;
 
 	/* push_prepare() has nothing to end when the top frame is the caller's
@@ -706,14 +734,25 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 	} else if (__atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED) && !t->in_count) {
 		return;
 	}
-	if (trig && (trig->flags & (FRT_GF_DEPTH | FRT_GF_TRACE_ON | FRT_GF_TRACE_OFF))) {
+	if (trig &&
+	    (trig->flags & (FRT_GF_DEPTH | FRT_GF_TRACE_ON | FRT_GF_TRACE_OFF | FRT_GF_STACK))) {
 		if (trig->flags & FRT_GF_DEPTH)
 			t->fdepth = trig->depth;
 		if (trig->flags & (FRT_GF_TRACE_ON | FRT_GF_TRACE_OFF))
 			__atomic_store_n(&frt_gf.enabled, !!(trig->flags & FRT_GF_TRACE_ON),
 					 __ATOMIC_RELAXED);
+		if ((trig->flags & FRT_GF_STACK) && record && !(gflags & FRT_GF_NOTRACE) &&
+		    stack_wanted(trig))
+			dump = true;
 	}
-	if (t->fdepth <= 0) {
+	/* as uftrace: while recording is off, calls are hooked and counted in the
+	 * depth whatever the depth budget, and do not use it */
+	on = __atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED);
+	if (t->fdepth <= 0 && on) {
+		/* not hooked: the stack goes in at the recorded depth */
+		if (unlikely(dump))
+			frt_stack_dump(t, ip, *ra, arch_regs_fp(regs), loc, t->depth,
+				       t->rdepth < FRT_MAX_DEPTH ? t->rdepth : FRT_MAX_DEPTH, now);
 		t->fdepth = fdepth;
 		return;
 	}
@@ -721,7 +760,8 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 		t->in_count++;
 	else if (gflags & FRT_GF_NOTRACE)
 		t->out_count++;
-	t->fdepth--;
+	if (on)
+		t->fdepth--;
 	s = &t->shadow[t->depth];
 	/* in the order of the fields: neighbouring stores merge into whole words */
 	s->loc = loc;
@@ -745,8 +785,11 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 	s->guser = 0;
 	s->prof = 0;
 	s->rbelow = 0;
-	if (!s->norecord && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
-		s->off = 1; /* not recorded and, as in uftrace, not counted in the depth */
+	if (!s->norecord && !on) {
+		/* not recorded; as in uftrace, counted in the depth, and its exit is
+		 * written if recording is on by then */
+		s->off = 1;
+		t->rdepth++;
 	} else if (!s->norecord) {
 		const struct frt_argset *set =
 			trig && (trig->flags & FRT_GF_ARGS) ? trig->set : NULL;
@@ -761,7 +804,8 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 			/* profile (the only tracer that does not record): is it a nested call? */
 			s->prof = frt_profile_enter(t, ip);
 		else if (__atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
-			s->held = 1; /* written later, if long enough */
+			/* written later, if long enough (or in any case: a trace trigger) */
+			s->held = trig && (trig->flags & FRT_GF_TRACE) ? 2 : 1;
 			if (set && set->nargs)
 				hold_args(t, s, set, regs);
 		} else if (set && set->nargs)
@@ -771,6 +815,17 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 	}
 	t->depth++;
 	t->all_unhooked = false;
+	if (unlikely(dump) && !s->norecord && !s->off) {
+		/*
+		 * Inside the call: after its entry, which a threshold would hold
+		 * (the call is then kept whatever its duration, with its callers,
+		 * as uftrace's trace trigger keeps one).
+		 */
+		if (s->held)
+			flush_held(t);
+		frt_stack_dump(t, ip, s->ret, arch_regs_fp(regs), loc, t->depth - 1,
+			       s->depth + 1 < FRT_MAX_DEPTH ? s->depth + 1 : FRT_MAX_DEPTH, now);
+	}
 	*ra = frt_tramps.ret;
 }
 
@@ -977,6 +1032,11 @@ void frt_graph_bury(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 bool frt_mem_xfer(uintptr_t addr, uintptr_t *val, bool write)
 {
 	return mem_xfer(addr, val, write);
+}
+
+bool frt_mem_read(void *dst, uintptr_t addr, size_t len)
+{
+	return remote_copy(dst, addr, len, false) == (ssize_t)len;
 }
 
 bool frt_same_stack(uintptr_t lower, uintptr_t upper, struct frt_alt_stack *alt)

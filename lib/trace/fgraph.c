@@ -86,7 +86,11 @@ void frt_fgraph_close_all(struct frt_thread *t, uint64_t now)
 	if (frt_tracer_kind != FRT_TRACER_GRAPH)
 		return;
 	for (unsigned int i = t->depth; i-- > 0;) {
-		if (t->shadow[i].recorded) {
+		/* a frame entered before a fork: the child's file has no entry to close,
+		 * and uftrace writes nothing for it at exec */
+		if (t->shadow[i].recorded == FRT_RECORDED_BEFORE_FORK) {
+			t->shadow[i].recorded = 0;
+		} else if (t->shadow[i].recorded) {
 			frt_rec_put(t, FRT_REC_EXIT, t->shadow[i].depth, t->shadow[i].ip, now);
 			t->shadow[i].recorded = 0;
 		}
