@@ -350,6 +350,10 @@ void arch_veneer(uint8_t *out, uint64_t at, uint64_t target);
  *	and writes the return hook's address there (x86: the stack slot at sp;
  *	aarch64: the caller's LR the trampoline saved from x9, restored into
  *	x30 on the way back)
+ * uintptr_t arch_regs_fp(const struct ftrace_rt_regs *r), ARCH_FRAME_RECORD
+ *	the frame pointer at the traced function's entry, and the offset from a
+ *	frame pointer of the frame record {next frame pointer, return address}
+ *	(two words) that the stacktrace trigger's walk follows
  * uintptr_t arch_graph_ret_key(uintptr_t sp)
  *	the return hook passes its stack pointer just after the hooked return:
  *	the same value arch_regs_sp gave at the entry

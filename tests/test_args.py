@@ -84,6 +84,9 @@ compare("env", ["-D", "3"], {"FTRACE_RT_FUNCGRAPH_ARGS": "leaf@arg1/i32;mid@arg1
         want_in=["leaf(1) = 2;"])
 # a threshold holds entries until their exit: held ones keep their arguments
 # (read at the entry), also callers written with a long callee's entry
+# uftrace's FUNC@plt,ITEMS (t068_filter_time_A: -A usleep@plt,arg1): PLT calls are not
+# traced, the spec matches nothing
+compare("plt", ["-A", "leaf@plt,arg1", "-A", "mid@arg1", "-F", "top"])
 compare("thresh", ["-t", "5ms", "-A", "outer@arg1", "-A", "slow@arg1", "-A", "spin@arg1",
                    "-A", "leaf@arg1", "-R", "slow@retval", "-A", "main@arg1"],
         want_in=["outer(", "slow(", "spin("])

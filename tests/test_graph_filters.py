@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from frt_test import clean_env, fail, finish, preload_for
+from frt_test import EXE_WRAPPER, clean_env, fail, finish, preload_for
 
 tool, lib, prog, prog_pg = (os.path.abspath(a) for a in sys.argv[1:5])
 tmp = tempfile.mkdtemp(prefix="frt-gfilter-")
@@ -81,8 +81,22 @@ cases = [
     ("trig-disable", ["--disable", "-T", "outer@trace_on", "-T", "mid@trace_off"]),
     ("trig-depth", ["-T", "top@depth=1", "-T", "fib@depth=2"]),
     ("trig-filter", ["-T", "skipme@filter", "-T", "mid@notrace"]),
+    # found by uftrace's own tests (bench/uftrace-tests.sh): calls entered while
+    # recording is off count in the depth and their exits are written once it is
+    # on (t037-t039); a -F after a -N takes the function back (t035)
+    ("trig-off-depth", ["-T", "top@trace_off", "-T", "leaf@trace_on"]),
+    ("trig-off-filter", ["--disable", "-F", "outer", "-T", "leaf@trace_on"]),
+    ("reorder", ["-F", "outer", "-N", "mid", "-F", "mid"]),
 ]
+# exits whose entries were not recorded (recording turned on inside the call):
+# uftrace's replay prints them and pops its display depth, ftrace-rt's leaves
+# them out (README): only uftrace's replay is compared there
+ORPHAN_EXITS = {"trig-off-depth", "trig-off-filter"}
 for name, opts in cases:
+    if EXE_WRAPPER and name.startswith("thresh"):
+        # durations under the emulator are not the native -pg program's
+        print(f"skipped: {name}: time thresholds compared with a native recording")
+        continue
     want = theirs(name, opts)
     d = ours(name, opts)
     got = uftrace_replay(d)
@@ -90,7 +104,7 @@ for name, opts in cases:
         fail(f"{name} {opts}: uftrace replay of our data:\n" + "\n".join(got) +
              "\n--- uftrace's own recording:\n" + "\n".join(want))
     p = subprocess.run([tool, "replay", d], capture_output=True, text=True, timeout=120)
-    if calls(p.stdout) != want:
+    if name not in ORPHAN_EXITS and calls(p.stdout) != want:
         fail(f"{name} {opts}: ftrace-rt replay:\n{p.stdout}")
     if name == "none" and len(want) < 30:
         fail(f"the fixture's call tree is too small to test anything: {want}")

@@ -186,9 +186,20 @@ static bool is_record(long pid)
 	n = fread(cmd, 1, sizeof(cmd) - 1, f);
 	fclose(f);
 	cmd[n] = 0;
-	/* argv[0] ... argv[1] == "record" */
-	return n > strlen(cmd) + 1 && !strcmp(cmd + strlen(cmd) + 1, "record") &&
-	       strstr(cmd, "ftrace-rt");
+	/*
+	 * an argument naming ftrace-rt, then "record": argv[0] and argv[1], or
+	 * later ones when it runs under an emulator (qemu-aarch64 -E ... TOOL
+	 * record ...: the emulator's own arguments come first)
+	 */
+	for (size_t at = 0; at < n;) {
+		size_t len = strlen(cmd + at);
+
+		if (strstr(cmd + at, "ftrace-rt") && at + len + 1 < n &&
+		    !strcmp(cmd + at + len + 1, "record"))
+			return true;
+		at += len + 1;
+	}
+	return false;
 }
 
 /* Where to connect for @pid (which may change to record's child): 0, or 1 after a message. */

@@ -311,8 +311,64 @@ struct site *site_get(const char *sid, uint64_t addr)
 
 static void load_specs(const char *dir);
 
+/* events.txt: the names of user events (the stacktrace trigger's frames), by id */
+static struct event_name {
+	uint32_t id;
+	char *name;
+} * events;
+static size_t nevents;
+
+static int cmp_event(const void *a, const void *b)
+{
+	const struct event_name *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void load_events(const char *dir)
+{
+	char path[PATH_MAX + 32], line[1200], prov[520], name[520];
+	size_t cap = 0;
+	unsigned int id;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events.txt", dir);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		/* uftrace's reader: "EVENT: ID PROVIDER:EVENT" */
+		if (strncmp(line, "EVENT: ", 7) ||
+		    sscanf(line + 7, "%u %519[^:]:%519s", &id, prov, name) != 3)
+			continue;
+		if (nevents == cap) {
+			cap = cap ? 2 * cap : 256;
+			events = realloc(events, cap * sizeof(*events));
+			if (!events)
+				exit(1);
+		}
+		events[nevents].id = id;
+		events[nevents].name = malloc(strlen(prov) + strlen(name) + 2);
+		if (!events[nevents].name)
+			exit(1);
+		sprintf(events[nevents].name, "%s:%s", prov, name);
+		nevents++;
+	}
+	if (f)
+		fclose(f);
+	if (nevents)
+		qsort(events, nevents, sizeof(*events), cmp_event);
+}
+
+const char *event_name(uint32_t id)
+{
+	struct event_name k = {id, NULL}, *e;
+
+	e = nevents ? bsearch(&k, events, nevents, sizeof(*events), cmp_event) : NULL;
+	return e ? e->name : NULL;
+}
+
 void data_load(const char *dir)
 {
+	load_events(dir);
 	load_specs(dir);
 	load_maps(dir);
 	load_tasks(dir);
@@ -406,6 +462,10 @@ static const struct frt_argset *args_of(struct func *fn)
 			for (size_t i = 0; i < sp->n; i++) {
 				struct frt_pattern p = {sp->v[i].glob, NULL};
 
+				/* @plt: library calls' arguments are not recorded (other modules:
+				 * by name only) */
+				if (sp->v[i].module && !strcmp(sp->v[i].module, "plt"))
+					continue;
 				if (frt_pattern_match(&p, fn->name, "", false)) {
 					frt_argset_add(&set, &sp->v[i]);
 					any = true;
@@ -554,8 +614,22 @@ static void read_task(const char *path, struct task *t)
 		memcpy(rec, buf + off, 16);
 		off += 16;
 		ts = rec[0];
-		if (!rec_parse(rec, &type, &addr) || type > REC_LOST)
+		if (!rec_parse(rec, &type, &addr))
 			continue;
+		if (type == REC_EVENT) {
+			/* a user event (the stacktrace trigger's frames): no data follows ours */
+			if (rec[1] & 4)
+				break;
+			if (t->n == cap) {
+				cap = cap ? cap * 2 : 4096;
+				t->ev = realloc(t->ev, cap * sizeof(*t->ev));
+				if (!t->ev)
+					exit(1);
+			}
+			t->ev[t->n++] = (struct ev){ts,	       NULL, addr, -1, (uint32_t)depth,
+						    REC_EVENT, 0,    NULL};
+			continue;
+		}
 		if (type != REC_LOST)
 			fn = site_get(session_of(t->pid, ts), addr)->fn;
 		if (rec[1] & 4) { /* more: arguments or a return value follow */
@@ -629,7 +703,7 @@ static void read_task(const char *path, struct task *t)
 	for (size_t i = 0; i < depth; i++)
 		t->open[i] = stack[i];
 	for (size_t i = 0; i < t->n; i++)
-		if (t->ev[i].type != REC_LOST)
+		if (t->ev[i].type != REC_LOST && t->ev[i].type != REC_EVENT)
 			t->ev[i].arg = 0;
 	free(stack);
 	free(buf);

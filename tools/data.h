@@ -35,6 +35,8 @@ extern size_t fhash_cap;
 
 /* task.txt, the maps and the symbols of @dir */
 void data_load(const char *dir);
+/* the name of user event @id from events.txt ("stacktrace:main+0x2a"), or NULL */
+const char *event_name(uint32_t id);
 /* the process of thread @tid (itself when task.txt does not say) */
 int data_pid(int tid);
 /* the session process @pid ran in at @time (NULL: none known) */
@@ -54,6 +56,7 @@ int tool_check_data_dir(const char *cmd, const char *dir);
 #define REC_ENTRY 0
 #define REC_EXIT  1
 #define REC_LOST  2
+#define REC_EVENT 3 /* a user event: its id in addr */
 static inline bool rec_parse(const uint64_t rec[2], unsigned int *type, uint64_t *addr)
 {
 	*type = rec[1] & 3;
@@ -64,12 +67,13 @@ static inline bool rec_parse(const uint64_t rec[2], unsigned int *type, uint64_t
 /* Every record of a data directory, per thread, with entries and exits paired. */
 struct ev {
 	uint64_t ts;
-	struct func *fn; /* NULL for a LOST record */
-	uint64_t arg;	 /* LOST: records lost there; entry, while reading: its address */
+	struct func *fn; /* NULL for a LOST or EVENT record */
+	uint64_t arg;	 /* LOST: records lost there; EVENT: its id; entry, while reading: its
+			    address */
 	int64_t match;	 /* entry: its exit's index, -1 if it has none; exit: its entry's,
 			    -1 for a frame opened before the file began (a fork child's) */
 	uint32_t depth;	 /* nesting on its thread */
-	uint8_t type;	 /* REC_ENTRY, REC_EXIT, REC_LOST */
+	uint8_t type;	 /* REC_ENTRY, REC_EXIT, REC_LOST, REC_EVENT */
 	uint8_t hide;	 /* for the reader: not shown (filters), or shown already */
 	char *args;	 /* its arguments "(5)" or return value " = 5", as uftrace shows them */
 };

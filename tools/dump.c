@@ -102,6 +102,20 @@ static void chrome(struct task *t, size_t nt)
 	while ((e = trace_walk_next(&w, &ti))) {
 		if (e->hide || e->type == REC_LOST)
 			continue;
+		if (e->type == REC_EVENT) {
+			/* a user event (a stacktrace frame): an instant on its thread */
+			const char *ev = event_name((uint32_t)e->arg);
+			char num[32];
+
+			snprintf(num, sizeof(num), "user_event:%u", (unsigned int)e->arg);
+			printf(",\n{\"ts\":%llu.%03llu,\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,"
+			       "\"tid\":%d,\"name\":",
+			       (unsigned long long)(e->ts / 1000),
+			       (unsigned long long)(e->ts % 1000), t[ti].pid, t[ti].tid);
+			json_str(ev ? ev : num);
+			putchar('}');
+			continue;
+		}
 		printf(",\n{\"ts\":%llu.%03llu,\"ph\":\"%c\",\"pid\":%d,\"tid\":%d,\"name\":",
 		       (unsigned long long)(e->ts / 1000), (unsigned long long)(e->ts % 1000),
 		       e->type == REC_ENTRY ? 'B' : 'E', t[ti].pid, t[ti].tid);
@@ -175,7 +189,7 @@ static void fold(struct task *t, size_t nt)
 		for (size_t k = 0; k < t[i].n; k++) {
 			struct ev *e = &t[i].ev[k];
 
-			if (e->hide)
+			if (e->hide || e->type == REC_EVENT)
 				continue;
 			if (e->type == REC_LOST) {
 				depth = klen = 0;

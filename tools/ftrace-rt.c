@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -295,9 +296,17 @@ static void forward(int sig)
 int tool_run(char **argv)
 {
 	struct sigaction fwd = {.sa_handler = forward}, old_term;
-
-	pid_t pid = fork();
+	pid_t pid;
 	int st;
+
+	/*
+	 * Descendants the program leaves behind (daemon(), a detached child)
+	 * become ours when their parent exits, and are waited for: their data
+	 * is complete when this tool returns, as with uftrace record (found by
+	 * uftrace's t008_daemon: the replay came before the daemon's data).
+	 */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	pid = fork();
 
 	if (pid < 0) {
 		perror("fork");
@@ -320,6 +329,9 @@ int tool_run(char **argv)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return 127;
+	for (;;)
+		if (waitpid(-1, NULL, 0) < 0 && errno != EINTR)
+			break; /* ECHILD: no descendant left */
 	running_child = 0;
 	sigaction(SIGTERM, &old_term, NULL);
 	signal(SIGINT, SIG_DFL);

@@ -67,7 +67,10 @@ static void record_usage(FILE *f)
 		"                         FMT: d i u x p c s f, with a size in bits (i32, u8,\n"
 		"                         f32); FUNC: a glob. uftrace replay shows fib(20) = 6765\n"
 		"  -T, --trigger=SPEC     FUNC@ACTION[,ACTION]: trace_on, trace_off, depth=N,\n"
-		"                         filter, notrace (again: more), e.g. main@trace_on\n"
+		"                         filter, notrace, trace (kept whatever -t says),\n"
+		"                         stacktrace[:N] (also backtrace, bt:\n"
+		"                         the stack at the call, into the data; N: dumps)\n"
+		"                         (again: more), e.g. main@trace_on, 'parse@bt:3'\n"
 		"      --disable          start with tracing off (a trace_on trigger turns it on)\n"
 		"      --no-libcall       leave out the executable's library calls "
 		"(malloc@plt...),\n"
@@ -102,6 +105,26 @@ static int check_patterns(const char *opt, const char *v)
 	if (frt_patterns_parse(v, &p, err, sizeof(err)))
 		return bad(opt, v, err);
 	frt_patterns_free(&p);
+	return 0;
+}
+
+/* Append each pattern of @v (commas or white space between) to *@out as "PATTERN@ACTION;". */
+static int add_ordered(char **out, const char *v, const char *action)
+{
+	while (*v) {
+		size_t n = strcspn(v, ", \t\n");
+		char *j;
+
+		if (n && asprintf(&j, "%s%s%.*s@%s", *out ? *out : "", *out ? ";" : "", (int)n, v,
+				  action) < 0)
+			return -1;
+		if (n) {
+			free(*out);
+			*out = j;
+		}
+		v += n;
+		v += strspn(v, ", \t\n");
+	}
 	return 0;
 }
 
@@ -242,8 +265,8 @@ int cmd_record(int argc, char **argv)
 	const char *tracer = NULL, *filter = NULL, *notrace = NULL, *out = "ftrace_rt.data";
 	const char *depth = NULL, *thresh = NULL, *max_stack = NULL;
 	/* static: joined option lists, still referenced (not leaked) when a bad option returns */
-	static char *gfunc, *gnotrace, *args, *rets, *trig;
-	bool disable = false, libcall = true;
+	static char *gfunc, *gnotrace, *args, *rets, *trig, *fn_order;
+	bool disable = false, fn_reordered = false, fn_module = false, libcall = true;
 	const char *outopt = "-d/--data", *bufsize = NULL, *prog;
 	const char *tracer_opt = "--tracer", *buf_opt = "-b/--buffer";
 	char dir[PATH_MAX], exe[PATH_MAX], probe[PATH_MAX + 16], cmd[8192], json[16384];
@@ -286,6 +309,11 @@ int cmd_record(int argc, char **argv)
 				return 2;
 			free(*v);
 			*v = j;
+			/* the same patterns in order, as filter/notrace triggers */
+			if (add_ordered(&fn_order, optarg, c == 'F' ? "filter" : "notrace"))
+				return 2;
+			fn_reordered |= c == 'F' && gnotrace;
+			fn_module |= strchr(optarg, '@') != NULL;
 			break;
 		}
 		case 'D': {
@@ -490,6 +518,25 @@ int cmd_record(int argc, char **argv)
 		setenv("FTRACE_RT_FILTER", filter, 1);
 	if (notrace)
 		setenv("FTRACE_RT_NOTRACE", notrace, 1);
+	/*
+	 * uftrace keeps -F and -N in one list, in order: for a function both
+	 * name, the later one wins (a -F after a -N takes the function back),
+	 * where FTRACE_RT_GRAPH_NOTRACE always wins over _GRAPH_FUNCTION. When a
+	 * -F follows a -N, the patterns go as filter/notrace triggers, which
+	 * apply in order, before the -T ones (as uftrace sets its filters before
+	 * its triggers). Not with @MODULE patterns: a trigger's '@' is its action.
+	 */
+	if (fn_reordered && !fn_module) {
+		char *j;
+
+		if (asprintf(&j, "%s%s%s", fn_order, trig ? ";" : "", trig ? trig : "") < 0)
+			return 2;
+		free(trig);
+		trig = j;
+		free(gfunc);
+		free(gnotrace);
+		gfunc = gnotrace = NULL;
+	}
 	if (gfunc)
 		setenv("FTRACE_RT_GRAPH_FUNCTION", gfunc, 1);
 	if (gnotrace)

@@ -250,7 +250,7 @@ int cmd_replay(int argc, char **argv)
 
 			if (!sel || x->depth >= (unsigned long)maxdepth)
 				x->hide = 1;
-			else if (x->type == REC_ENTRY)
+			else if (x->type == REC_ENTRY || x->type == REC_EVENT)
 				x->hide = x->ts < lo || x->ts > hi;
 			else if (x->type == REC_EXIT)
 				x->hide = x->match >= 0 ? t[i].ev[x->match].hide
@@ -288,6 +288,18 @@ int cmd_replay(int argc, char **argv)
 		if (e->type == REC_LOST) {
 			printf(" %10s [%6d] | %*s/* LOST %llu records!! */\n", "", k->tid,
 			       (int)(2 * e->depth), "", (unsigned long long)e->arg);
+			continue;
+		}
+		if (e->type == REC_EVENT) {
+			/* a user event (a stacktrace frame), as uftrace shows one */
+			const char *ev = event_name((uint32_t)e->arg);
+
+			if (ev)
+				printf(" %10s [%6d] | %*s/* %s */\n", "", k->tid,
+				       (int)(2 * e->depth), "", ev);
+			else
+				printf(" %10s [%6d] | %*s/* user_event:%u */\n", "", k->tid,
+				       (int)(2 * e->depth), "", (unsigned int)e->arg);
 			continue;
 		}
 		name = tool_demangle(e->fn->name);

@@ -55,6 +55,17 @@ static inline unsigned long arch_regs_arg(const struct ftrace_rt_regs *r, unsign
 	return ((const unsigned long *)r->sp)[n - 8];
 }
 
+/*
+ * x29 at the traced function's entry (its caller's frame record), and where
+ * a frame record {caller's x29, x30} lies from it (AAPCS64 5.2.3): for the
+ * stacktrace trigger's walk.
+ */
+static inline uintptr_t arch_regs_fp(const struct ftrace_rt_regs *r)
+{
+	return r->fp;
+}
+#define ARCH_FRAME_RECORD 0
+
 /* The traced function's sp at its entry: its frame's identity for function_graph. */
 static inline uintptr_t arch_regs_sp(const struct ftrace_rt_regs *r)
 {
@@ -164,49 +175,63 @@ static inline uintptr_t a64_pac(uintptr_t v, uintptr_t mod, bool bkey)
 }
 
 /*
- * Does function @fn sign with the B key? Its PACIBSP or PACIASP comes in its
- * first instructions (after the site, or later where the prologue is
- * shrink-wrapped); looked for within @fn's page only.
+ * The key function @fn signs its return address with: its PACIASP or
+ * PACIBSP comes in its first instructions (after the site, or later where
+ * the prologue is shrink-wrapped); looked for within @fn's page, up to its
+ * first return. 0: neither found (it does not sign), 1: A, 2: B.
  */
-static inline bool a64_signs_with_b(uintptr_t fn)
+static inline int a64_ret_key(uintptr_t fn)
 {
 	for (uintptr_t p = fn & ~(uintptr_t)3; p < fn + 64 && ((p ^ fn) & ~(uintptr_t)4095) == 0;
 	     p += 4) {
 		uint32_t insn = *(const volatile uint32_t *)p;
 
 		if (insn == 0xd503237fu) /* PACIBSP */
-			return true;
+			return 2;
 		if (insn == 0xd503233fu) /* PACIASP */
-			return false;
+			return 1;
+		if (insn == 0xd65f03c0u) /* RET: the end of an unsigned leaf */
+			break;
 	}
-	return false;
+	return 0;
 }
 
 /*
  * A frame record's return word @stored holds @from (signed or not, with
  * modifier @key, by function @fn): the word that holds @to the same way, or
  * 0 if @stored is not @from. A PAC has few bits (7 under qemu-user, whose
- * instruction addresses keep top-byte-ignore): a value signed with one key
- * verifies with the other now and then (a run in ten of tr_cxx's backtrace
- * case signed the hook with the wrong key and died at the return). When
- * both verify, the function's own code says which key it uses.
+ * instruction addresses keep top-byte-ignore), so @stored may read the same
+ * several ways: a value signed with one key verifies with the other now and
+ * then (a run in ten of tr_cxx's backtrace case re-signed the hook with the
+ * wrong key and died at the return), and a signed value whose PAC happens
+ * to be 0 is equal to the plain one (1 in 128 under qemu: the hook then went
+ * back unsigned, and the function's AUTIASP failed at its return; also a run
+ * in ten of tr_cxx_pac's C++ cases). When more than one reading holds, the
+ * function's own code says which it uses; if it names none of them, the
+ * word is left alone (0).
  */
 static inline uintptr_t arch_ret_replace(uintptr_t stored, uintptr_t from, uintptr_t to,
 					 uintptr_t key, uintptr_t fn)
 {
-	bool a, b;
+	bool plain, a, b;
 
-	if (stored == from)
-		return to;
 	if (arch_ret_strip(stored) != from)
 		return 0;
+	plain = stored == from;
 	a = a64_pac(from, key, false) == stored;
 	b = a64_pac(from, key, true) == stored;
-	if (a && b)
-		b = a64_signs_with_b(fn);
-	else if (!a && !b)
-		return 0;
-	return a64_pac(to, key, b);
+	if (plain + a + b > 1) {
+		int k = a64_ret_key(fn);
+
+		plain = plain && k == 0;
+		a = a && k == 1;
+		b = b && k == 2;
+	}
+	if (plain)
+		return to;
+	if (a || b)
+		return a64_pac(to, key, b);
+	return 0;
 }
 
 /* The stack pointer a ucontext_t holds (a macro: no <ucontext.h> here). */

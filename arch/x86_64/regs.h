@@ -67,6 +67,17 @@ static inline uintptr_t arch_regs_sp(const struct ftrace_rt_regs *r)
 	return r->sp;
 }
 
+/*
+ * The frame pointer at the traced function's entry (its caller's rbp), and
+ * where a frame record {caller's rbp, return address} lies from a frame
+ * pointer: for the stacktrace trigger's walk.
+ */
+static inline uintptr_t arch_regs_fp(const struct ftrace_rt_regs *r)
+{
+	return r->bp;
+}
+#define ARCH_FRAME_RECORD 0
+
 /* Where function_graph finds and replaces the return address: the stack slot at sp. */
 static inline uintptr_t *arch_regs_ret(struct ftrace_rt_regs *r)
 {

@@ -302,6 +302,7 @@ static void execute(char *line, struct out *o)
 			if (frt_tracer_kind == FRT_TRACER_PROFILE)
 				frt_profile_write();
 			frt_threads_flush_all(false, false);
+			frt_output_stack_names();
 			frt_output_finish();
 			out_printf(o, "OK flushed to %s\n", frt_output_dir());
 		} else {

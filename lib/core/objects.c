@@ -464,3 +464,29 @@ void frt_list_object(int fd, const struct frt_object *o)
 			return;
 	}
 }
+
+/*
+ * Is @a in the code of an object the loader has loaded (the stacktrace
+ * trigger's test for a return address)? Objects the runtime does not list
+ * (its own dependencies, libc) too: the loader's _dl_find_object, lock-free
+ * and async-signal-safe (glibc 2.35). Called through the vector-saving
+ * thunk from lib/dispatch. Returns 1 or 0.
+ */
+uintptr_t frt_pc_is_code(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
+{
+	(void)b, (void)c, (void)d;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+	struct dl_find_object r;
+
+	if (_dl_find_object((void *)a, &r) == 0)
+		return a >= (uintptr_t)r.dlfo_map_start && a < (uintptr_t)r.dlfo_map_end;
+	return 0;
+#else
+	struct frt_object *o;
+
+	cds_list_for_each_entry_rcu (o, &frt_objects, node)
+		if (a >= o->map_start && a < o->map_end)
+			return 1;
+	return 0;
+#endif
+}

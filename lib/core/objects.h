@@ -111,6 +111,8 @@ static inline struct frt_object *frt_objects_find(uintptr_t a)
 }
 
 int frt_objects_sync(void) FRT_HIDDEN; /* under frt_lock */
+/* 1 if @a is in a loaded object's code (through frt_tramps.vsave_call from the hot path) */
+uintptr_t frt_pc_is_code(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d) FRT_HIDDEN;
 bool frt_slot_pristine(const struct frt_site *s) FRT_HIDDEN;
 /* A site by its address or its function's entry (RCU or frt_lock). */
 struct frt_site *frt_site_by_ip(uintptr_t ip, struct frt_object **op) FRT_HIDDEN;

@@ -22,13 +22,20 @@ enum {
 	FRT_GF_DEPTH = 1 << 3,	   /* trigger depth=N: the depth budget becomes N here */
 	FRT_GF_TRACE_ON = 1 << 4,  /* trigger trace_on: recording starts (all threads) */
 	FRT_GF_TRACE_OFF = 1 << 5, /* trigger trace_off: recording stops */
+	FRT_GF_STACK = 1 << 6,	   /* trigger stacktrace: the stack at the call goes in the data */
+	FRT_GF_TRACE = 1 << 7,	   /* trigger trace: recorded whatever the threshold says */
 };
+
+/* Stack dump triggers with a count (stacktrace:N): the dumps each has left. */
+#define FRT_GF_COUNTS 64
+extern int frt_gf_counts[FRT_GF_COUNTS] FRT_HIDDEN; /* defined in lib/trace/gfilter.c */
 
 struct frt_gf_trig {
 	uintptr_t ip; /* entry address; 0: empty */
 	uint32_t flags;
 	int32_t depth;
 	const struct frt_argset *set; /* FRT_GF_ARGS: what to record */
+	int32_t count;		      /* FRT_GF_STACK: index in frt_gf_counts + 1 (0: no limit) */
 };
 
 struct frt_gf_table {

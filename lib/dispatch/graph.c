@@ -53,6 +53,7 @@
 #include "init.h"
 #include "guard.h"
 #include "stack.h"
+#include "stacktrace.h"
 #include "arch.h"
 
 /*
@@ -278,7 +279,7 @@ static inline void gf_pop(struct frt_thread *t, const struct frt_shadow *s)
 	else if (s->gflags & FRT_GF_NOTRACE)
 		t->out_count--;
 	t->fdepth = s->fdepth;
-	if (!s->norecord && !s->off && t->rdepth)
+	if (!s->norecord && t->rdepth)
 		t->rdepth--;
 }
 
@@ -399,8 +400,14 @@ static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 	gf_pop(t, s);
 	if (s->guser) {
 		user_return(t, s, now, rregs);
-	} else if (s->norecord || s->off) {
+	} else if (s->norecord) {
 		/* hooked for the graph filters only */
+	} else if (s->off) {
+		/* entered while recording was off: its exit is written if it is on now,
+		 * as uftrace writes it (the entry is not) */
+		if (frt_tracer_kind == FRT_TRACER_GRAPH &&
+		    __atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED))
+			frt_rec_put(t, FRT_REC_EXIT, s->depth, s->ip, now);
 	} else if (frt_tracer_kind == FRT_TRACER_PROFILE) {
 		frt_profile_exit(t, s, now);
 	} else if (s->recorded && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
@@ -413,8 +420,9 @@ static void leave_ret(struct frt_thread *t, struct frt_shadow *s, uint64_t now,
 	} else if (s->held) {
 		/* uftrace's rule: kept if strictly longer than the threshold */
 		if (frt_tracer_kind == FRT_TRACER_GRAPH &&
-		    frt_clock_delta_ns(now - s->start) >
-			    __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
+		    (s->held == 2 ||
+		     frt_clock_delta_ns(now - s->start) >
+			     __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED))) {
 			flush_held(t);
 			if (!put_held_entry(t, s))
 				;
@@ -450,28 +458,91 @@ static bool mem_xfer(uintptr_t addr, uintptr_t *val, bool write)
 }
 
 /*
+ * Could a frame other than buried g own the word at @at (ret_slot(g)), where
+ * g's return address was? evict writes there only when nothing says so.
+ *
+ * Where the return address stays at the key (ARCH_GRAPH_RET_IN_RECORD == 0),
+ * @at is g's key: a newer entry with that key (on the shadow stack, or
+ * buried after g) owns it.
+ *
+ * Where it is in a frame record, @at is the record a walk (find_slots in
+ * lib/trace/fgraph.c) found g's hook in, somewhere below g's key; once g's
+ * frame is gone, a frame with another key can store its record there (a
+ * coroutine stack reused from a pool, a frame left by longjmp). Why no
+ * write lands in a record g does not own: the word holds a hook only if the
+ * last frame F that stored a record there was hooked. If F is not g, F
+ * stored it after g did, so F was entered after g's walk (the walk ran while
+ * g's frame, which holds @at, was live; a frame entered between g's entry
+ * and the walk that is still live is inner to g, its record below @at), or
+ * F was interrupted before its prologue while g ran on its stack (a signal
+ * handler), F's entry still on the shadow stack. F's key lies above @at on
+ * @at's stack. F's entry, if kept, is
+ *  - on the shadow stack: every entry there above @at on that stack claims
+ *    @at, unless a walk found its record elsewhere (a frame stores one
+ *    record; a walk gives an entry only a record on the live chain, and
+ *    forgets what it found before for entries on the stack it walks);
+ *  - in the graveyard: every entry there above @at on that stack that
+ *    started after g claims @at (a walk ends after the clock has moved past
+ *    its start, so a frame entered after g's walk started later than g).
+ * If F's entry is not kept, F returned (its record is dead memory, which the
+ * write cannot harm), or F was evicted: its return address given back (the
+ * word no longer holds the hook), or refused because its slot was claimed
+ * (F's frame was gone) or never found by a walk. That last case is the one
+ * left: a frame buried while live whose stack was never walked (a program
+ * that switches stacks without swapcontext/setcontext, a function without
+ * a frame record) returns into the hook unknown; it is not written over.
+ * A live frame buried with its stack (a coroutine switched away and its
+ * resumer returned) is claimed by none of these: its callers on that stack
+ * started before it (buried with it) or had their records found by the
+ * walk, and no frame entered later ran above @at on that stack; it gets
+ * its return address back.
+ */
+static bool same_stack(uintptr_t lower, uintptr_t upper, struct frt_alt_stack *alt);
+
+static bool slot_claimed(struct frt_thread *t, const struct frt_shadow *g, uintptr_t at)
+{
+	struct frt_alt_stack alt = {false};
+
+	for (unsigned int i = 0; i < t->depth; i++) {
+		const struct frt_shadow *n = &t->shadow[i];
+
+		if (n->loc == g->loc)
+			return true; /* the slot belongs to a newer frame: g is gone */
+		if (ARCH_GRAPH_RET_IN_RECORD && n->loc > at &&
+		    (!ret_slot(n) || ret_slot(n) == at) && same_stack(at, n->loc, &alt))
+			return true;
+	}
+	for (unsigned int k = 1; k < FRT_GRAVEYARD; k++) {
+		const struct frt_shadow *n = &t->graveyard[(t->grave_pos - 1 - k) % FRT_GRAVEYARD];
+
+		if (n == g) {
+			if (!ARCH_GRAPH_RET_IN_RECORD)
+				break; /* the others were buried before g */
+			continue;
+		}
+		if (!n->loc)
+			continue; /* returned */
+		if (n->loc == g->loc)
+			return true; /* ... to a newer buried frame */
+		if (ARCH_GRAPH_RET_IN_RECORD && n->start > g->start && n->loc > at &&
+		    same_stack(at, n->loc, &alt))
+			return true;
+	}
+	return false;
+}
+
+/*
  * The graveyard's slot @g is needed for a newer entry. If g's frame may still
- * be live (its slot still holds the hook and no other entry claims that
+ * be live (its slot still holds the hook and no other frame claims that
  * slot), give it its real return address: it then returns without the hook.
  */
 static void evict(struct frt_thread *t, struct frt_shadow *g)
 {
-	uintptr_t v;
+	uintptr_t at = ret_slot(g), v;
 
-	for (unsigned int i = 0; i < t->depth; i++)
-		if (t->shadow[i].loc == g->loc)
-			return; /* the slot belongs to a newer frame: g is gone */
-	for (unsigned int k = 1; k < FRT_GRAVEYARD; k++) {
-		struct frt_shadow *n = &t->graveyard[(t->grave_pos - 1 - k) % FRT_GRAVEYARD];
-
-		if (n == g)
-			break;
-		if (n->loc == g->loc)
-			return; /* ... to a newer buried frame */
-	}
-	if (ret_slot(g) && mem_xfer(ret_slot(g), &v, false) &&
+	if (at && !slot_claimed(t, g, at) && mem_xfer(at, &v, false) &&
 	    (v = arch_ret_replace(v, frt_tramps.ret, g->ret, g->loc, g->ip)) &&
-	    mem_xfer(ret_slot(g), &v, true))
+	    mem_xfer(at, &v, true))
 		t->evicted++;
 }
 
@@ -599,6 +670,25 @@ static __attribute__((noinline)) bool push_prepare(struct frt_thread *t, uintptr
 	return true;
 }
 
+/* A stacktrace trigger fires: while recording is on, and within its count (stacktrace:N). */
+static inline bool stack_wanted(const struct frt_gf_trig *trig)
+{
+	int *c, v;
+
+	if (!__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED))
+		return false;
+	if (!trig->count)
+		return true;
+	c = &frt_gf_counts[trig->count - 1];
+	v = __atomic_load_n(c, __ATOMIC_RELAXED);
+	do {
+		if (v <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(c, &v, v - 1, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
 /* A traced call's entry at @now, in general (frt_fgraph_entry has the common case). */
 static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, unsigned long ip,
 						       struct ftrace_rt_regs *regs, bool record,
@@ -609,6 +699,7 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 	const struct frt_gf_trig *trig;
 	struct frt_shadow *s;
 	uint8_t gflags = 0;
+	bool dump = false, on;
 	int fdepth;
 
 	/* push_prepare() has nothing to end when the top frame is the caller's
@@ -643,14 +734,25 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 	} else if (__atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED) && !t->in_count) {
 		return;
 	}
-	if (trig && (trig->flags & (FRT_GF_DEPTH | FRT_GF_TRACE_ON | FRT_GF_TRACE_OFF))) {
+	if (trig &&
+	    (trig->flags & (FRT_GF_DEPTH | FRT_GF_TRACE_ON | FRT_GF_TRACE_OFF | FRT_GF_STACK))) {
 		if (trig->flags & FRT_GF_DEPTH)
 			t->fdepth = trig->depth;
 		if (trig->flags & (FRT_GF_TRACE_ON | FRT_GF_TRACE_OFF))
 			__atomic_store_n(&frt_gf.enabled, !!(trig->flags & FRT_GF_TRACE_ON),
 					 __ATOMIC_RELAXED);
+		if ((trig->flags & FRT_GF_STACK) && record && !(gflags & FRT_GF_NOTRACE) &&
+		    stack_wanted(trig))
+			dump = true;
 	}
-	if (t->fdepth <= 0) {
+	/* as uftrace: while recording is off, calls are hooked and counted in the
+	 * depth whatever the depth budget, and do not use it */
+	on = __atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED);
+	if (t->fdepth <= 0 && on) {
+		/* not hooked: the stack goes in at the recorded depth */
+		if (unlikely(dump))
+			frt_stack_dump(t, ip, *ra, arch_regs_fp(regs), loc, t->depth,
+				       t->rdepth < FRT_MAX_DEPTH ? t->rdepth : FRT_MAX_DEPTH, now);
 		t->fdepth = fdepth;
 		return;
 	}
@@ -658,7 +760,8 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 		t->in_count++;
 	else if (gflags & FRT_GF_NOTRACE)
 		t->out_count++;
-	t->fdepth--;
+	if (on)
+		t->fdepth--;
 	s = &t->shadow[t->depth];
 	/* in the order of the fields: neighbouring stores merge into whole words */
 	s->loc = loc;
@@ -682,8 +785,11 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 	s->guser = 0;
 	s->prof = 0;
 	s->rbelow = 0;
-	if (!s->norecord && !__atomic_load_n(&frt_gf.enabled, __ATOMIC_RELAXED)) {
-		s->off = 1; /* not recorded and, as in uftrace, not counted in the depth */
+	if (!s->norecord && !on) {
+		/* not recorded; as in uftrace, counted in the depth, and its exit is
+		 * written if recording is on by then */
+		s->off = 1;
+		t->rdepth++;
 	} else if (!s->norecord) {
 		const struct frt_argset *set =
 			trig && (trig->flags & FRT_GF_ARGS) ? trig->set : NULL;
@@ -698,7 +804,8 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 			/* profile (the only tracer that does not record): is it a nested call? */
 			s->prof = frt_profile_enter(t, ip);
 		else if (__atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED)) {
-			s->held = 1; /* written later, if long enough */
+			/* written later, if long enough (or in any case: a trace trigger) */
+			s->held = trig && (trig->flags & FRT_GF_TRACE) ? 2 : 1;
 			if (set && set->nargs)
 				hold_args(t, s, set, regs);
 		} else if (set && set->nargs)
@@ -708,6 +815,17 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 	}
 	t->depth++;
 	t->all_unhooked = false;
+	if (unlikely(dump) && !s->norecord && !s->off) {
+		/*
+		 * Inside the call: after its entry, which a threshold would hold
+		 * (the call is then kept whatever its duration, with its callers,
+		 * as uftrace's trace trigger keeps one).
+		 */
+		if (s->held)
+			flush_held(t);
+		frt_stack_dump(t, ip, s->ret, arch_regs_fp(regs), loc, t->depth - 1,
+			       s->depth + 1 < FRT_MAX_DEPTH ? s->depth + 1 : FRT_MAX_DEPTH, now);
+	}
 	*ra = frt_tramps.ret;
 }
 
@@ -914,6 +1032,11 @@ void frt_graph_bury(struct frt_thread *t, struct frt_shadow *s, uint64_t now)
 bool frt_mem_xfer(uintptr_t addr, uintptr_t *val, bool write)
 {
 	return mem_xfer(addr, val, write);
+}
+
+bool frt_mem_read(void *dst, uintptr_t addr, size_t len)
+{
+	return remote_copy(dst, addr, len, false) == (ssize_t)len;
 }
 
 bool frt_same_stack(uintptr_t lower, uintptr_t upper, struct frt_alt_stack *alt)

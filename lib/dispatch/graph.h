@@ -49,6 +49,8 @@ void frt_graph_leave(struct frt_thread *t, struct frt_shadow *s, uint64_t now) F
 void frt_graph_bury(struct frt_thread *t, struct frt_shadow *s, uint64_t now) FRT_HIDDEN;
 /* a word of memory that may be unmapped by now: the kernel copies it or says EFAULT */
 bool frt_mem_xfer(uintptr_t addr, uintptr_t *val, bool write) FRT_HIDDEN;
+/* @len bytes at @addr, which may be unmapped, into @dst: true if all were read */
+bool frt_mem_read(void *dst, uintptr_t addr, size_t len) FRT_HIDDEN;
 /* Do @lower and @upper (>= @lower) lie on the same stack? */
 bool frt_same_stack(uintptr_t lower, uintptr_t upper, struct frt_alt_stack *alt) FRT_HIDDEN;
 
@@ -74,12 +76,19 @@ static inline uintptr_t ret_strip(uintptr_t v)
 #endif
 }
 
+/*
+ * rbelow of an entry a walk had found, and a later walk of its stack did not
+ * find on the live chain any more (its frame is gone, or the chain was cut
+ * short): no slot either, but no longer known to be live.
+ */
+#define FRT_RBELOW_LOST UINT32_MAX
+
 /* Where frame @s's live return address is, or 0 if not known. */
 static inline uintptr_t ret_slot(const struct frt_shadow *s)
 {
 	if (!ARCH_GRAPH_RET_IN_RECORD)
 		return s->loc;
-	return s->rbelow ? s->loc - s->rbelow : 0;
+	return s->rbelow && s->rbelow != FRT_RBELOW_LOST ? s->loc - s->rbelow : 0;
 }
 
 #endif

@@ -24,7 +24,7 @@ struct frt_rec {
 	uint64_t word; /* type:2 more:1 magic:3 depth:10 addr:48 */
 };
 
-enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2 };
+enum { FRT_REC_ENTRY = 0, FRT_REC_EXIT = 1, FRT_REC_LOST = 2, FRT_REC_EVENT = 3 };
 #define FRT_REC_MAGIC	 5
 #define FRT_REC_MORE	 4ULL /* data follows the record (arguments, return value) */
 #define FRT_MAX_DEPTH	 1023 /* 10-bit depth field */
@@ -48,11 +48,13 @@ struct frt_shadow {
 	uintptr_t ip;	      /* the function */
 	uint64_t start;	      /* raw entry time (profile) */
 	uint64_t child;	      /* raw time spent in callees (profile) */
-	uint16_t recorded;    /* its ENTRY record was written */
+	uint16_t recorded;    /* its ENTRY record was written (FRT_RECORDED_BEFORE_FORK: by the
+				 parent of this forked child) */
 	uint16_t unhooked;    /* FRT_UNHOOKED_*: its slot was given its real return address */
 	uint32_t depth;	      /* in the data: recorded frames open below it */
 	uint8_t norecord;     /* hooked for the graph filters only: never recorded */
-	uint8_t held;	      /* its ENTRY waits for its exit (tracing threshold) */
+	uint8_t held;	      /* its ENTRY waits for its exit (tracing threshold); 2: written
+				 then whatever its duration (a trace trigger) */
 	uint8_t off;	      /* entered while tracing was off (trace_off trigger): not recorded */
 	uint8_t gflags;	      /* FRT_GF_FUNC or FRT_GF_NOTRACE: counted in the thread's state */
 	int32_t fdepth;	      /* the thread's depth budget before this call */
@@ -72,6 +74,8 @@ struct frt_shadow {
 	 * the arch keeps it in a frame record (ARCH_GRAPH_RET_IN_RECORD) */
 	uint32_t rbelow;
 };
+
+#define FRT_RECORDED_BEFORE_FORK 2
 
 /* why a shadow entry's slot holds its real return address again */
 enum {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Argument and return value specs (see argspec.h). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,9 +153,19 @@ static int parse_one(const char *spec, bool retval, struct frt_argspec *out, cha
 		}
 		memcpy(item, p, n);
 		item[n] = 0;
-		if (parse_item(item, retval, &out->v[out->n], err, errlen))
+		if (!out->module && !strcmp(item, "plt")) {
+			/* uftrace's FUNC@plt,arg1: library calls' arguments are not
+			 * recorded yet, so the spec matches nothing (other modules are not taken:
+			 * uftrace names objects differently, and its reader must expect what we
+			 * write) */
+			out->module = frt_strdup(item);
+			if (!out->module)
+				goto fail;
+		} else if (parse_item(item, retval, &out->v[out->n], err, errlen)) {
 			goto fail;
-		out->n++;
+		} else {
+			out->n++;
+		}
 		p += n;
 		if (!*p)
 			break;
@@ -201,6 +212,7 @@ int frt_argspecs_parse(const char *s, bool retval, struct frt_argspecs *out, cha
 
 				if (!v) {
 					frt_free(a.glob);
+					frt_free(a.module);
 					ret = -ENOMEM;
 					goto fail;
 				}
@@ -222,8 +234,10 @@ fail:
 
 void frt_argspecs_free(struct frt_argspecs *p)
 {
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		frt_free(p->v[i].glob);
+		frt_free(p->v[i].module);
+	}
 	frt_free(p->v);
 	memset(p, 0, sizeof(*p));
 }
@@ -264,6 +278,33 @@ void frt_argset_add(struct frt_argset *set, const struct frt_argspec *spec)
 	}
 }
 
+/*
+ * A stack dump action: "stacktrace" (the kernel's word), "backtrace" or "bt"
+ * (uftrace's), each with an optional ":N", the number of dumps it writes
+ * (the kernel's count). *@count: 0 for no limit, -1 for a bad N.
+ */
+static bool stack_action(const char *a, int *count)
+{
+	static const char *const words[] = {"stacktrace", "backtrace", "bt"};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t n = strlen(words[i]);
+		char *end;
+		long c;
+
+		if (strncmp(a, words[i], n) || (a[n] && a[n] != ':'))
+			continue;
+		*count = 0;
+		if (!a[n])
+			return true;
+		errno = 0;
+		c = strtol(a + n + 1, &end, 10);
+		*count = end == a + n + 1 || *end || errno || c < 1 || c > INT_MAX ? -1 : (int)c;
+		return true;
+	}
+	return false;
+}
+
 static int trigger_one(const char *spec, struct frt_trigger *t, char *err, size_t errlen)
 {
 	const char *at = strchr(spec, '@'), *p, *gerr;
@@ -272,7 +313,7 @@ static int trigger_one(const char *spec, struct frt_trigger *t, char *err, size_
 	if (!at || at == spec || !at[1]) {
 		snprintf(err, errlen,
 			 "'%s' is not FUNCTION@ACTION (trace_on, trace_off, depth=N, filter, "
-			 "notrace; e.g. main@trace_on, 'parse@depth=2')",
+			 "notrace, trace, stacktrace[:N]; e.g. main@trace_on, 'parse@depth=2')",
 			 spec);
 		return -EINVAL;
 	}
@@ -315,11 +356,23 @@ static int trigger_one(const char *spec, struct frt_trigger *t, char *err, size_
 			t->flags = (t->flags & ~(unsigned)FRT_TRIG_NOTRACE) | FRT_TRIG_FILTER;
 		} else if (!strcmp(a, "notrace")) {
 			t->flags = (t->flags & ~(unsigned)FRT_TRIG_FILTER) | FRT_TRIG_NOTRACE;
+		} else if (!strcmp(a, "trace")) {
+			t->flags |= FRT_TRIG_TRACE; /* kept whatever the threshold says */
+		} else if (stack_action(a, &t->count)) {
+			/* the kernel's stacktrace[:N], uftrace's backtrace (bt) */
+			if (t->count < 0) {
+				snprintf(err, errlen,
+					 "'%s': stacktrace:N takes N from 1 to %d (dumps left; "
+					 "none: every call)",
+					 spec, INT_MAX);
+				goto fail;
+			}
+			t->flags |= FRT_TRIG_STACK;
 		} else {
 			snprintf(err, errlen,
 				 "'%s': unknown action '%s' (supported: trace_on, trace_off, "
-				 "depth=N, "
-				 "filter, notrace)",
+				 "depth=N, filter, notrace, trace, stacktrace[:N] (also "
+				 "backtrace, bt))",
 				 spec, a);
 			goto fail;
 		}

@@ -29,6 +29,9 @@ struct frt_arg {
 /* One spec: a glob over function names and the values it names. */
 struct frt_argspec {
 	char *glob;
+	char *module; /* uftrace's FUNC@plt,...: "plt" (matches nothing: library calls' arguments
+		       * are not recorded yet)
+		       */
 	struct frt_arg v[FRT_ARGS_MAX];
 	unsigned int n;
 };
@@ -69,19 +72,26 @@ static inline unsigned int frt_arg_slot(unsigned int size)
 	return (size + 3) & ~3U;
 }
 
-/* Triggers, uftrace's -T FUNC@ACTION[,ACTION...]: trace_on, trace_off, depth=N, filter, notrace. */
+/*
+ * Triggers, uftrace's -T FUNC@ACTION[,ACTION...]: trace_on, trace_off, depth=N, filter, notrace,
+ * trace (kept whatever the threshold), stacktrace[:N] (also backtrace, bt: the stack at
+ * the call written into the data).
+ */
 enum {
 	FRT_TRIG_TRACE_ON = 1 << 0,
 	FRT_TRIG_TRACE_OFF = 1 << 1,
 	FRT_TRIG_DEPTH = 1 << 2,
 	FRT_TRIG_FILTER = 1 << 3,
 	FRT_TRIG_NOTRACE = 1 << 4,
+	FRT_TRIG_STACK = 1 << 5,
+	FRT_TRIG_TRACE = 1 << 6, /* uftrace's trace: recorded whatever its duration (-t) */
 };
 
 struct frt_trigger {
 	char *glob;
 	unsigned int flags; /* FRT_TRIG_* */
 	int depth;
+	int count; /* FRT_TRIG_STACK: dumps it writes (0: every call) */
 };
 
 struct frt_triggers {

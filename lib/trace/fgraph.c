@@ -86,7 +86,11 @@ void frt_fgraph_close_all(struct frt_thread *t, uint64_t now)
 	if (frt_tracer_kind != FRT_TRACER_GRAPH)
 		return;
 	for (unsigned int i = t->depth; i-- > 0;) {
-		if (t->shadow[i].recorded) {
+		/* a frame entered before a fork: the child's file has no entry to close,
+		 * and uftrace writes nothing for it at exec */
+		if (t->shadow[i].recorded == FRT_RECORDED_BEFORE_FORK) {
+			t->shadow[i].recorded = 0;
+		} else if (t->shadow[i].recorded) {
 			frt_rec_put(t, FRT_REC_EXIT, t->shadow[i].depth, t->shadow[i].ip, now);
 			t->shadow[i].recorded = 0;
 		}
@@ -141,30 +145,58 @@ static void slot_set(struct slot_access *a, uintptr_t loc, uintptr_t v)
  * Records are met innermost first, and an outer one wins: a frame
  * interrupted by a signal before its prologue stored x30 shows the hook in
  * the signal frame's record too, below its own (once it has one).
+ *
+ * What an earlier walk found for an entry on this stack is forgotten first:
+ * its frame may be gone since (left by longjmp, by an unwind whose end was
+ * not seen) while its entry stays, and another frame's record may lie where
+ * its own was. Only the records on the live chain are given to entries: a
+ * hook's, or the real return address of an entry an unwinder unhooked
+ * (frt_fgraph_unhook_all), so that hooking it again finds it. An entry not
+ * found has no slot: nothing writes on its behalf (FRT_RBELOW_LOST if an
+ * earlier walk had found it: frt_fgraph_end_returned ends it).
+ *
+ * The walk ends after the clock has moved past its start: an entry pushed
+ * later has a later start than every entry it saw (evict in
+ * lib/dispatch/graph.c orders entries by it).
  */
 static __attribute__((noinline)) void find_slots(struct frt_thread *t)
 {
 	struct frt_alt_stack alt = {false};
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), sp = fp, hi = 0;
+	uint64_t begun = frt_clock_raw();
+	bool unhooked = false;
 
 	for (unsigned int i = 0; i < t->depth; i++) {
-		const struct frt_shadow *s = &t->shadow[i];
+		struct frt_shadow *s = &t->shadow[i];
+		bool here = s->loc > sp ? frt_same_stack(sp, s->loc, &alt)
+					: frt_same_stack(s->loc, sp, &alt);
 
-		if (s->loc > sp && s->loc > hi && frt_same_stack(sp, s->loc, &alt))
+		if (!here)
+			continue;
+		if (s->rbelow)
+			s->rbelow = FRT_RBELOW_LOST;
+		unhooked |= s->unhooked != FRT_HOOKED;
+		if (s->loc > hi)
 			hi = s->loc;
 	}
 	for (unsigned int n = 0; n < 65536 && fp >= sp && fp < hi && hi - fp >= 16 && !(fp & 7);
 	     n++) {
 		uintptr_t at = arch_record_ret(fp), next;
+		uintptr_t v = arch_ret_strip(*(const uintptr_t *)at);
 
-		if (arch_ret_strip(*(const uintptr_t *)at) == frt_tramps.ret) {
+		if (v == frt_tramps.ret || unhooked) {
 			for (unsigned int i = t->depth; i-- > 0;) {
 				struct frt_shadow *s = &t->shadow[i];
+				bool mine = v == frt_tramps.ret;
 
 				if (s->loc <= at || !frt_same_stack(at, s->loc, &alt))
 					continue;
 				/* every hook of this call (stacked at one key) returns there */
-				for (unsigned int j = i + 1; j-- > 0;)
+				for (unsigned int j = i + 1; !mine && j-- > 0;)
+					mine = t->shadow[j].loc == s->loc &&
+					       t->shadow[j].unhooked != FRT_HOOKED &&
+					       v == t->shadow[j].ret;
+				for (unsigned int j = i + 1; mine && j-- > 0;)
 					if (t->shadow[j].loc == s->loc)
 						t->shadow[j].rbelow = (uint32_t)(s->loc - at);
 				break;
@@ -175,6 +207,8 @@ static __attribute__((noinline)) void find_slots(struct frt_thread *t)
 			break;
 		fp = next;
 	}
+	while (frt_clock_raw() == begun)
+		;
 }
 #endif
 
@@ -246,6 +280,8 @@ void frt_fgraph_end_returned(struct frt_thread *t, uint64_t now)
 
 		if (s->loc < a.sp && frt_same_stack(s->loc, a.sp, &a.alt)) {
 			/* below the stack pointer: returned */
+		} else if (ARCH_GRAPH_RET_IN_RECORD && s->rbelow == FRT_RBELOW_LOST) {
+			/* found by an earlier walk, no longer on this stack's chain: returned */
 		} else if (!at) {
 			/* the return address is in no frame record found: taken as live */
 			break;
@@ -275,6 +311,28 @@ void frt_fgraph_end_returned(struct frt_thread *t, uint64_t now)
  * unhooked return without the hook; the mismatch rules above end their
  * entries later (their exit time is then late).
  */
+/*
+ * Could a newer entry than shadow entry @i have its frame record at @at, @i's
+ * slot? Only where @i's slot was found by a walk of another stack than this
+ * one (its stack may have run since: left by a signal to a handler on the
+ * alternate stack); on the stack just walked a live frame's newer entries
+ * are inner ones, below @at. The rule of slot_claimed (lib/dispatch/graph.c).
+ */
+static bool newer_claims(struct frt_thread *t, unsigned int i, uintptr_t at,
+			 struct frt_alt_stack *alt)
+{
+	if (!ARCH_GRAPH_RET_IN_RECORD)
+		return false;
+	for (unsigned int j = i + 1; j < t->depth; j++) {
+		const struct frt_shadow *n = &t->shadow[j];
+
+		if (n->loc > at && n->loc != t->shadow[i].loc &&
+		    (!ret_slot(n) || ret_slot(n) == at) && frt_same_stack(at, n->loc, alt))
+			return true;
+	}
+	return false;
+}
+
 void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why)
 {
 	struct slot_access a = SLOT_ACCESS;
@@ -287,7 +345,7 @@ void frt_fgraph_unhook_all(struct frt_thread *t, unsigned int why)
 		struct frt_shadow *s = &t->shadow[i];
 		uintptr_t at = ret_slot(s);
 
-		if (at && slot_get(&a, at, &v) &&
+		if (at && !newer_claims(t, i, at, &a.alt) && slot_get(&a, at, &v) &&
 		    (v = arch_ret_replace(v, frt_tramps.ret, s->ret, s->loc, s->ip))) {
 			slot_set(&a, at, v);
 			if (s->ret != frt_tramps.ret) /* not the inner one of a tail call */

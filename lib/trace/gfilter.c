@@ -26,6 +26,13 @@
 
 struct frt_gf_state frt_gf = {.max_depth = INT_MAX, .gen = 1, .enabled = 1};
 static struct frt_triggers triggers;
+/*
+ * Dumps left per counted stacktrace trigger, by the trigger's index among the
+ * counted ones: set when the triggers change, decremented by the hot path. A
+ * reader still holding the previous table may take one from a new trigger's
+ * count while they change.
+ */
+int frt_gf_counts[FRT_GF_COUNTS];
 static char *triggers_s;
 
 static struct frt_patterns funcs, notrace; /* under frt_lock */
@@ -58,7 +65,7 @@ static bool match_any(const struct frt_patterns *p, const struct frt_object *o,
 static bool spec_match(const struct frt_argspec *a, const struct frt_object *o,
 		       const struct frt_site *s)
 {
-	struct frt_pattern p = {a->glob, NULL};
+	struct frt_pattern p = {a->glob, a->module};
 
 	return frt_pattern_match(&p, frt_site_name(o, s), o->name, o->is_main);
 }
@@ -100,6 +107,10 @@ static uint32_t flags_of(const struct frt_object *o, const struct frt_site *s, u
 			f = (f & ~(uint32_t)FRT_GF_NOTRACE) | FRT_GF_FUNC;
 		if (tr->flags & FRT_TRIG_NOTRACE)
 			f = (f & ~(uint32_t)FRT_GF_FUNC) | FRT_GF_NOTRACE;
+		if (tr->flags & FRT_TRIG_STACK)
+			f |= FRT_GF_STACK;
+		if (tr->flags & FRT_TRIG_TRACE)
+			f |= FRT_GF_TRACE;
 	}
 
 	if (funcs.n && match_any(&funcs, o, s, fhits))
@@ -107,6 +118,23 @@ static uint32_t flags_of(const struct frt_object *o, const struct frt_site *s, u
 	if (notrace.n && match_any(&notrace, o, s, nhits))
 		f = (f & ~FRT_GF_FUNC) | FRT_GF_NOTRACE; /* as uftrace: in both is left out */
 	return f;
+}
+
+/* the count of the last stacktrace trigger naming @s: its frt_gf_counts index + 1, or 0 */
+static int trigger_count(const struct frt_object *o, const struct frt_site *s)
+{
+	int c = 0, k = 0;
+
+	for (size_t i = 0; i < triggers.n; i++) {
+		struct frt_pattern p = {triggers.v[i].glob, NULL};
+		bool counted = (triggers.v[i].flags & FRT_TRIG_STACK) && triggers.v[i].count;
+
+		if ((triggers.v[i].flags & FRT_TRIG_STACK) &&
+		    frt_pattern_match(&p, frt_site_name(o, s), o->name, o->is_main))
+			c = counted && k < FRT_GF_COUNTS ? k + 1 : 0;
+		k += counted;
+	}
+	return c;
 }
 
 /* the depth=N of the last trigger naming @s */
@@ -183,6 +211,7 @@ static int build(struct frt_gf_table **out, unsigned char *fhits, unsigned char 
 			tr = insert(t, frt_site_entry(&o->sites[i]), f);
 			if (f & FRT_GF_DEPTH)
 				tr->depth = trigger_depth(o, &o->sites[i]);
+			tr->count = f & FRT_GF_STACK ? trigger_count(o, &o->sites[i]) : 0;
 			if (f & FRT_GF_ARGS) {
 				argset_of(o, &o->sites[i], &t->sets[nsets]);
 				tr->set = &t->sets[nsets++];
@@ -322,9 +351,10 @@ int frt_gf_set(const char *f, const char *n, const char *depth, const char *thre
 		while (nretired)
 			old[nold++] = retired[--nretired];
 		if (frt_object_added_hook == NULL || frt_object_added_hook == object_added)
-			frt_object_added_hook = funcs.n || notrace.n || argspecs.n || retspecs.n
-							? object_added
-							: NULL;
+			frt_object_added_hook =
+				funcs.n || notrace.n || argspecs.n || retspecs.n || triggers.n
+					? object_added
+					: NULL;
 		if (err && errlen) {
 			err[0] = 0;
 			if (f)
@@ -454,6 +484,13 @@ int frt_gf_set_triggers(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "trigger %s", perr);
 		return -EINVAL;
 	}
+	for (size_t i = 0, k = 0; i < nt.n; i++)
+		if ((nt.v[i].flags & FRT_TRIG_STACK) && nt.v[i].count && ++k > FRT_GF_COUNTS) {
+			snprintf(err, errlen, "trigger: more than %d stacktrace:N triggers",
+				 FRT_GF_COUNTS);
+			frt_triggers_free(&nt);
+			return -EINVAL;
+		}
 	frt_init();
 	if (frt_api_refused_here()) {
 		frt_triggers_free(&nt);
@@ -462,6 +499,11 @@ int frt_gf_set_triggers(const char *spec, char *err, size_t errlen)
 	frt_lock();
 	frt_triggers_free(&triggers);
 	triggers = nt;
+	for (size_t i = 0, k = 0; i < triggers.n; i++)
+		if ((triggers.v[i].flags & FRT_TRIG_STACK) && triggers.v[i].count &&
+		    k < FRT_GF_COUNTS)
+			__atomic_store_n(&frt_gf_counts[k++], triggers.v[i].count,
+					 __ATOMIC_RELAXED);
 	frt_free(triggers_s);
 	triggers_s = frt_strdup(spec);
 	frt_unlock();

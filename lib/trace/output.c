@@ -18,6 +18,7 @@
  * images calibrated their clocks separately.
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,6 +37,7 @@
 #include "log.h"
 #include "maps.h"
 #include "objects.h"
+#include "stacktrace.h"
 #include "trace.h"
 #include "uftrace_info.h"
 
@@ -378,6 +380,8 @@ static int fresh_dir(const char *d)
 	return 0;
 }
 
+static void reserve_stack_ids(void);
+
 int frt_output_open(const char *want)
 {
 	const char *joined = secure_getenv("FTRACE_RT_SESSION_DIR");
@@ -398,6 +402,7 @@ int frt_output_open(const char *want)
 	exename[n > 0 ? n : 0] = 0;
 	if (joined && *joined && strlen(joined) < sizeof(dir) && !access(joined, W_OK)) {
 		snprintf(dir, sizeof(dir), "%s", joined);
+		reserve_stack_ids();
 	} else {
 		if (!realpath(".", buf))
 			return -errno;
@@ -538,6 +543,190 @@ void frt_output_fork_child(pid_t ppid)
 	snprintf(line, sizeof(line), "FORK timestamp=%s pid=%d ppid=%d\n", ts, (int)getpid(),
 		 (int)ppid);
 	append("task.txt", line);
+}
+
+/* An object's symbols, read once per naming pass. */
+struct symcache {
+	char path[PATH_MAX];
+	struct frt_elf_syms t;
+};
+
+/*
+ * "func+0xOFF" for @pc (a return address unless @entry), "object+0xOFF"
+ * when no symbol covers it, or "0xPC" outside every object. The objects the
+ * runtime lists first (the executable's path is /proc/self/exe), then the
+ * loader's (libc and the runtime's other dependencies).
+ */
+static void stack_name(char *buf, size_t len, uintptr_t pc, bool entry, struct symcache *c,
+		       size_t *nc, size_t maxc)
+{
+	uintptr_t look = entry ? pc : pc - 1; /* a call's return address may be past its function */
+	const struct frt_object *o;
+	const char *path = NULL, *name = NULL;
+	uintptr_t bias = 0, base = 0;
+	struct symcache *sc = NULL;
+	const struct frt_elf_sym *best = NULL;
+	Dl_info di;
+	uint64_t rel;
+
+	snprintf(buf, len, "%#lx", (unsigned long)pc);
+	cds_list_for_each_entry (o, &frt_objects, node)
+		if (look >= o->map_start && look < o->map_end) {
+			path = o->is_main ? "/proc/self/exe" : o->path;
+			bias = o->bias;
+			base = o->map_start;
+			name = o->name;
+			break;
+		}
+	if (!path && dladdr((void *)look, &di) && di.dli_fname && di.dli_fbase) {
+		path = di.dli_fname;
+		bias = base = (uintptr_t)di.dli_fbase; /* a shared object: its load bias */
+		name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	}
+	if (!path)
+		return;
+	for (size_t i = 0; i < *nc; i++)
+		if (!strcmp(c[i].path, path))
+			sc = &c[i];
+	if (!sc && *nc < maxc) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		sc = &c[(*nc)++];
+		snprintf(sc->path, sizeof(sc->path), "%s", path);
+		memset(&sc->t, 0, sizeof(sc->t));
+		if (fd < 0 || frt_elf_syms_read(fd, &sc->t))
+			memset(&sc->t, 0, sizeof(sc->t));
+		if (fd >= 0)
+			close(fd);
+	}
+	rel = look - bias;
+	/* functions (after the PLT entries) are sorted by address: the last one at or below */
+	for (size_t lo = sc ? sc->t.nplt : 0, hi = sc ? sc->t.n : 0; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sc->t.v[mid].addr <= rel) {
+			best = &sc->t.v[mid];
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (best && !(sc->t.func_end && rel >= sc->t.func_end)) {
+		uint64_t off = pc - bias - best->addr;
+
+		if (off)
+			snprintf(buf, len, "%.400s+%#llx", sc->t.names + best->name,
+				 (unsigned long long)off);
+		else
+			snprintf(buf, len, "%.400s", sc->t.names + best->name);
+	} else if (name) {
+		snprintf(buf, len, "%.200s+%#lx", name, (unsigned long)(pc - base));
+	}
+	for (char *p = buf; *p; p++)
+		if (*p == ' ' || *p == '\t' || *p == '\n')
+			*p = '_'; /* uftrace reads an event's name up to white space */
+}
+
+/*
+ * An image exec'd by a process that wrote stacktrace frames keeps its pid,
+ * so its ids: the slots events.txt already names for this pid are taken
+ * (marked, never matched by a frame's address). read(2) only: this runs
+ * before the program's allocator may be used.
+ */
+static void reserve_stack_ids(void)
+{
+	char path[PATH_MAX + 16], *buf, *line;
+	uint32_t lo = frt_stk_id(getpid(), 0);
+	size_t len = 0, cap = 1 << 16;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/events.txt", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	buf = frt_malloc(cap + 1);
+	while (buf && (n = read(fd, buf + len, cap - len)) > 0) {
+		char *end;
+
+		len += (size_t)n;
+		buf[len] = 0;
+		for (line = buf; (end = strchr(line, '\n')); line = end + 1) {
+			unsigned long id;
+
+			if (strncmp(line, "EVENT: ", 7))
+				continue;
+			id = strtoul(line + 7, NULL, 10);
+			if (id >= lo && id < lo + FRT_STK_SLOTS)
+				__atomic_store_n(&frt_stk_pcs[id - lo], FRT_STK_TAKEN,
+						 __ATOMIC_RELAXED);
+		}
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
+		if (len == cap)
+			len = 0; /* a line longer than the buffer: not ours */
+	}
+	close(fd);
+	frt_free(buf);
+}
+
+/*
+ * events.txt: the names of this process's stacktrace frames named since the
+ * last call (each process has ids of its own, stacktrace.h). Not from a
+ * signal handler: it reads symbol tables.
+ */
+void frt_output_stack_names(void)
+{
+	static unsigned char named[FRT_STK_SLOTS + 1];
+	static pid_t named_pid;
+	pid_t pid = getpid();
+	size_t cap = 64 * 1024, len = 0, nc = 0;
+	struct symcache *c;
+	char *out, name[512];
+
+	if (!frt_output_active)
+		return;
+	if (named_pid != pid) {
+		/* a forked child: its events carry its own ids */
+		memset(named, 0, sizeof(named));
+		named_pid = pid;
+	}
+	out = frt_malloc(cap);
+	c = frt_calloc(16, sizeof(*c));
+	if (!out || !c)
+		goto out;
+	frt_lock();
+	for (unsigned int i = 0; i <= FRT_STK_SLOTS; i++) {
+		uintptr_t v =
+			i < FRT_STK_SLOTS ? __atomic_load_n(&frt_stk_pcs[i], __ATOMIC_ACQUIRE) : 0;
+
+		if (named[i] || v == FRT_STK_TAKEN ||
+		    (!v &&
+		     (i < FRT_STK_SLOTS || !__atomic_load_n(&frt_stk_full, __ATOMIC_RELAXED))))
+			continue;
+		if (i == FRT_STK_FULL)
+			snprintf(name, sizeof(name), "(table_full)");
+		else
+			stack_name(name, sizeof(name), (uintptr_t)(v & ~FRT_STK_ENTRY),
+				   v & FRT_STK_ENTRY, c, &nc, 16);
+		if (len + sizeof(name) + 64 > cap) {
+			if (append("events.txt", out))
+				break;
+			len = 0;
+			out[0] = 0;
+		}
+		len += (size_t)snprintf(out + len, cap - len, "EVENT: %u stacktrace:%s\n",
+					frt_stk_id(pid, i), name);
+		named[i] = 1;
+	}
+	frt_unlock();
+	if (len)
+		append("events.txt", out);
+out:
+	for (size_t i = 0; c && i < nc; i++)
+		frt_elf_syms_free(&c[i].t);
+	frt_free(c);
+	frt_free(out);
 }
 
 void frt_output_finish(void)

@@ -694,6 +694,11 @@ void frt_recording_fork_child(void)
 		self->waits = 0;
 		self->wait_gave_up = false;
 		self->last_ns = frt_output_floor();
+		/* its open frames' entries are in the parent's file: their exits go in this
+		 * one when they return (as uftrace), but exec does not close them */
+		for (unsigned int i = 0; i < self->depth; i++)
+			if (self->shadow[i].recorded)
+				self->shadow[i].recorded = FRT_RECORDED_BEFORE_FORK;
 		self->prof_n = 0;
 		if (self->prof)
 			memset(self->prof, 0, self->prof_cap * sizeof(*self->prof));

@@ -65,6 +65,7 @@ void frt_output_task(struct frt_thread *t, uint64_t raw_time) FRT_HIDDEN;
 int frt_output_thread_fd(pid_t tid) FRT_HIDDEN;
 void frt_output_object(const struct frt_object *o) FRT_HIDDEN;
 void frt_output_finish(void) FRT_HIDDEN;
+void frt_output_stack_names(void) FRT_HIDDEN; /* events.txt: stacktrace frames named */
 void frt_output_fork_child(pid_t ppid) FRT_HIDDEN;
 const char *frt_output_dir(void) FRT_HIDDEN;
 uint64_t frt_output_floor(void) FRT_HIDDEN;

@@ -270,6 +270,7 @@ void frt_tracer_finish(void)
 		frt_output_profile(frt_gprof.v, frt_gprof.n, frt_gprof.threads);
 		pthread_mutex_unlock(&frt_prof_lock);
 	}
+	frt_output_stack_names();
 	frt_output_finish();
 	/* functions of objects unloaded meanwhile were traced too */
 	summary(kind, st.sites_enabled + frt_sites_enabled_unloaded, false, "");

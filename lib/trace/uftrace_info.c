@@ -24,6 +24,7 @@
 #define FEAT_RETVAL	  (1ULL << 4)
 #define FEAT_SYM_REL_ADDR (1ULL << 5)
 #define FEAT_MAX_STACK	  (1ULL << 6)
+#define FEAT_EVENT	  (1ULL << 7) /* events.txt names user events (stacktrace frames) */
 
 #define INFO_EXE_NAME	  (1ULL << 0)
 #define INFO_EXIT_STATUS  (1ULL << 2)
@@ -263,6 +264,10 @@ int frt_uftrace_write_info(const char *dir, const char *exename, const char *cmd
 		h.feat_mask |= FEAT_RETVAL;
 	if (argspec || retspec)
 		h.info_mask |= INFO_ARG_SPEC | INFO_PATTERN_TYPE;
+	strcpy(tmp, dir);
+	strcat(tmp, "/events.txt");
+	if (!access(tmp, F_OK))
+		h.feat_mask |= FEAT_EVENT; /* uftrace reads events.txt only then */
 	strcpy(tmp, path);
 	strcat(tmp, ".tmp.");
 	{

@@ -127,6 +127,7 @@ void frt_before_exec(char *buf, size_t len)
 	 */
 	frt_in_callback |= 1;
 	frt_threads_flush_all(true, true);
+	frt_output_stack_names();
 	frt_output_finish();
 	snprintf(buf, len, "%llu", (unsigned long long)frt_output_time(frt_clock_raw()) + 1);
 	frt_in_callback = saved;

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <alloca.h>
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <pthread.h>
@@ -299,6 +300,27 @@ static int sigprof_mode(int want)
 
 static_assert(sizeof(ftrace_rt_ops) == 4 * sizeof(void *), "C and C++ agree on the ops layout");
 
+/*
+ * Round @i runs @f(@arg) with 16 to 1024 bytes more stack below this (untraced)
+ * frame: the traced frames' keys, and so the PACs of their signed return
+ * addresses, differ from round to round (a check that a signed word matches
+ * meets many values in one run, whatever the stack's randomisation).
+ */
+__attribute__((noinline, patchable_function_entry(0, 0))) static int padded(int i, int (*f)(int),
+									    int arg)
+{
+	volatile char *below = static_cast<volatile char *>(alloca(16 * (i % 64 + 1)));
+
+	below[0] = 0;
+	return f(arg) + below[0];
+}
+
+static int bt_round(int n)
+{
+	bt_outer(n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "100";
@@ -309,15 +331,17 @@ int main(int argc, char **argv)
 	if (!std::strcmp(mode, "sigprof"))
 		return sigprof_mode(argc > 2 ? atoi(argv[2]) : 100);
 	if (!std::strcmp(mode, "backtrace") || !std::strcmp(mode, "unwind-bt")) {
+		int rounds = argc > 2 ? atoi(argv[2]) : 2;
+
 		bt_unwind = mode[0] == 'u';
-		for (int i = 0; i < 2; i++)
-			bt_outer(2);
+		for (int i = 0; i < rounds; i++)
+			padded(i, bt_round, 2);
 		return 0;
 	}
 
 	for (int i = 0; i < n; i++) {
-		caught += cx_catcher(i);
-		caught += cx_rethrow(i) == i;
+		caught += padded(i, cx_catcher, i);
+		caught += padded(i, cx_rethrow, i) == i;
 	}
 	std::printf("caught %d of %d\n", caught, 2 * n);
 	return caught == 2 * n ? 0 : 1;

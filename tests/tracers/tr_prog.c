@@ -4,6 +4,8 @@
  * number of times. Calls go through volatile pointers so the compiler keeps
  * every call.  usage: tr_prog MODE [N] [ARG]
  */
+#include <alloca.h>
+#include <execinfo.h>
 #include <link.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,6 +18,8 @@
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
+/* not traced: no patchable entry */
+#define UNTRACED __attribute__((noinline, patchable_function_entry(0, 0)))
 
 /* per thread: the threads mode runs leaf() in many threads at once */
 static __thread volatile long sink;
@@ -260,6 +264,159 @@ NOINLINE void ev_resume(void)
 	sink--;
 }
 
+/*
+ * "co-pool": coroutines on a pool of two stacks, each suspended inside
+ * traced frames (where their return addresses are is found as the program
+ * leaves the stack; the frames are buried when the resuming frame returns).
+ * A cycle: a coroutine is abandoned on one stack (the bait), the next one
+ * (the victim) is suspended on the same stack with the bait's offset minus
+ * the distance between cp_a's and cp_b's frame records (measured): the
+ * victim's cp_b keeps its return address where the bait's cp_a kept its
+ * own, under another key. 400 coroutines are then abandoned on the other
+ * stack (more frames buried than the graveyard holds), and the victim is
+ * resumed: its frames must return to their callers (the bait's slot was
+ * the victim's by then, and nothing may write the bait's return address
+ * there). Some take backtrace() in flight.
+ */
+#define CP_POOL 2
+static ucontext_t cp_main, cp_co[CP_POOL], *cp_cur;
+static char cp_stack[CP_POOL][65536];
+static char *volatile cp_fp_a, *volatile cp_fp_b;
+static void *cp_ref[4];
+static int cp_bt, cp_bt_same, cp_started, cp_resumed;
+
+static void cp_backtrace(void)
+{
+	void *pcs[8];
+	int n = backtrace(pcs, 8);
+
+	/* the same four return addresses every time, whatever the stack */
+	if (n < 4)
+		return;
+	if (!cp_bt++)
+		memcpy(cp_ref, pcs, sizeof(cp_ref));
+	cp_bt_same += !memcmp(cp_ref, pcs, sizeof(cp_ref));
+}
+
+NOINLINE void cp_b(int bt)
+{
+	volatile char buf[64];
+
+	cp_fp_b = __builtin_frame_address(0);
+	buf[0] = (char)bt;
+	if (bt)
+		cp_backtrace();
+	swapcontext(cp_cur, &cp_main);
+	leaf();
+	sink += buf[0];
+}
+
+NOINLINE void cp_a(int bt)
+{
+	cp_fp_a = __builtin_frame_address(0);
+	cp_b(bt);
+	sink--;
+}
+
+static void cp_start(int bt, int pad)
+{
+	volatile char *below = alloca((size_t)pad);
+
+	below[0] = 0;
+	cp_a(bt);
+	sink += below[0];
+}
+
+NOINLINE void cp_resume(void)
+{
+	swapcontext(&cp_main, cp_cur);
+	sink--;
+}
+
+/* a coroutine on stack @k with @pad bytes below its frames, suspended in cp_b */
+static void cp_run(int k, int pad, int bt)
+{
+	cp_cur = &cp_co[k];
+	getcontext(cp_cur);
+	cp_cur->uc_stack.ss_sp = cp_stack[k];
+	cp_cur->uc_stack.ss_size = sizeof(cp_stack[k]);
+	cp_cur->uc_link = &cp_main;
+	makecontext(cp_cur, (void (*)(void))cp_start, 2, bt, pad);
+	cp_started++;
+	cp_resume();
+}
+
+/* ... resumed: it returns through cp_b, cp_a and cp_start */
+static void cp_finish(int k)
+{
+	cp_cur = &cp_co[k];
+	cp_resumed++;
+	cp_resume();
+}
+
+/*
+ * "lj-stale": a traced frame (ls_e) takes backtrace(), so the runtime learns
+ * where its return address is, and is left by longjmp through an untraced
+ * frame; its caller then calls, through an untraced frame with more stack,
+ * a traced function (ls_h) whose return address lies where ls_e's was,
+ * while ls_e's entry is still on the shadow stack (nothing traced returned
+ * or was called at its level). ls_h's backtrace() must see its own caller,
+ * as the same call did before the longjmp.
+ */
+static jmp_buf ls_jb;
+static void *ls_seen;
+static int ls_same, ls_taken;
+
+NOINLINE void ls_h(void)
+{
+	void *pcs[8];
+
+	if (backtrace(pcs, 8) >= 2)
+		ls_seen = pcs[1];
+	else
+		ls_seen = NULL;
+	sink--;
+}
+
+UNTRACED void ls_u2(int pad)
+{
+	volatile char *below = alloca((size_t)pad);
+
+	below[0] = 0;
+	ls_h();
+	sink += below[0];
+}
+
+NOINLINE void ls_e(void)
+{
+	volatile char big[96];
+	void *pcs[8];
+
+	big[0] = 1;
+	backtrace(pcs, 8);
+	longjmp(ls_jb, 1);
+	sink += big[0];
+}
+
+UNTRACED void ls_u1(void)
+{
+	ls_e();
+	sink--;
+}
+
+NOINLINE void ls_top(int pad)
+{
+	void *clean;
+
+	ls_u2(pad);
+	clean = ls_seen;
+	if (!setjmp(ls_jb))
+		ls_u1();
+	ls_u2(pad);
+	ls_taken++;
+	ls_same += clean && ls_seen == clean;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "rec";
@@ -317,6 +474,27 @@ int main(int argc, char **argv)
 			jump_top();
 		ev_resume(); /* ... and returns through ev_b and ev_a */
 		printf("co-evict %d done\n", n);
+	} else if (!strcmp(mode, "co-pool")) {
+		long delta;
+
+		cp_run(0, 16, 1);
+		cp_finish(0);
+		delta = cp_fp_a - cp_fp_b; /* cp_a's frame record is this far above cp_b's */
+		for (int c = 0; c < n; c++) {
+			int k = c % CP_POOL;
+
+			cp_run(k, 16 + (int)delta, 0); /* the bait, abandoned */
+			cp_run(k, 16, c % 2);	       /* the victim */
+			for (int f = 0; f < 400; f++)
+				cp_run(1 - k, 16 * (f % 16 + 1), f % 64 == 1);
+			cp_finish(k);
+		}
+		printf("co-pool %d done, %d coroutines, %d resumed, backtrace %d of %d the same\n",
+		       n, cp_started, cp_resumed, cp_bt_same, cp_bt);
+	} else if (!strcmp(mode, "lj-stale")) {
+		for (int r = 0; r < n; r++)
+			ls_top(16 * (r % 48 + 1));
+		printf("lj-stale %d done, backtrace %d of %d the same\n", n, ls_same, ls_taken);
 	} else if (!strcmp(mode, "threads")) {
 		for (int r = 0; r < n; r++) {
 			pthread_t t[4];
