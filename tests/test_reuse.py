@@ -40,8 +40,14 @@ for cc in ("gcc", "clang"):
     if cc == "gcc" and not audit:
         continue
     env = {"LD_AUDIT": audit} if cc == "gcc" else {}
-    p = run([reuse, a, b, "150"], env=env)
-    m = re.search(r"reused (\d+) of (\d+)", p.stdout)
+    # whether the loader puts B where A was depends on timing (about one run in
+    # twenty reused it 0 of 150 times on a loaded machine): a run that never
+    # reused proves nothing, so it is run again, up to three times
+    for _ in range(3):
+        p = run([reuse, a, b, "150"], env=env)
+        m = re.search(r"reused (\d+) of (\d+)", p.stdout)
+        if p.returncode != 0 or not m or int(m.group(1)) > 0:
+            break
     if p.returncode != 0 or not m:
         fail(f"{cc} race: exit {p.returncode}: {p.stdout} {p.stderr[-2000:]}")
     elif int(m.group(1)) == 0:
