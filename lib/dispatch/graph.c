@@ -670,6 +670,40 @@ static __attribute__((noinline)) bool push_prepare(struct frt_thread *t, uintptr
 	return true;
 }
 
+/*
+ * The next shadow entry of @t, every field set, in the order of the fields:
+ * neighbouring stores merge into whole words (a struct assignment became a
+ * `rep stos` of the whole entry). Not yet pushed: the caller moves t->depth.
+ */
+static __attribute__((always_inline)) inline struct frt_shadow *
+shadow_push_fill(struct frt_thread *t, uintptr_t loc, uintptr_t ret, unsigned long ip, uint64_t now,
+		 uint8_t recorded, uint8_t norecord, uint8_t gflags, int fdepth)
+{
+	struct frt_shadow *s = &t->shadow[t->depth];
+
+	s->loc = loc;
+	s->ret = ret;
+	s->ip = ip;
+	s->start = now;
+	s->child = 0;
+	s->recorded = recorded;
+	s->unhooked = FRT_HOOKED;
+	/* the format's depth has 10 bits: deeper calls are recorded at its maximum */
+	s->depth = t->rdepth < FRT_MAX_DEPTH ? t->rdepth : FRT_MAX_DEPTH;
+	s->norecord = norecord;
+	s->held = 0;
+	s->off = 0;
+	s->gflags = gflags;
+	s->fdepth = fdepth;
+	s->has_ret = 0;
+	s->alen = 0;
+	s->aoff = t->hargs_top;
+	s->guser = 0;
+	s->prof = 0;
+	s->rbelow = 0;
+	return s;
+}
+
 /* A stacktrace trigger fires: while recording is on, and within its count (stacktrace:N). */
 static inline bool stack_wanted(const struct frt_gf_trig *trig)
 {
@@ -762,29 +796,10 @@ static __attribute__((noinline)) void fgraph_entry_any(struct frt_thread *t, uns
 		t->out_count++;
 	if (on)
 		t->fdepth--;
-	s = &t->shadow[t->depth];
-	/* in the order of the fields: neighbouring stores merge into whole words */
-	s->loc = loc;
-	s->ret = *ra;
-	s->ip = ip;
-	s->start = now;
-	s->child = 0;
-	s->recorded = 0;
-	s->unhooked = FRT_HOOKED;
-	/* the format's depth has 10 bits: deeper calls are recorded at its maximum */
-	s->depth = t->rdepth < FRT_MAX_DEPTH ? t->rdepth : FRT_MAX_DEPTH;
-	s->norecord = t->out_count ||
-		      (!t->in_count && __atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED));
-	s->held = 0;
-	s->off = 0;
-	s->gflags = gflags;
-	s->fdepth = fdepth;
-	s->has_ret = 0;
-	s->alen = 0;
-	s->aoff = t->hargs_top;
-	s->guser = 0;
-	s->prof = 0;
-	s->rbelow = 0;
+	s = shadow_push_fill(t, loc, *ra, ip, now, 0,
+			     t->out_count || (!t->in_count &&
+					      __atomic_load_n(&frt_gf.mode_in, __ATOMIC_RELAXED)),
+			     gflags, fdepth);
 	if (!s->norecord && !on) {
 		/* not recorded; as in uftrace, counted in the depth, and its exit is
 		 * written if recording is on by then */
@@ -868,26 +883,7 @@ void frt_fgraph_entry(struct frt_thread *t, unsigned long ip, struct ftrace_rt_r
 		     __atomic_load_n(&frt_gf.thresh_ns, __ATOMIC_RELAXED) || !frt_rec_room(t)))
 		return fgraph_entry_any(t, ip, regs, record, now);
 	t->fdepth = fdepth - 1;
-	s = &t->shadow[t->depth];
-	s->loc = loc;
-	s->ret = *ra;
-	s->ip = ip;
-	s->start = now;
-	s->child = 0;
-	s->recorded = 1;
-	s->unhooked = FRT_HOOKED;
-	s->depth = t->rdepth < FRT_MAX_DEPTH ? t->rdepth : FRT_MAX_DEPTH;
-	s->norecord = 0;
-	s->held = 0;
-	s->off = 0;
-	s->gflags = 0;
-	s->fdepth = fdepth;
-	s->has_ret = 0;
-	s->alen = 0;
-	s->aoff = t->hargs_top;
-	s->guser = 0;
-	s->prof = 0;
-	s->rbelow = 0;
+	s = shadow_push_fill(t, loc, *ra, ip, now, 1, 0, 0, fdepth);
 	t->rdepth++;
 	frt_rec_write(t, FRT_REC_ENTRY, s->depth, ip, now);
 	t->depth++;
