@@ -95,6 +95,16 @@ for prog in progs:
     if any("malloc" in l or "qsort" in l for l in t2) or not any("work() {" in l for l in t2):
         fail(f"{name}: --no-libcall: {t2}")
 
+    # the profile tracer names them too (a row each, as uftrace's report)
+    d4 = d + "-prof"
+    run([tool, "record", "--tracer", "profile", "-d", d4, "--", prog, "tree"], name)
+    rep = run([tool, "report", "-d", d4], name).stdout
+    for fn in ("malloc", "qsort", "getpid"):
+        if not re.search(rf"\s1\s+{fn}$", rep, re.M):
+            fail(f"{name}: profile: no row of one {fn} call: {rep}")
+    if re.search(r"\s\?$", rep, re.M):
+        fail(f"{name}: profile: a row without a name: {rep}")
+
     # calls that return twice or never
     d3 = d + "-special"
     p = run([tool, "record", "-d", d3, "--", prog, "special"], name)

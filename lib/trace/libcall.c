@@ -130,6 +130,8 @@ static struct {
 	struct frt_plt_stub *data;
 	uintptr_t **got;
 	uintptr_t *stub_entry;
+	uint32_t *name; /* of each stub's function, in names */
+	char *names;
 	size_t n;
 	uintptr_t relro_lo, relro_hi; /* pages the loader made read-only */
 	uintptr_t plt_lo, plt_hi;     /* the PLT: where an unbound GOT word points */
@@ -223,7 +225,9 @@ static int build(void)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	lc.got = frt_calloc(p.n + 1, sizeof(*lc.got));
 	lc.stub_entry = frt_calloc(p.n + 1, sizeof(*lc.stub_entry));
-	if (map == MAP_FAILED || !lc.got || !lc.stub_entry) {
+	lc.name = frt_calloc(p.n + 1, sizeof(*lc.name));
+	lc.names = frt_calloc(p.names_len + 1, 1);
+	if (map == MAP_FAILED || !lc.got || !lc.stub_entry || !lc.name || !lc.names) {
 		if (map != MAP_FAILED)
 			munmap(map, stub_bytes + data_bytes);
 		frt_elf_plt_free(&p);
@@ -271,8 +275,10 @@ static int build(void)
 			off += ARCH_PLT_STUB_SIZE;
 		}
 		lc.got[n] = got;
+		lc.name[n] = p.v[i].name;
 		n++;
 	}
+	memcpy(lc.names, p.names, p.names_len);
 	frt_elf_plt_free(&p);
 	lc.n = n;
 	if (mprotect(map, stub_bytes, PROT_READ | PROT_EXEC))
@@ -395,6 +401,18 @@ unsigned long frt_libcall_count(void)
 	return lc.attached ? lc.n : 0;
 }
 
+const char *frt_libcall_name(uintptr_t ip)
+{
+	const char *name = NULL;
+
+	pthread_mutex_lock(&lc_lock);
+	for (size_t i = 0; i < lc.n && !name; i++)
+		if (lc.data[i].plt_ip == ip)
+			name = lc.names + lc.name[i];
+	pthread_mutex_unlock(&lc_lock);
+	return name;
+}
+
 #else /* !ARCH_HAS_PLT_STUB */
 
 int frt_libcall_attach(struct ftrace_rt_ops *target, char *msg, size_t msglen)
@@ -412,6 +430,12 @@ void frt_libcall_detach(void)
 unsigned long frt_libcall_count(void)
 {
 	return 0;
+}
+
+const char *frt_libcall_name(uintptr_t ip)
+{
+	(void)ip;
+	return NULL;
 }
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <ftrace_rt/ftrace_rt.h>
 
@@ -23,6 +24,8 @@ int frt_libcall_attach(struct ftrace_rt_ops *target, char *msg, size_t msglen)
 	__attribute__((visibility("hidden")));
 /* Stop, before @target is unregistered (its grace period covers the stubs). */
 void frt_libcall_detach(void) __attribute__((visibility("hidden")));
+/* The function whose PLT entry is @ip ("malloc"), or NULL: for the profile's names. */
+const char *frt_libcall_name(uintptr_t ip) __attribute__((visibility("hidden")));
 /* How many PLT slots are traced now. */
 unsigned long frt_libcall_count(void) __attribute__((visibility("hidden")));
 

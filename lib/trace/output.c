@@ -34,6 +34,7 @@
 #include "elf_scan.h"
 #include "gfilter.h"
 #include "lock.h"
+#include "libcall.h"
 #include "log.h"
 #include "maps.h"
 #include "objects.h"
@@ -785,6 +786,10 @@ void frt_output_profile(struct frt_prof_ent *v, size_t n, unsigned long threads)
 		if (s) {
 			name = frt_site_name(o, s);
 			mod = o->name;
+		} else if ((name = frt_libcall_name(v[i].ip))) {
+			mod = "plt"; /* a library call: uftrace's report names it so */
+		} else {
+			name = "?";
 		}
 		snprintf(line, sizeof(line), "  %12llu %14llu %14llu %12llu  %s@%s\n",
 			 (unsigned long long)v[i].calls, (unsigned long long)total,
