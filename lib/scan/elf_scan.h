@@ -101,10 +101,9 @@ void frt_elf_syms_free(struct frt_elf_syms *t);
 
 /* One .rela.plt slot of an object: link-time addresses, the symbol it binds. */
 struct frt_elf_plt_slot {
-	uint64_t got;	  /* the GOT word the PLT entry jumps through */
-	uint64_t plt;	  /* the PLT entry (what the .sym file names NAME@plt) */
-	uint32_t name;	  /* offset into frt_elf_plt.names */
-	uint32_t version; /* offset of the version required ("GLIBC_2.2.5"), 0: none */
+	uint64_t got;  /* the GOT word the PLT entry jumps through */
+	uint64_t plt;  /* the PLT entry (what the .sym file names NAME@plt) */
+	uint32_t name; /* offset into frt_elf_plt.names */
 };
 
 struct frt_elf_plt {

@@ -153,52 +153,6 @@ static int plt_name(struct frt_elf_plt *p, const char *s, uint32_t *off)
 	return 0;
 }
 
-/* The version a dynamic symbol's reference requires (.gnu.version_r), or NULL. */
-static const char *needed_version(Elf *elf, size_t symidx)
-{
-	Elf_Scn *scn = NULL, *vs = NULL, *vn = NULL;
-	GElf_Shdr sh, vnsh = {0};
-	GElf_Versym ver;
-	Elf_Data *d;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_GNU_versym)
-			vs = scn;
-		else if (sh.sh_type == SHT_GNU_verneed)
-			vn = scn, vnsh = sh;
-	}
-	if (!vs || !vn || !(d = elf_getdata(vs, NULL)) || !gelf_getversym(d, (int)symidx, &ver))
-		return NULL;
-	ver &= 0x7fff;
-	if (ver < 2 || !(d = elf_getdata(vn, NULL)))
-		return NULL;
-	for (size_t off = 0, k = 0; k < vnsh.sh_info; k++) {
-		GElf_Verneed need;
-		size_t aoff;
-
-		if (!gelf_getverneed(d, (int)off, &need))
-			return NULL;
-		aoff = off + need.vn_aux;
-		for (unsigned int j = 0; j < need.vn_cnt; j++) {
-			GElf_Vernaux aux;
-
-			if (!gelf_getvernaux(d, (int)aoff, &aux))
-				return NULL;
-			if (aux.vna_other == ver)
-				return elf_strptr(elf, vnsh.sh_link, aux.vna_name);
-			if (!aux.vna_next)
-				break;
-			aoff += aux.vna_next;
-		}
-		if (!need.vn_next)
-			break;
-		off += need.vn_next;
-	}
-	return NULL;
-}
-
 int frt_elf_plt_read(int fd, unsigned int jump_slot, struct frt_elf_plt *p)
 {
 	struct plt_layout l;
@@ -219,7 +173,7 @@ int frt_elf_plt_read(int fd, unsigned int jump_slot, struct frt_elf_plt *p)
 		p->plt_hi = l.hi;
 		for (size_t i = 0; i < n && !ret; i++) {
 			struct frt_elf_plt_slot slot = {0};
-			const char *name, *ver;
+			const char *name;
 			GElf_Rela r;
 			GElf_Sym s;
 
@@ -231,12 +185,9 @@ int frt_elf_plt_read(int fd, unsigned int jump_slot, struct frt_elf_plt *p)
 			name = elf_strptr(elf, l.dsh.sh_link, s.st_name);
 			if (!name || !*name)
 				continue;
-			ver = needed_version(elf, GELF_R_SYM(r.r_info));
 			slot.got = r.r_offset;
 			slot.plt = l.base + i * l.ent;
 			ret = plt_name(p, name, &slot.name);
-			if (!ret && ver)
-				ret = plt_name(p, ver, &slot.version);
 			if (!ret && frt_grow((void **)&p->v, &p->cap, p->n + 1, sizeof(*p->v)))
 				ret = -ENOMEM;
 			if (!ret)
